@@ -1,0 +1,116 @@
+//! The `viopay-sim` command line. Every flag can also be set by a `VIOPAY_SIM_*` environment
+//! variable; other tools depend on these exact names.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::ClockMode;
+use crate::config::{KeySource, SimConfig};
+use crate::fixtures::{FixtureError, Fixtures};
+use crate::ids::AppVersion;
+use crate::time_fmt::parse_rfc3339;
+
+#[derive(Debug, Parser)]
+#[command(name = "viopay-sim", version, about = "Stateful simulator of the VioPay POS device activation API, on a controllable clock")]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "VIOPAY_SIM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Fixtures file (TOML): merchants, devices, device ranges. Default: the built-in set.
+    #[arg(long, env = "VIOPAY_SIM_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+
+    /// `system` (wall clock) or `virtual` (moves only through POST /_sim/clock/*).
+    #[arg(long, env = "VIOPAY_SIM_CLOCK", value_enum, default_value = "system")]
+    pub clock: ClockMode,
+
+    /// Start of the virtual clock (RFC 3339). Default: 2025-12-13T14:25:30Z with --seed, else now.
+    #[arg(long, env = "VIOPAY_SIM_START_TIME", value_parser = parse_time)]
+    pub start_time: Option<OffsetDateTime>,
+
+    /// Seed for codes, ids, trace ids and the signing key: same seed, same requests, same bytes.
+    #[arg(long, env = "VIOPAY_SIM_SEED")]
+    pub seed: Option<u64>,
+
+    /// min_supported_version returned by bootstrap (overrides the fixtures; default 1.3.5).
+    #[arg(long, env = "VIOPAY_SIM_MIN_VERSION", value_parser = parse_version)]
+    pub min_version: Option<AppVersion>,
+
+    /// Do not serve the /_sim/ control API.
+    #[arg(long, env = "VIOPAY_SIM_NO_CONTROL")]
+    pub no_control: bool,
+
+    /// Keycloak realm of issued tokens and of the JWKS path.
+    #[arg(long, env = "VIOPAY_SIM_REALM", default_value = "viopay")]
+    pub realm: String,
+
+    /// Base URL clients use to reach the simulator (token issuer). Default: http://{listen}.
+    #[arg(long, env = "VIOPAY_SIM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// RSA private key (PEM, PKCS#8 or PKCS#1) to sign tokens with. Default: generated at start.
+    #[arg(long, env = "VIOPAY_SIM_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+
+    /// Lifetime of access tokens from /client/session, in seconds.
+    #[arg(long, env = "VIOPAY_SIM_TOKEN_TTL", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub token_ttl: u32,
+
+    /// How many exchanges the journal keeps (0 turns it off).
+    #[arg(long, env = "VIOPAY_SIM_JOURNAL_SIZE", default_value_t = crate::config::DEFAULT_JOURNAL_CAPACITY)]
+    pub journal_size: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Fixtures(#[from] FixtureError),
+    #[error("--start-time needs --clock virtual")]
+    StartTimeWithSystemClock,
+    #[error("cannot read --signing-key {path}: {source}")]
+    SigningKey { path: String, source: std::io::Error },
+}
+
+fn parse_time(raw: &str) -> Result<OffsetDateTime, String> {
+    parse_rfc3339(raw).map_err(|e| format!("not an RFC 3339 timestamp (e.g. 2025-12-13T14:25:30Z): {e}"))
+}
+
+fn parse_version(raw: &str) -> Result<AppVersion, String> {
+    AppVersion::parse(raw).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// Everything the flags name, loaded and checked. Errors here exit 2.
+    pub fn into_config(self) -> Result<SimConfig, CliError> {
+        if self.start_time.is_some() && self.clock != ClockMode::Virtual {
+            return Err(CliError::StartTimeWithSystemClock);
+        }
+        let fixtures = match &self.fixtures {
+            Some(path) => Fixtures::load(path)?,
+            None => Fixtures::builtin()?,
+        };
+        let signing_key = match &self.signing_key {
+            Some(path) => KeySource::Pem(
+                std::fs::read_to_string(path).map_err(|source| CliError::SigningKey { path: path.display().to_string(), source })?,
+            ),
+            None => KeySource::Generate,
+        };
+        Ok(SimConfig {
+            fixtures,
+            clock: self.clock,
+            start_time: self.start_time,
+            seed: self.seed,
+            min_version: self.min_version,
+            control: !self.no_control,
+            realm: self.realm,
+            public_url: self.public_url,
+            signing_key,
+            token_ttl: Duration::seconds(i64::from(self.token_ttl)),
+            journal_capacity: self.journal_size,
+        })
+    }
+}

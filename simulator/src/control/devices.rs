@@ -1,0 +1,120 @@
+//! `POST /_sim/devices` (provisioning) and `GET /_sim/devices/{id}` (full state, code history).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State, rejection::PathRejection};
+use axum::http::StatusCode;
+use fake::{Fake, Faker};
+use serde::{Deserialize, Serialize};
+
+use super::{CONFLICT, body};
+use crate::domain::{DeviceStatus, ProvisionError};
+use crate::http::error::ApiError;
+use crate::ids::DeviceId;
+use crate::sim::Sim;
+use crate::time_fmt::rfc3339;
+
+/// The most devices one request may create.
+const MAX_BATCH: u32 = 10_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDevices {
+    merchant_id: String,
+    id: Option<String>,
+    count: Option<u32>,
+    status: Option<DeviceStatus>,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    merchant_id: String,
+    device_ids: Vec<String>,
+}
+
+/// Provisions one device with the given id, or `count` (default 1) devices with random ids.
+pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let req: NewDevices = body::parse(&raw)?;
+    let count = req.count.unwrap_or(1);
+    if !(1..=MAX_BATCH).contains(&count) || (req.id.is_some() && count != 1) {
+        return Err(ApiError::invalid_body(format!("count must be 1 to {MAX_BATCH}, and 1 when an id is given")));
+    }
+    let explicit = req.id.as_deref().map(DeviceId::parse).transpose().map_err(|e| ApiError::invalid_body(e.to_string()))?;
+    let status = req.status.unwrap_or(DeviceStatus::Inactive);
+
+    let mut store = sim.store.write();
+    let store = &mut *store;
+    let owner = store
+        .state
+        .merchant_by_id(&req.merchant_id)
+        .ok_or_else(|| ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Merchant not found: {}", req.merchant_id)))?;
+    let mut ids = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let id = match explicit {
+            Some(id) => id,
+            None => loop {
+                let candidate = DeviceId::from_u32(Faker.fake_with_rng(&mut store.rng));
+                if !store.state.contains_device(candidate) {
+                    break candidate;
+                }
+            },
+        };
+        store.state.add_device(id, owner, status).map_err(|e| match e {
+            ProvisionError::DuplicateDevice(_) => ApiError::control(StatusCode::CONFLICT, CONFLICT, e.to_string()),
+            other => ApiError::invalid_body(other.to_string()),
+        })?;
+        ids.push(id.to_string());
+    }
+    Ok((StatusCode::CREATED, Json(Created { merchant_id: req.merchant_id, device_ids: ids })))
+}
+
+#[derive(Serialize)]
+pub struct CodeView {
+    pairing_code: String,
+    state: &'static str,
+    issued_at: String,
+    expires_at: String,
+}
+
+#[derive(Serialize)]
+pub struct DeviceView {
+    device_id: String,
+    merchant_id: String,
+    device_status: DeviceStatus,
+    is_claimed: bool,
+    claimed_by: Option<String>,
+    pairing_code_status: &'static str,
+    /// Oldest first; the last one is the latest.
+    codes: Vec<CodeView>,
+}
+
+pub async fn inspect(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<DeviceView>, ApiError> {
+    let not_found = |raw: &str| ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Device not found: {raw}"));
+    let raw = id.map(|Path(p)| p).unwrap_or_default();
+    let device_id = DeviceId::parse(&raw).map_err(|_| not_found(&raw))?;
+    let now = sim.clock.now();
+    let store = sim.store.read();
+    let state = &store.state;
+    let device = state.device(device_id).map_err(|_| not_found(&raw))?;
+    let status = state.status(device_id, now).map_err(|_| not_found(&raw))?;
+    Ok(Json(DeviceView {
+        device_id: device_id.to_string(),
+        merchant_id: state.merchant(device.owner).id.clone(),
+        device_status: device.status,
+        is_claimed: status.is_claimed,
+        claimed_by: device.claimed_by.map(|m| state.merchant(m).id.clone()),
+        pairing_code_status: status.pairing_code_status,
+        codes: device
+            .codes
+            .iter()
+            .map(|c| CodeView {
+                pairing_code: c.code.to_string(),
+                state: c.status_at(now).as_str(),
+                issued_at: rfc3339(c.issued_at),
+                expires_at: rfc3339(c.expires_at()),
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,45 @@
+//! `POST|GET|DELETE /_sim/faults`: force documented errors (e.g. PAIR-08).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::body;
+use crate::faults::Fault;
+use crate::http::error::ApiError;
+use crate::sim::Sim;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    /// The path, e.g. `/pos/pairing-code`.
+    endpoint: String,
+    /// The rule ID of the documented error, e.g. `PAIR-08`.
+    rule: String,
+    /// How many of the next requests get it (default 1).
+    count: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct FaultList {
+    faults: Vec<Fault>,
+}
+
+pub async fn arm(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Fault>), ApiError> {
+    let req: Arm = body::parse(&raw)?;
+    let fault = sim.faults.arm(&req.endpoint, &req.rule, req.count.unwrap_or(1)).map_err(|e| ApiError::invalid_body(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(fault)))
+}
+
+pub async fn list(State(sim): State<Arc<Sim>>) -> Json<FaultList> {
+    Json(FaultList { faults: sim.faults.list() })
+}
+
+pub async fn clear(State(sim): State<Arc<Sim>>) -> Json<FaultList> {
+    sim.faults.clear();
+    Json(FaultList { faults: Vec::new() })
+}

@@ -1,0 +1,33 @@
+//! `GET /_sim/journal?device=POS-…&limit=N`: the recorded exchanges, oldest first.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State, rejection::QueryRejection};
+use serde::{Deserialize, Serialize};
+
+use crate::http::error::ApiError;
+use crate::journal::JournalEntry;
+use crate::sim::Sim;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    device: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct JournalBody {
+    /// The ring size; older entries are dropped.
+    capacity: usize,
+    /// Exchanges recorded since start or reset, dropped ones included.
+    total: u64,
+    entries: Vec<JournalEntry>,
+}
+
+pub async fn journal(State(sim): State<Arc<Sim>>, filter: Result<Query<Filter>, QueryRejection>) -> Result<Json<JournalBody>, ApiError> {
+    let Query(filter) = filter.map_err(|e| ApiError::invalid_body(e.body_text()))?;
+    let (entries, total) = sim.journal.entries(filter.device.as_deref(), filter.limit);
+    Ok(Json(JournalBody { capacity: sim.journal.capacity(), total, entries }))
+}

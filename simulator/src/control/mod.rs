@@ -1,0 +1,36 @@
+//! The control API under `/_sim/` (off with `--no-control`): the simulator's own surface for
+//! moving the clock, provisioning, resetting, inspecting and forcing faults. Not part of the VioPay
+//! API; documented in the README and under the `simulator-control` tag of openapi.yaml.
+
+mod body;
+mod clock;
+mod devices;
+mod faults;
+mod journal;
+mod merchants;
+mod reset;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::http::guarded;
+use crate::sim::Sim;
+
+/// 409 `"4090"`: the request conflicts with the simulator's state or mode.
+pub const CONFLICT: &str = "4090";
+
+pub fn routes(sim: &Arc<Sim>) -> Router<Arc<Sim>> {
+    let g = |route| guarded(sim, route);
+    Router::new()
+        .route("/_sim/clock", g(get(clock::get_clock)))
+        .route("/_sim/clock/advance", g(post(clock::advance)))
+        .route("/_sim/clock/set", g(post(clock::set)))
+        .route("/_sim/merchants", g(get(merchants::list).post(merchants::create)))
+        .route("/_sim/devices", g(post(devices::create)))
+        .route("/_sim/devices/{id}", g(get(devices::inspect)))
+        .route("/_sim/reset", g(post(reset::reset)))
+        .route("/_sim/journal", g(get(journal::journal)))
+        .route("/_sim/faults", g(get(faults::list).post(faults::arm).delete(faults::clear)))
+}

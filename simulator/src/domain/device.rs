@@ -1,0 +1,55 @@
+//! Device records (DEV-*).
+
+use super::code::CodeRecord;
+use super::merchant::MerchantIdx;
+
+/// `device_status` (STAT-03). Transitions only forward (DEV-04).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceStatus {
+    /// DEV-01: where every provisioned device starts.
+    Inactive,
+    /// DEV-02: after a successful claim.
+    Claimed,
+    /// DEV-03 (later release): after a successful activate; reachable now only from fixtures.
+    Activated,
+}
+
+impl DeviceStatus {
+    /// STAT-04: `is_claimed` is true exactly when the device is claimed or activated.
+    pub fn is_claimed(self) -> bool {
+        !matches!(self, DeviceStatus::Inactive)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Inactive => "inactive",
+            DeviceStatus::Claimed => "claimed",
+            DeviceStatus::Activated => "activated",
+        }
+    }
+}
+
+/// A provisioned device. Kept small: a million of them must fit well under 1 GiB.
+#[derive(Clone, Debug)]
+pub struct Device {
+    /// The merchant the device was provisioned for; CLAIM-16 compares the token's merchant to it.
+    pub owner: MerchantIdx,
+    pub status: DeviceStatus,
+    /// The merchant bound by a successful claim (CLAIM-20).
+    pub claimed_by: Option<MerchantIdx>,
+    /// The device's codes, oldest first; the last one is the latest (STAT-05). Bounded by
+    /// [`super::CODE_HISTORY`].
+    pub codes: Vec<CodeRecord>,
+}
+
+impl Device {
+    pub fn new(owner: MerchantIdx, status: DeviceStatus) -> Self {
+        let claimed_by = status.is_claimed().then_some(owner);
+        Device { owner, status, claimed_by, codes: Vec::new() }
+    }
+
+    pub fn latest_code(&self) -> Option<&CodeRecord> {
+        self.codes.last()
+    }
+}

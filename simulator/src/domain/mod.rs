@@ -1,0 +1,24 @@
+//! The activation rules, pure and synchronous: every operation takes the state and `now` and
+//! returns a typed outcome. No HTTP, no clock reads, no randomness except through an injected
+//! [`CodeGenerator`]. Rule IDs live in the doc comments of the operations that enforce them.
+
+mod claim;
+mod code;
+mod device;
+mod merchant;
+mod pairing;
+mod state;
+mod status;
+
+pub use claim::{ClaimError, ClaimRequest, Claimed};
+pub use code::{CODE_TTL, CodeRecord, CodeState, CodeStatus};
+pub use device::{Device, DeviceStatus};
+pub use merchant::{Merchant, MerchantIdx};
+pub use pairing::{CODE_HISTORY, CodeGenerator, GENERATION_ATTEMPTS, IssuedCode, PairError};
+pub use state::{ProvisionError, State};
+pub use status::StatusView;
+
+/// A well-formed device id that matches no provisioned device (BOOT-07, PAIR-10, STAT-12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("device {0} is not provisioned")]
+pub struct DeviceNotFound(pub crate::ids::DeviceId);

@@ -1,0 +1,116 @@
+//! The simulator's whole state: merchants, devices and the index of pairing codes. Lookups by
+//! device id, merchant id, client id and code value are all O(1) hash lookups.
+
+use std::collections::HashMap;
+
+use super::DeviceNotFound;
+use super::device::{Device, DeviceStatus};
+use super::merchant::{Merchant, MerchantIdx};
+use crate::ids::{DeviceId, PairingCode};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("merchant id `{0}` is already provisioned")]
+    DuplicateMerchant(String),
+    #[error("client_id `{0}` already belongs to another merchant")]
+    DuplicateClient(String),
+    #[error("device {0} is already provisioned")]
+    DuplicateDevice(DeviceId),
+    #[error("merchant `{0}` is not provisioned")]
+    UnknownMerchant(String),
+    #[error("a device range starting at {first} with {count} devices runs past POS-FFFFFFFF")]
+    RangeOverflow { first: DeviceId, count: u32 },
+    #[error("`{0}` must not be empty")]
+    Empty(&'static str),
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    merchants: Vec<Merchant>,
+    by_merchant_id: HashMap<String, MerchantIdx>,
+    by_client_id: HashMap<String, MerchantIdx>,
+    pub(super) devices: HashMap<DeviceId, Device>,
+    /// Code value → the device holding the newest record with that value. Only live codes are
+    /// unique (PAIR-07), so a value may be reissued after its record expired or was used; the
+    /// newest record then wins a lookup.
+    pub(super) codes: HashMap<PairingCode, DeviceId>,
+}
+
+impl State {
+    pub fn new() -> Self {
+        State::default()
+    }
+
+    pub fn add_merchant(&mut self, merchant: Merchant) -> Result<MerchantIdx, ProvisionError> {
+        for (field, value) in [("id", &merchant.id), ("client_id", &merchant.client_id), ("client_secret", &merchant.client_secret)] {
+            if value.is_empty() {
+                return Err(ProvisionError::Empty(field));
+            }
+        }
+        if self.by_merchant_id.contains_key(&merchant.id) {
+            return Err(ProvisionError::DuplicateMerchant(merchant.id));
+        }
+        if self.by_client_id.contains_key(&merchant.client_id) {
+            return Err(ProvisionError::DuplicateClient(merchant.client_id));
+        }
+        let idx = MerchantIdx(self.merchants.len() as u32);
+        self.by_merchant_id.insert(merchant.id.clone(), idx);
+        self.by_client_id.insert(merchant.client_id.clone(), idx);
+        self.merchants.push(merchant);
+        Ok(idx)
+    }
+
+    /// DEV-01: a provisioned device starts `inactive` unless fixtures say otherwise.
+    pub fn add_device(&mut self, id: DeviceId, owner: MerchantIdx, status: DeviceStatus) -> Result<(), ProvisionError> {
+        if self.devices.contains_key(&id) {
+            return Err(ProvisionError::DuplicateDevice(id));
+        }
+        self.devices.insert(id, Device::new(owner, status));
+        Ok(())
+    }
+
+    /// Provisions `count` devices with ids counting up in hex from `first`.
+    pub fn add_device_range(&mut self, first: DeviceId, count: u32, owner: MerchantIdx) -> Result<(), ProvisionError> {
+        if count > 0 && first.checked_add(count - 1).is_none() {
+            return Err(ProvisionError::RangeOverflow { first, count });
+        }
+        self.devices.reserve(count as usize);
+        for offset in 0..count {
+            let id = first.checked_add(offset).ok_or(ProvisionError::RangeOverflow { first, count })?;
+            self.add_device(id, owner, DeviceStatus::Inactive)?;
+        }
+        Ok(())
+    }
+
+    pub fn merchant(&self, idx: MerchantIdx) -> &Merchant {
+        &self.merchants[idx.0 as usize]
+    }
+
+    pub fn merchants(&self) -> impl Iterator<Item = (MerchantIdx, &Merchant)> {
+        self.merchants.iter().enumerate().map(|(i, m)| (MerchantIdx(i as u32), m))
+    }
+
+    pub fn merchant_by_id(&self, id: &str) -> Option<MerchantIdx> {
+        self.by_merchant_id.get(id).copied()
+    }
+
+    pub fn merchant_by_client_id(&self, client_id: &str) -> Option<MerchantIdx> {
+        self.by_client_id.get(client_id).copied()
+    }
+
+    pub fn device(&self, id: DeviceId) -> Result<&Device, DeviceNotFound> {
+        self.devices.get(&id).ok_or(DeviceNotFound(id))
+    }
+
+    pub fn contains_device(&self, id: DeviceId) -> bool {
+        self.devices.contains_key(&id)
+    }
+
+    pub fn device_count(&self) -> usize {
+        self.devices.len()
+    }
+
+    pub fn devices(&self) -> impl Iterator<Item = (DeviceId, &Device)> {
+        self.devices.iter().map(|(id, d)| (*id, d))
+    }
+}

@@ -1,0 +1,99 @@
+//! Cross-cutting request handling: trace ids and the error envelope on every response, the body
+//! limit and armed faults on every matched route, the journal.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::error::{ApiError, PendingError};
+use super::note::JournalNote;
+use crate::errors::{BODY_LIMIT, DetailsKey, ERR_11, ErrorSpec};
+use crate::journal::JournalEntry;
+use crate::sim::Sim;
+use crate::time_fmt::rfc3339;
+
+pub const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
+
+/// Outermost layer. ERR-07: a fresh trace id per request. ERR-08: `X-Trace-Id` on every response,
+/// equal to `error.trace_id` on errors. ERR-01: renders every [`ApiError`] as the envelope.
+pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    let trace_id = sim.trace.next_id();
+    let journaled = sim.journal.capacity() > 0 && !req.uri().path().starts_with("/_sim/");
+    let request_line = journaled.then(|| {
+        let device = req.headers().get("x-device-id").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        (rfc3339(sim.clock.now()), req.method().to_string(), req.uri().path().to_owned(), device)
+    });
+
+    let mut res = next.run(req).await;
+
+    let mut code = None;
+    if let Some(PendingError(err)) = res.extensions_mut().remove::<PendingError>() {
+        tracing::debug!(rule = err.rule, status = err.status.as_u16(), code = err.code, message = %err.message, %trace_id, "error response");
+        code = Some(err.code.to_owned());
+        *res.body_mut() = Body::from(err.render(&trace_id));
+        res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res.headers_mut().remove(CONTENT_LENGTH);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace_id) {
+        res.headers_mut().insert(X_TRACE_ID, value);
+    }
+    if let Some((time, method, path, device)) = request_line {
+        let note = res.extensions_mut().remove::<JournalNote>().unwrap_or_default();
+        sim.journal.record(JournalEntry {
+            seq: 0,
+            time,
+            method,
+            path,
+            device: note.device.or(device),
+            status: res.status().as_u16(),
+            code,
+            trace_id,
+            warning: note.warning,
+        });
+    }
+    res
+}
+
+/// On every matched route and method (after 404 and 405, §1.9): ERR-11's 64 KiB body limit, then
+/// any armed fault for the endpoint. The body is buffered here so handlers get it whole.
+pub async fn guard(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+        return ApiError::of(&ERR_11).into_response();
+    }
+    let bytes = match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return ApiError::of(&ERR_11).into_response(),
+        Err(e) => return ApiError::invalid_body(format!("cannot read the request body: {e}")).into_response(),
+    };
+    if let Some(spec) = sim.faults.take(parts.uri.path()) {
+        return injected(&spec, &parts.headers, &bytes).into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// A forced error, with its `details` filled from the request as the real one would be.
+fn injected(spec: &ErrorSpec, headers: &HeaderMap, body: &Bytes) -> ApiError {
+    match spec.details {
+        DetailsKey::DeviceId => {
+            let device = headers.get("x-device-id").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default();
+            ApiError::with_device(spec, device)
+        }
+        DetailsKey::PairingCode => {
+            let code = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("pairing_code").and_then(|c| c.as_str()).map(|c| c.trim().to_ascii_uppercase()))
+                .unwrap_or_default();
+            ApiError::with_code(spec, &code)
+        }
+        DetailsKey::Message => ApiError::invalid_body("forced by /_sim/faults"),
+        DetailsKey::None => ApiError::of(spec),
+    }
+}

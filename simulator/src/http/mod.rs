@@ -1,0 +1,54 @@
+//! The HTTP surface: thin handlers over the domain, one file per endpoint.
+
+mod bearer;
+mod bootstrap;
+mod claim;
+pub mod error;
+mod fallback;
+mod health;
+pub mod json_body;
+pub mod middleware;
+pub mod note;
+mod pairing_code;
+mod pos_headers;
+mod realm;
+mod session;
+mod status;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, get, post};
+
+use crate::sim::Sim;
+
+/// Adds the per-route guard (body limit, faults). Applied with `MethodRouter::route_layer`, so it
+/// runs only once the method matched: 404 and 405 come before 413 (§1.9).
+pub fn guarded(sim: &Arc<Sim>, route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
+    route.route_layer(from_fn_with_state(sim.clone(), middleware::guard))
+}
+
+/// The whole application: every API route, the control API when enabled, the generic errors and
+/// the envelope. Tests drive it without a socket.
+pub fn router(sim: Arc<Sim>) -> Router {
+    let g = |route| guarded(&sim, route);
+    let mut app = Router::new()
+        .route("/pos/bootstrap", g(post(bootstrap::bootstrap)))
+        .route("/pos/pairing-code", g(post(pairing_code::pairing_code)))
+        .route("/pos/status", g(get(status::status)))
+        .route("/pos/claim", g(post(claim::claim)))
+        .route("/client/session", g(post(session::client_session)))
+        .route("/auth/token", g(post(session::client_session)))
+        .route("/session/initiate", g(post(session::initiate)))
+        .route("/health/live", g(get(health::live)))
+        .route("/realms/{realm}/protocol/openid-connect/certs", g(get(realm::certs)))
+        .route("/realms/{realm}/.well-known/openid-configuration", g(get(realm::openid_configuration)));
+    if sim.control {
+        app = app.merge(crate::control::routes(&sim));
+    }
+    app.fallback(fallback::route_not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(from_fn_with_state(sim.clone(), middleware::envelope))
+        .with_state(sim)
+}

@@ -1,0 +1,19 @@
+//! What a handler tells the journal beyond the request line.
+
+use axum::response::Response;
+
+/// Carried in the response extensions and read by the envelope middleware.
+#[derive(Debug, Clone, Default)]
+pub struct JournalNote {
+    /// The device an exchange concerns when the request does not name it (claim).
+    pub device: Option<String>,
+    /// BOOT-08 and refused tokens: something a client developer should know.
+    pub warning: Option<String>,
+}
+
+impl JournalNote {
+    pub fn attach(self, mut res: Response) -> Response {
+        res.extensions_mut().insert(self);
+        res
+    }
+}

@@ -1,0 +1,41 @@
+//! `POST /pos/pairing-code`, step 2 (PAIR-*).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use rand::RngExt;
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::pos_headers::PosDevice;
+use crate::domain::PairError;
+use crate::errors::{PAIR_08, PAIR_10, PAIR_11};
+use crate::ids::{CODE_SPACE, PairingCode};
+use crate::sim::Sim;
+
+/// PAIR-02.
+#[derive(Serialize)]
+pub struct PairingCodeBody {
+    pub pairing_code: String,
+    pub expires_in_sec: i64,
+}
+
+/// PAIR-01: no body needed. The rules themselves are in [`crate::domain::State::issue_code`]; the
+/// write lock makes concurrent requests for one device leave exactly one pending code (PAIR-04).
+pub async fn pairing_code(State(sim): State<Arc<Sim>>, device: PosDevice) -> Result<Json<PairingCodeBody>, ApiError> {
+    let now = sim.clock.now();
+    let issued = {
+        let mut store = sim.store.write();
+        let store = &mut *store;
+        let rng = &mut store.rng;
+        store.state.issue_code(device.id, now, &mut || PairingCode::from_index(rng.random_range(0..CODE_SPACE)))
+    };
+    match issued {
+        Ok(issued) => Ok(Json(PairingCodeBody { pairing_code: issued.code.to_string(), expires_in_sec: issued.expires_in_sec })),
+        // PAIR-09/PAIR-10.
+        Err(PairError::DeviceNotFound(id)) => Err(ApiError::with_device(&PAIR_10, id)),
+        Err(PairError::AlreadyClaimed(id)) => Err(ApiError::with_device(&PAIR_11, id)),
+        Err(PairError::GenerationFailed) => Err(ApiError::of(&PAIR_08)),
+    }
+}

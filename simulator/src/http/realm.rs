@@ -1,0 +1,44 @@
+//! Keycloak-shaped discovery for the simulator's tokens (AUTH-03): the JWKS and the realm's
+//! OpenID configuration, so that other services can verify simulator tokens.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State, rejection::PathRejection};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use crate::sim::Sim;
+
+fn check_realm(sim: &Sim, realm: Result<Path<String>, PathRejection>) -> Result<(), ApiError> {
+    match realm {
+        Ok(Path(realm)) if realm == sim.realm => Ok(()),
+        _ => Err(ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Realm not found; this simulator's realm is `{}`", sim.realm))),
+    }
+}
+
+/// `GET /realms/{realm}/protocol/openid-connect/certs`.
+pub async fn certs(State(sim): State<Arc<Sim>>, realm: Result<Path<String>, PathRejection>) -> Result<Json<Value>, ApiError> {
+    check_realm(&sim, realm)?;
+    Ok(Json(json!({ "keys": [sim.tokens.key().jwk()] })))
+}
+
+/// `GET /realms/{realm}/.well-known/openid-configuration`.
+pub async fn openid_configuration(
+    State(sim): State<Arc<Sim>>,
+    realm: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    check_realm(&sim, realm)?;
+    let issuer = sim.tokens.issuer();
+    Ok(Json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
+        "token_endpoint": format!("{}/client/session", sim.base_url),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+    })))
+}

@@ -1,0 +1,79 @@
+//! Merchant sessions: `POST /client/session`, its legacy alias `POST /auth/token` (AUTH-04…07) and
+//! `POST /session/initiate` (AUTH-08…13).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+use super::bearer::Merchant;
+use super::error::ApiError;
+use super::json_body;
+use crate::errors::AUTH_07;
+use crate::sim::Sim;
+
+/// AUTH-06.
+#[derive(Serialize)]
+pub struct TokenBody {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+}
+
+/// AUTH-04/AUTH-05: client credentials for a Keycloak-shaped access token. Body errors are the
+/// same 400 `"4000"` `Invalid request body` as claim (Q-13: the real answer is unknown).
+pub async fn client_session(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Json<TokenBody>, ApiError> {
+    let obj = json_body::object(&headers, &body)?;
+    let client_id = json_body::required_string(&obj, "client_id", &json_body::go_required("ClientSessionRequest", "ClientID"))?;
+    let client_secret = json_body::required_string(&obj, "client_secret", &json_body::go_required("ClientSessionRequest", "ClientSecret"))?;
+    let now = sim.clock.now();
+    let (merchant, jti) = {
+        let mut store = sim.store.write();
+        let merchant = store
+            .state
+            .merchant_by_client_id(client_id)
+            .map(|idx| store.state.merchant(idx).clone())
+            .filter(|m| m.client_secret == client_secret)
+            .ok_or_else(|| ApiError::of(&AUTH_07))?;
+        let jti = Sim::random_uuid(&mut store.rng);
+        (merchant, jti)
+    };
+    // Signing with a key that loaded cannot fail on input; should it, say so rather than blame
+    // the client's credentials.
+    let token = sim.tokens.issue(&merchant, now, jti).map_err(|e| {
+        tracing::error!(error = %e, "token signing failed");
+        ApiError::control(StatusCode::INTERNAL_SERVER_ERROR, "5000", format!("cannot sign the access token: {e}"))
+    })?;
+    Ok(Json(TokenBody { access_token: token, token_type: "Bearer", expires_in: sim.tokens.ttl().whole_seconds() }))
+}
+
+/// AUTH-09: the resolved merchant context (Q-12: the real fields are unknown).
+#[derive(Serialize)]
+pub struct SessionBody {
+    pub merchant_id: String,
+    pub merchant_name: String,
+    pub client_id: String,
+    pub host: String,
+}
+
+/// AUTH-08/AUTH-09; AUTH-13: a bad token is 401 `"4010"`. AUTH-11: claim does not require it.
+pub async fn initiate(
+    State(sim): State<Arc<Sim>>,
+    Merchant(idx): Merchant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<SessionBody>, ApiError> {
+    let obj = json_body::object(&headers, &body)?;
+    let host = json_body::required_string(&obj, "host", &json_body::go_required("InitiateSessionRequest", "Host"))?;
+    let store = sim.store.read();
+    let m = store.state.merchant(idx);
+    Ok(Json(SessionBody {
+        merchant_id: m.id.clone(),
+        merchant_name: m.name.clone(),
+        client_id: m.client_id.clone(),
+        host: host.to_owned(),
+    }))
+}

@@ -1,0 +1,117 @@
+//! The request journal (`GET /_sim/journal`): a ring of the last N exchanges, so a long load run
+//! cannot exhaust memory.
+
+use std::collections::VecDeque;
+
+use parking_lot::Mutex;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// Position in the whole run, so a reader can tell how many entries the ring dropped.
+    pub seq: u64,
+    /// Simulator-clock time of the request (RFC 3339).
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    /// The device the exchange concerns: `X-Device-Id` as sent, or the device behind a claimed code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    pub status: u16,
+    /// The error code, for error responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub trace_id: String,
+    /// BOOT-08: e.g. an app version older than `min_supported_version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    capacity: usize,
+    inner: Mutex<Ring>,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    entries: VecDeque<JournalEntry>,
+    next_seq: u64,
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Self {
+        Journal { capacity, inner: Mutex::new(Ring::default()) }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Records an entry; `seq` is assigned here.
+    pub fn record(&self, mut entry: JournalEntry) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut ring = self.inner.lock();
+        entry.seq = ring.next_seq;
+        ring.next_seq += 1;
+        if ring.entries.len() == self.capacity {
+            ring.entries.pop_front();
+        }
+        ring.entries.push_back(entry);
+    }
+
+    /// Entries oldest first, optionally for one device, at most `limit` of the newest.
+    pub fn entries(&self, device: Option<&str>, limit: Option<usize>) -> (Vec<JournalEntry>, u64) {
+        let ring = self.inner.lock();
+        let mut picked: Vec<JournalEntry> = ring
+            .entries
+            .iter()
+            .rev()
+            .filter(|e| device.is_none_or(|d| e.device.as_deref() == Some(d)))
+            .take(limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        picked.reverse();
+        (picked, ring.next_seq)
+    }
+
+    pub fn clear(&self) {
+        *self.inner.lock() = Ring::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(device: &str) -> JournalEntry {
+        JournalEntry {
+            seq: 0,
+            time: "t".into(),
+            method: "GET".into(),
+            path: "/pos/status".into(),
+            device: Some(device.into()),
+            status: 200,
+            code: None,
+            trace_id: "x".into(),
+            warning: None,
+        }
+    }
+
+    #[test]
+    fn ring_keeps_the_newest_and_filters_by_device() {
+        let j = Journal::new(3);
+        for d in ["A", "B", "A", "B", "A"] {
+            j.record(entry(d));
+        }
+        let (all, total) = j.entries(None, None);
+        assert_eq!(total, 5);
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3, 4]);
+        let (a, _) = j.entries(Some("A"), None);
+        assert_eq!(a.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 4]);
+        let (last, _) = j.entries(None, Some(1));
+        assert_eq!(last.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4]);
+    }
+}

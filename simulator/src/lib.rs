@@ -1,0 +1,101 @@
+//! `viopay-sim`: a stateful simulator of the VioPay POS device activation API (steps 1–4 and
+//! merchant auth), on a controllable clock.
+//!
+//! Layout: [`domain`] holds the rules (pure, `now` passed in); [`http`] is the thin axum layer
+//! over it; [`control`] is the `/_sim/` API; [`clock`] is the one clock every time rule reads.
+//! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+mod control;
+pub mod domain;
+pub mod errors;
+pub mod faults;
+pub mod fixtures;
+pub mod http;
+pub mod ids;
+pub mod journal;
+mod sim;
+mod summary;
+pub mod time_fmt;
+mod trace;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use auth::SigningKey;
+pub use clock::ClockMode;
+pub use config::{KeySource, SimConfig};
+pub use fixtures::{FixtureError, Fixtures};
+pub use sim::SimError;
+
+/// A configured simulator, ready to serve.
+#[derive(Clone)]
+pub struct Simulator {
+    sim: Arc<sim::Sim>,
+}
+
+impl Simulator {
+    /// `base_url` is where clients reach it (used as the token issuer unless
+    /// [`SimConfig::public_url`] overrides it).
+    pub fn new(config: SimConfig, base_url: &str) -> Result<Self, SimError> {
+        Ok(Simulator { sim: Arc::new(sim::Sim::new(config, base_url)?) })
+    }
+
+    /// The whole application as an axum `Router`; tests can drive it without a socket.
+    pub fn router(&self) -> axum::Router {
+        http::router(self.sim.clone())
+    }
+
+    /// The start-up text: address, clock, merchants with credentials, devices, a first curl.
+    pub fn summary(&self) -> String {
+        summary::render(&self.sim)
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.sim.base_url
+    }
+}
+
+/// A simulator serving on a socket in the background; stops when dropped.
+pub struct RunningSimulator {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub simulator: Simulator,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        // Dropping a JoinHandle does not stop `axum::serve`: abort it.
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` (port 0 for a random port), builds the simulator with `http://{bound address}` as
+/// its base URL and serves it on the current tokio runtime.
+pub async fn spawn(config: SimConfig, addr: SocketAddr) -> Result<RunningSimulator, SimError> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| SimError::Bind { addr: addr.to_string(), source })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Bind { addr: addr.to_string(), source })?;
+    let base_url = format!("http://{addr}");
+    let simulator = Simulator::new(config, &base_url)?;
+    let app = simulator.router();
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "simulator server stopped");
+        }
+    });
+    Ok(RunningSimulator { addr, base_url, simulator, task })
+}
+
+/// Serves on an already bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    simulator: &Simulator,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, simulator.router()).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,121 @@
+//! The running simulator's shared state: one instance behind an `Arc`, handed to every handler.
+
+use parking_lot::RwLock;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::sync::Arc;
+
+use crate::auth::{KeyError, SigningKey, TokenIssuer};
+use crate::clock::{Clock, ClockMode};
+use crate::config::{DEFAULT_MIN_VERSION, KeySource, SEEDED_START, SimConfig};
+use crate::domain::State;
+use crate::faults::Faults;
+use crate::fixtures::Fixtures;
+use crate::ids::AppVersion;
+use crate::journal::Journal;
+use crate::trace::TraceIds;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// State and randomness change together under one lock, so an operation that draws a code and
+/// stores it is atomic (PAIR-04, PAIR-07, CLAIM-21).
+pub struct Store {
+    pub state: State,
+    pub rng: StdRng,
+}
+
+pub struct Sim {
+    pub clock: Clock,
+    pub store: RwLock<Store>,
+    pub fixtures: Fixtures,
+    pub seed: u64,
+    pub tokens: TokenIssuer,
+    pub journal: Journal,
+    pub faults: Faults,
+    pub trace: TraceIds,
+    /// BOOT-06.
+    pub min_version: AppVersion,
+    pub realm: String,
+    /// Where the simulator listens (`http://{bound address}`).
+    pub listen_url: String,
+    /// Where clients reach it: `--public-url`, else the listen URL. Tokens name it as issuer.
+    pub base_url: String,
+    pub control: bool,
+}
+
+impl Sim {
+    pub fn new(config: SimConfig, base_url: &str) -> Result<Self, SimError> {
+        let seed = config.seed.unwrap_or_else(rand::random);
+        let clock = match config.clock {
+            ClockMode::System => Clock::system(),
+            ClockMode::Virtual => {
+                let start = config.start_time.unwrap_or_else(|| if config.seed.is_some() { SEEDED_START } else { now_whole_second() });
+                Clock::virtual_at(start)
+            }
+        };
+        let key = match config.signing_key {
+            KeySource::Generate => Arc::new(SigningKey::generate(config.seed)?),
+            KeySource::Pem(pem) => Arc::new(SigningKey::from_pem(&pem)?),
+            KeySource::Shared(key) => key,
+        };
+        let listen_url = base_url.trim_end_matches('/').to_owned();
+        let base_url = config.public_url.map_or_else(|| listen_url.clone(), |u| u.trim_end_matches('/').to_owned());
+        if config.realm.is_empty() || config.realm.contains('/') {
+            return Err(SimError::Config(format!("realm `{}` must be a non-empty name without `/`", config.realm)));
+        }
+        let issuer = format!("{base_url}/realms/{}", config.realm);
+        let min_version = config
+            .min_version
+            .or_else(|| config.fixtures.min_supported_version.clone())
+            .map_or_else(|| AppVersion::parse(DEFAULT_MIN_VERSION).map_err(|e| SimError::Config(e.to_string())), Ok)?;
+        Ok(Sim {
+            clock,
+            store: RwLock::new(Store { state: config.fixtures.state.clone(), rng: StdRng::seed_from_u64(seed) }),
+            fixtures: config.fixtures,
+            seed,
+            tokens: TokenIssuer::new(key, issuer, config.token_ttl),
+            journal: Journal::new(config.journal_capacity),
+            faults: Faults::default(),
+            trace: TraceIds::new(seed),
+            min_version,
+            realm: config.realm,
+            listen_url,
+            base_url,
+            control: config.control,
+        })
+    }
+
+    /// `/_sim/reset`: back to the fixtures, the start of the clock and the start of every random
+    /// sequence, with an empty journal and no armed faults.
+    pub fn reset(&self) {
+        {
+            let mut store = self.store.write();
+            store.state = self.fixtures.state.clone();
+            store.rng = StdRng::seed_from_u64(self.seed);
+        }
+        self.clock.reset();
+        self.journal.clear();
+        self.faults.clear();
+        self.trace.reset();
+    }
+
+    /// A random UUID-shaped id (version 4 layout) from the seeded generator.
+    pub fn random_uuid(rng: &mut StdRng) -> String {
+        let b: [u8; 16] = rng.random();
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!("{}-{}-4{}-{:x}{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], 8 | (b[8] & 3), &hex[17..20], &hex[20..32])
+    }
+}
+
+fn now_whole_second() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}

@@ -1,0 +1,73 @@
+//! The start-up text, so that a newcomer can curl at once.
+
+use std::fmt::Write;
+
+use crate::ids::DeviceId;
+use crate::sim::Sim;
+use crate::time_fmt::rfc3339;
+
+/// How many device ids are shown per merchant.
+const SHOWN: usize = 6;
+
+pub fn render(sim: &Sim) -> String {
+    let store = sim.store.read();
+    let state = &store.state;
+    let merchants: Vec<_> = state.merchants().collect();
+    // One pass over all devices: counts and the smallest ids per merchant (a million devices must
+    // not mean a million lines, nor a scan per merchant).
+    let mut counts = vec![0usize; merchants.len()];
+    let mut samples: Vec<Vec<DeviceId>> = vec![Vec::new(); merchants.len()];
+    for (id, device) in state.devices() {
+        let i = device.owner.0 as usize;
+        counts[i] += 1;
+        let sample = &mut samples[i];
+        if sample.len() < SHOWN || sample.last().is_some_and(|last| id < *last) {
+            let at = sample.partition_point(|x| *x < id);
+            sample.insert(at, id);
+            sample.truncate(SHOWN);
+        }
+    }
+    let sample_device = samples.iter().find_map(|s| s.first().copied());
+
+    let mut out = String::new();
+    let url = &sim.listen_url;
+    let _ = writeln!(out, "viopay-sim listening on {url}");
+    if sim.base_url != sim.listen_url {
+        let _ = writeln!(out, "public URL: {}", sim.base_url);
+    }
+    let _ = writeln!(
+        out,
+        "clock: {}, now {}",
+        match sim.clock.mode() {
+            crate::clock::ClockMode::System => "system",
+            crate::clock::ClockMode::Virtual => "virtual (move it: POST /_sim/clock/advance)",
+        },
+        rfc3339(sim.clock.now())
+    );
+    let _ = writeln!(
+        out,
+        "fixtures: {} ({} merchants, {} devices), min_supported_version {}",
+        sim.fixtures.source,
+        merchants.len(),
+        state.device_count(),
+        sim.min_version
+    );
+    let _ = writeln!(out, "merchants (client credentials for POST /client/session):");
+    for (idx, m) in &merchants {
+        let i = idx.0 as usize;
+        let _ = writeln!(out, "  {:<20} id {}  client_id {}  client_secret {}", m.name, m.id, m.client_id, m.client_secret);
+        let shown: Vec<String> = samples[i].iter().map(ToString::to_string).collect();
+        let more = if counts[i] > shown.len() { format!(", … ({} in all)", counts[i]) } else { String::new() };
+        let _ = writeln!(out, "    devices: {}{more}", if shown.is_empty() { "none".into() } else { shown.join(", ") });
+    }
+    let _ = writeln!(out, "tokens: issuer {}, JWKS {}/protocol/openid-connect/certs", sim.tokens.issuer(), sim.tokens.issuer());
+    let _ = writeln!(out, "control API: {}", if sim.control { "on, under /_sim/ (see README)" } else { "off" });
+    if let Some(device) = sample_device {
+        let _ = writeln!(out, "try:");
+        let _ = writeln!(
+            out,
+            "  curl -s -X POST {url}/pos/bootstrap -H 'X-Device-Id: {device}' -H 'User-Agent: Viopay-POS/1.4.2 (Android 12; PAX-A920)' -H 'X-Client-Type: pos'"
+        );
+    }
+    out
+}

@@ -1,0 +1,160 @@
+//! The `/_sim/` control API.
+
+use axum::http::Method;
+use serde_json::json;
+use viopay_sim::ClockMode;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn clock_reads_advances_and_sets_only_forward() {
+    let sim = TestSim::new();
+    let r = sim.request(Method::GET, "/_sim/clock", &[], "").await;
+    assert_eq!(r.body, json!({"now": "2025-12-13T14:25:30Z", "mode": "virtual"}));
+    let r = sim.json(Method::POST, "/_sim/clock/advance", &[], &json!({"seconds": 90})).await;
+    assert_eq!(r.body["now"], "2025-12-13T14:27:00Z");
+    let r = sim.json(Method::POST, "/_sim/clock/set", &[], &json!({"now": "2026-01-01T00:00:00+01:00"})).await;
+    assert_eq!(r.body["now"], "2025-12-31T23:00:00Z");
+    let r = sim.json(Method::POST, "/_sim/clock/set", &[], &json!({"now": "2025-01-01T00:00:00Z"})).await;
+    assert_eq!((r.status, r.code()), (409, "4090"));
+    for bad in [json!({"seconds": -5}), json!({"seconds": "10"}), json!({}), json!({"secs": 1})] {
+        sim.json(Method::POST, "/_sim/clock/advance", &[], &bad).await.assert_error(400, "4000", "Invalid request body");
+    }
+    sim.json(Method::POST, "/_sim/clock/set", &[], &json!({"now": "yesterday"})).await.assert_error(400, "4000", "Invalid request body");
+    // `curl -d` sends a form content type: the control API reads JSON anyway.
+    let r = sim
+        .request(Method::POST, "/_sim/clock/advance", &[("Content-Type", "application/x-www-form-urlencoded")], r#"{"seconds":1}"#)
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn clock_cannot_move_in_system_mode() {
+    let sim = TestSim::system_clock();
+    let r = sim.request(Method::GET, "/_sim/clock", &[], "").await;
+    assert_eq!(r.body["mode"], "system");
+    let r = sim.json(Method::POST, "/_sim/clock/advance", &[], &json!({"seconds": 1})).await;
+    assert_eq!((r.status, r.code()), (409, "4090"), "{}", r.body);
+    let r = sim.json(Method::POST, "/_sim/clock/set", &[], &json!({"now": "2030-01-01T00:00:00Z"})).await;
+    assert_eq!((r.status, r.code()), (409, "4090"));
+    let _ = ClockMode::System;
+}
+
+#[tokio::test]
+async fn merchants_and_devices_can_be_provisioned_and_used() {
+    let sim = TestSim::new();
+    let m = sim.json(Method::POST, "/_sim/merchants", &[], &json!({})).await;
+    assert_eq!(m.status, 201, "{}", m.body);
+    let (merchant_id, client_id, secret) = (
+        m.body["id"].as_str().unwrap_or_default().to_owned(),
+        m.body["client_id"].as_str().unwrap_or_default().to_owned(),
+        m.body["client_secret"].as_str().unwrap_or_default().to_owned(),
+    );
+    assert!(!m.body["name"].as_str().unwrap_or_default().is_empty());
+    let d = sim.json(Method::POST, "/_sim/devices", &[], &json!({"merchant_id": merchant_id, "count": 3})).await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let ids: Vec<String> = d.body["device_ids"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+    assert_eq!(ids.len(), 3);
+    let code = sim.code(&ids[0]).await;
+    let token = sim.token(&client_id, &secret).await;
+    let r = sim.claim(&token, &json!({"pairing_code": code})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = sim.request(Method::GET, "/_sim/merchants", &[], "").await;
+    assert_eq!(listed.body["merchants"].as_array().map(Vec::len), Some(3));
+
+    let explicit =
+        sim.json(Method::POST, "/_sim/devices", &[], &json!({"merchant_id": merchant_id, "id": "POS-0000C1A1", "status": "claimed"})).await;
+    assert_eq!(explicit.body["device_ids"], json!(["POS-0000C1A1"]));
+    assert_eq!(sim.status_triple("POS-0000C1A1").await, ("claimed".into(), true, "none".into()));
+    let dup = sim.json(Method::POST, "/_sim/devices", &[], &json!({"merchant_id": merchant_id, "id": "POS-0000C1A1"})).await;
+    assert_eq!((dup.status, dup.code()), (409, "4090"));
+    let unknown = sim.json(Method::POST, "/_sim/devices", &[], &json!({"merchant_id": "nobody"})).await;
+    assert_eq!((unknown.status, unknown.code()), (404, "4004"));
+    let bad = sim.json(Method::POST, "/_sim/devices", &[], &json!({"merchant_id": merchant_id, "id": "POS-lower000"})).await;
+    assert_eq!((bad.status, bad.code()), (400, "4000"));
+    let dup_m = sim.json(Method::POST, "/_sim/merchants", &[], &json!({"client_id": "acme"})).await;
+    assert_eq!((dup_m.status, dup_m.code()), (409, "4090"));
+}
+
+#[tokio::test]
+async fn device_inspection_shows_the_code_history() {
+    let sim = TestSim::new();
+    let a = sim.code(ACME_DEVICE).await;
+    sim.advance(10).await;
+    let b = sim.code(ACME_DEVICE).await;
+    let state = sim.device_state(ACME_DEVICE).await;
+    assert_eq!(state["codes"][0]["pairing_code"].as_str(), Some(a.as_str()));
+    assert_eq!(state["codes"][0]["state"], "superseded");
+    assert_eq!(state["codes"][1]["pairing_code"].as_str(), Some(b.as_str()));
+    assert_eq!(state["codes"][1]["issued_at"], "2025-12-13T14:25:40Z");
+    assert_eq!(state["codes"][1]["expires_at"], "2025-12-13T14:30:40Z");
+    for id in [UNKNOWN_DEVICE, "garbage"] {
+        let r = sim.request(Method::GET, &format!("/_sim/devices/{id}"), &[], "").await;
+        assert_eq!((r.status, r.code()), (404, "4004"));
+    }
+}
+
+#[tokio::test]
+async fn reset_restores_fixtures_clock_and_seed() {
+    let sim = TestSim::new();
+    let first = sim.code(ACME_DEVICE).await;
+    sim.json(Method::POST, "/_sim/merchants", &[], &json!({"id": "extra", "client_id": "extra"})).await;
+    sim.advance(1000).await;
+    let r = sim.request(Method::POST, "/_sim/reset", &[], "").await;
+    assert_eq!(r.body, json!({"status": "reset", "merchants": 2, "devices": 7, "now": "2025-12-13T14:25:30Z"}));
+    assert_eq!(sim.status_triple(ACME_DEVICE).await.2, "none");
+    assert_eq!(sim.code(ACME_DEVICE).await, first, "the seeded sequence starts over");
+    let journal = sim.request(Method::GET, "/_sim/journal", &[], "").await;
+    assert_eq!(journal.body["total"], 2, "journal restarted: {}", journal.body);
+}
+
+#[tokio::test]
+async fn journal_filters_by_device_and_is_bounded() {
+    let mut c = config();
+    c.journal_capacity = 5;
+    let sim = TestSim::with(c);
+    for _ in 0..4 {
+        sim.status(ACME_DEVICE).await;
+        sim.status(GLOBEX_DEVICE).await;
+    }
+    let code = sim.code(ACME_DEVICE_2).await;
+    let token = sim.acme().await;
+    sim.claim(&token, &json!({"pairing_code": code})).await;
+    let all = sim.request(Method::GET, "/_sim/journal", &[], "").await;
+    assert_eq!(all.body["capacity"], 5);
+    assert_eq!(all.body["total"], 11);
+    assert_eq!(all.body["entries"].as_array().map(Vec::len), Some(5));
+    let dev = sim.request(Method::GET, &format!("/_sim/journal?device={ACME_DEVICE_2}"), &[], "").await;
+    let paths: Vec<&str> = dev.body["entries"].as_array().into_iter().flatten().filter_map(|e| e["path"].as_str()).collect();
+    assert_eq!(paths, vec!["/pos/pairing-code", "/pos/claim"], "a claim is journaled under the device behind the code");
+    let last = sim.request(Method::GET, "/_sim/journal?limit=1", &[], "").await;
+    assert_eq!(last.body["entries"][0]["path"], "/pos/claim");
+    assert_eq!(last.body["entries"][0]["status"], 200);
+    let bad = sim.request(Method::GET, "/_sim/journal?limit=many", &[], "").await;
+    assert_eq!((bad.status, bad.code()), (400, "4000"));
+}
+
+#[tokio::test]
+async fn faults_are_listed_validated_and_cleared() {
+    let sim = TestSim::new();
+    let r = sim.json(Method::POST, "/_sim/faults", &[], &json!({"endpoint": "/pos/status", "rule": "PAIR-08"})).await;
+    r.assert_error(400, "4000", "Invalid request body");
+    assert!(r.details()["message"].as_str().unwrap_or_default().contains("STAT-12"), "lists the choices: {}", r.body);
+    sim.json(Method::POST, "/_sim/faults", &[], &json!({"endpoint": "/pos/status", "rule": "STAT-12", "count": 5})).await;
+    let listed = sim.request(Method::GET, "/_sim/faults", &[], "").await;
+    assert_eq!(listed.body, json!({"faults": [{"endpoint": "/pos/status", "rule": "STAT-12", "remaining": 5}]}));
+    let r = sim.status(ACME_DEVICE).await;
+    r.assert_error(404, "4004", "Device not found");
+    assert_eq!(r.details(), &json!({"device_id": ACME_DEVICE}));
+    sim.request(Method::DELETE, "/_sim/faults", &[], "").await;
+    assert_eq!(sim.status(ACME_DEVICE).await.status, 200);
+}
+
+#[tokio::test]
+async fn no_control_hides_the_control_api() {
+    let mut c = config();
+    c.control = false;
+    let sim = TestSim::with(c);
+    sim.request(Method::GET, "/_sim/clock", &[], "").await.assert_error(404, "4004", "Route not found");
+    assert_eq!(sim.bootstrap(ACME_DEVICE).await.status, 200);
+}

@@ -1,0 +1,109 @@
+//! insta snapshots (in the top-level `snapshots/`) of every canonical success and error response,
+//! named by rule ID, volatile fields redacted. A changed wire format fails here first.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn snapshot(name: &str, reply: &Reply) {
+    let value = json!({ "status": reply.status, "body": reply.body });
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_json_snapshot!(name, value, {
+            ".body.error.trace_id" => "[trace_id]",
+            ".body.pairing_code" => "[pairing_code]",
+            ".body.error.details.pairing_code" => "[pairing_code]",
+            ".body.server_time" => "[server_time]",
+            ".body.access_token" => "[jwt]",
+            ".body.keys[].n" => "[modulus]",
+            ".body.keys[].kid" => "[kid]",
+        });
+    });
+}
+
+#[tokio::test]
+async fn canonical_responses() {
+    let sim = TestSim::new();
+    let pos_headers = |device: &'static str| vec![("X-Device-Id", device), ("User-Agent", UA), ("X-Client-Type", "pos")];
+
+    snapshot("BOOT-02_bootstrap_200", &sim.bootstrap(ACME_DEVICE).await);
+    snapshot("STAT-02_status_none", &sim.status(ACME_DEVICE).await);
+    snapshot("PAIR-02_pairing_code_200", &sim.pair(ACME_DEVICE).await);
+    snapshot("STAT-05_status_pending", &sim.status(ACME_DEVICE).await);
+    let superseded = sim.device_state(ACME_DEVICE).await["codes"][0]["pairing_code"].as_str().unwrap_or_default().to_owned();
+    let code = sim.code(ACME_DEVICE).await;
+
+    let session = sim.json(Method::POST, "/client/session", &[], &json!({"client_id": "acme", "client_secret": "acme-secret"})).await;
+    snapshot("AUTH-06_client_session_200", &session);
+    let token = session.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let auth = format!("Bearer {token}");
+    snapshot(
+        "AUTH-09_session_initiate_200",
+        &sim.json(Method::POST, "/session/initiate", &[("Authorization", &auth)], &json!({"host": "merchant.viopay.io"})).await,
+    );
+    snapshot("PAIR-05_claim_superseded", &sim.claim(&token, &json!({"pairing_code": superseded})).await);
+    snapshot("CLAIM-14_claim_device_mismatch", &sim.claim(&token, &json!({"pairing_code": code, "device_id": ACME_DEVICE_2})).await);
+    snapshot("CLAIM-20_claim_200", &sim.claim(&token, &json!({"pairing_code": code})).await);
+    snapshot("STAT-08_status_claimed", &sim.status(ACME_DEVICE).await);
+    snapshot("CLAIM-18_claim_used", &sim.claim(&token, &json!({"pairing_code": code})).await);
+    snapshot("PAIR-11_pairing_code_claimed_device", &sim.pair(ACME_DEVICE).await);
+
+    let globex_code = sim.code(GLOBEX_DEVICE).await;
+    snapshot("CLAIM-16_claim_other_merchant", &sim.claim(&token, &json!({"pairing_code": globex_code})).await);
+    snapshot("CLAIM-12_claim_unknown_code", &sim.claim(&token, &json!({"pairing_code": "ZZZZZZ"})).await);
+    snapshot("CLAIM-06_claim_missing_code", &sim.claim(&token, &json!({})).await);
+    snapshot("CLAIM-08_claim_code_not_a_string", &sim.claim(&token, &json!({"pairing_code": 42})).await);
+    snapshot(
+        "CLAIM-05_claim_wrong_content_type",
+        &sim.request(Method::POST, "/pos/claim", &[("Authorization", &auth), ("Content-Type", "text/plain")], "{}").await,
+    );
+    snapshot("CLAIM-04_claim_no_token", &sim.json(Method::POST, "/pos/claim", &[], &json!({"pairing_code": code})).await);
+    snapshot(
+        "AUTH-13_session_initiate_bad_token",
+        &sim.json(Method::POST, "/session/initiate", &[("Authorization", "Bearer x")], &json!({"host": "h"})).await,
+    );
+    snapshot(
+        "AUTH-07_client_session_bad_secret",
+        &sim.json(Method::POST, "/client/session", &[], &json!({"client_id": "acme", "client_secret": "no"})).await,
+    );
+
+    let expiring = sim.code(ACME_DEVICE_2).await;
+    sim.advance(300).await;
+    snapshot("STAT-07_status_expired", &sim.status(ACME_DEVICE_2).await);
+    let token = sim.acme().await;
+    snapshot("CLAIM-19_claim_expired", &sim.claim(&token, &json!({"pairing_code": expiring})).await);
+
+    snapshot(
+        "HDR-02_missing_device_id",
+        &sim.request(Method::GET, "/pos/status", &[("User-Agent", UA), ("X-Client-Type", "pos")], "").await,
+    );
+    snapshot(
+        "HDR-04_invalid_device_id",
+        &sim.request(Method::GET, "/pos/status", &[("X-Device-Id", "POS-8f3a2c91"), ("User-Agent", UA), ("X-Client-Type", "pos")], "")
+            .await,
+    );
+    snapshot(
+        "HDR-07_bad_user_agent",
+        &sim.request(Method::GET, "/pos/status", &[("X-Device-Id", ACME_DEVICE), ("User-Agent", "curl/8"), ("X-Client-Type", "pos")], "")
+            .await,
+    );
+    snapshot(
+        "HDR-10_bad_client_type",
+        &sim.request(Method::GET, "/pos/status", &[("X-Device-Id", ACME_DEVICE), ("User-Agent", UA)], "").await,
+    );
+    snapshot("BOOT-07_bootstrap_unknown_device", &sim.bootstrap(UNKNOWN_DEVICE).await);
+    snapshot("PAIR-10_pairing_code_unknown_device", &sim.pair(UNKNOWN_DEVICE).await);
+    snapshot("STAT-12_status_unknown_device", &sim.status(UNKNOWN_DEVICE).await);
+    sim.json(Method::POST, "/_sim/faults", &[], &json!({"endpoint": "/pos/pairing-code", "rule": "PAIR-08"})).await;
+    snapshot("PAIR-08_pairing_code_failed", &sim.pair(GLOBEX_DEVICE).await);
+    snapshot("ERR-09_route_not_found", &sim.request(Method::GET, "/pos/nothing", &[], "").await);
+    snapshot("ERR-10_method_not_allowed", &sim.request(Method::POST, "/pos/status", &pos_headers(ACME_DEVICE), "").await);
+    snapshot("ERR-11_body_too_large", &sim.request(Method::POST, "/pos/bootstrap", &pos_headers(ACME_DEVICE), vec![b'x'; 70_000]).await);
+    snapshot("LIVE-02_health_200", &sim.request(Method::GET, "/health/live", &[], "").await);
+    snapshot("AUTH-03_jwks_200", &sim.request(Method::GET, "/realms/viopay/protocol/openid-connect/certs", &[], "").await);
+    let _: Value = Value::Null;
+}

@@ -1,0 +1,1 @@
+//! `viopay-check`: the conformance harness for the VioPay POS activation API.
