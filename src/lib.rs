@@ -1,1 +1,88 @@
-//! `viopay-check`: the conformance harness for the VioPay POS activation API.
+//! `viopay-check`: certifies any implementation of the VioPay POS activation API (steps 1–4 and
+//! merchant auth) rule by rule: Gherkin scenarios run by cucumber, every response checked against
+//! the JSON Schemas, verdicts by rule level, and reports for people (terminal) and CI (JUnit,
+//! JSON, exit code).
+//!
+//! It talks HTTP only, to whatever target it is given; its knowledge of the rules is its own
+//! (`rules.toml`, `features/`, [`spec`]), never the simulator's code.
+
+pub mod catalogue;
+pub mod client;
+pub mod exchange;
+pub mod features;
+pub mod profile;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod spec;
+mod steps;
+pub mod target;
+pub mod verdict;
+pub mod world;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use catalogue::{Catalogue, Level};
+pub use report::Report;
+pub use run::RunOptions;
+pub use target::{TargetError, TargetSpec};
+pub use verdict::{ScenarioResult, ScenarioStatus};
+
+/// Everything `viopay-check run` is told.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub run: RunOptions,
+    pub strict: bool,
+    pub baseline: BTreeSet<String>,
+    pub features: Vec<features::FeatureFile>,
+    /// Bound on every request, so a hung target fails a scenario instead of hanging the run.
+    pub request_timeout: Duration,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            run: RunOptions::default(),
+            strict: false,
+            baseline: BTreeSet::new(),
+            features: features::builtin(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Run(#[from] run::RunError),
+    #[error(transparent)]
+    Schemas(#[from] schema::SchemaError),
+}
+
+impl CheckError {
+    /// 2 usage or profile error, 3 target unreachable, 1 anything else that stopped the run.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CheckError::Target(TargetError::Unreachable { .. }) => 3,
+            CheckError::Target(TargetError::Profile(_) | TargetError::Usage(_)) | CheckError::Run(_) => 2,
+            CheckError::Target(TargetError::Setup(_)) | CheckError::Schemas(_) => 1,
+        }
+    }
+}
+
+/// Connects to the target, runs the selected scenarios and judges them.
+pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&ScenarioResult) + 'static) -> Result<Report, CheckError> {
+    let started = Instant::now();
+    let schemas = schema::Schemas::builtin()?;
+    let (target, client) = target::connect(spec, opts.request_timeout).await?;
+    let description = target.description.clone();
+    let catalogue = Catalogue::builtin();
+    let ctx = Arc::new(world::RunContext { target, client, schemas, catalogue: catalogue.clone(), strict: opts.strict });
+    let results = run::run(ctx, &opts.features, &opts.run, progress).await?;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(Report::new(&description, &catalogue, results, opts.strict, &opts.baseline, ms))
+}

@@ -1,4 +1,197 @@
-fn main() {
-    eprintln!("viopay-check: the harness is being built (issue 3)");
-    std::process::exit(2);
+//! `viopay-check`: the command line. Exit codes: 0 conformant, 1 a REQUIRED rule failed or a
+//! scenario could not run, 2 usage or profile error, 3 target unreachable.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use viopay_check::{CheckOptions, RunOptions, TargetSpec, catalogue::Catalogue, features, report};
+
+#[derive(Parser)]
+#[command(name = "viopay-check", version, about = "Conformance harness for the VioPay POS device activation API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Certify a target (default: the embedded simulator).
+    Run(RunArgs),
+    /// The rule catalogue with level and the scenarios covering each rule.
+    Rules {
+        /// Read features from this directory instead of the built-in ones.
+        #[arg(long)]
+        features: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Default)]
+struct RunArgs {
+    /// A running viopay-sim; the harness provisions through /_sim/ and moves its clock.
+    #[arg(long, conflicts_with = "profile")]
+    target: Option<String>,
+    /// A real deployment described by a profile (TOML).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Cucumber tag expression, e.g. '@CLAIM-16 or @PAIR-04', or '@slow' on a real-clock target.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Differences on SIMULATOR rules fail the run.
+    #[arg(long)]
+    strict: bool,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Rule IDs of known deviations (one per line, # comments): reported, not failing.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// How many scenarios run at once (default 64).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Stop at the first failing scenario.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Read features from this directory instead of the built-in ones.
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// Seconds any single request may take.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_init();
+    let code = match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
+        Command::Rules { features } => rules(features.as_deref()),
+        Command::Run(args) => run(args),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Logs go to stderr, off unless `RUST_LOG` asks (stdout carries the report).
+fn tracing_init() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_features(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<features::FeatureFile>> {
+    Ok(match dir {
+        Some(dir) => features::from_dir(dir)?,
+        None => features::builtin(),
+    })
+}
+
+fn run(args: RunArgs) -> i32 {
+    let prepared = (|| -> anyhow::Result<(TargetSpec, CheckOptions)> {
+        let spec = match (&args.target, &args.profile) {
+            (Some(url), _) => TargetSpec::Simulator(url.clone()),
+            (None, Some(path)) => TargetSpec::Profile(path.clone()),
+            (None, None) => TargetSpec::Embedded,
+        };
+        let baseline = match &args.baseline {
+            Some(path) => report::parse_baseline(
+                &std::fs::read_to_string(path).with_context(|| format!("cannot read --baseline {}", path.display()))?,
+            ),
+            None => Default::default(),
+        };
+        let opts = CheckOptions {
+            run: RunOptions { tags: args.tags.clone(), concurrency: args.concurrency, fail_fast: args.fail_fast },
+            strict: args.strict,
+            baseline,
+            features: load_features(args.features.as_deref())?,
+            request_timeout: Duration::from_secs(args.timeout.max(1)),
+        };
+        Ok((spec, opts))
+    })();
+    let (spec, opts) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("viopay-check: {e:#}");
+            return 2;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("viopay-check: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let report = runtime.block_on(viopay_check::certify(&spec, &opts, |r| println!("{}", report::progress_line(r))));
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("viopay-check: {e}");
+            return e.exit_code();
+        }
+    };
+    print!("{}", report::summary(&report));
+    let mut code = report.exit_code;
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, report::to_junit(&report))
+    {
+        eprintln!("viopay-check: cannot write --junit {}: {e}", path.display());
+        code = 2;
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report::to_json(&report)).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("viopay-check: cannot write --json {}: {e}", path.display());
+            code = 2;
+        }
+    }
+    code
+}
+
+fn rules(dir: Option<&std::path::Path>) -> i32 {
+    let files = match load_features(dir) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("viopay-check: {e:#}");
+            return 2;
+        }
+    };
+    let mut covering: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for file in &files {
+        let feature = match features::parse(file) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("viopay-check: {e}");
+                return 2;
+            }
+        };
+        for scenario in &feature.scenarios {
+            for rule in features::rule_tags(&feature, scenario) {
+                let name = format!("{}:{} {}", file.path.rsplit('/').next().unwrap_or(&file.path), scenario.position.line, scenario.name);
+                let list = covering.entry(rule).or_default();
+                if !list.contains(&name) {
+                    list.push(name);
+                }
+            }
+        }
+    }
+    let catalogue = Catalogue::builtin();
+    for rule in catalogue.iter() {
+        let release = if rule.is_checked() {
+            ""
+        } else if rule.level == viopay_check::Level::Unknown {
+            " (UNKNOWN: not asserted)"
+        } else {
+            " (later release)"
+        };
+        println!("{:<10} {:<9} {}{release}", rule.id, rule.level.as_str(), rule.statement);
+        for s in covering.get(&rule.id).into_iter().flatten() {
+            println!("{:<21}- {s}", "");
+        }
+    }
+    0
 }

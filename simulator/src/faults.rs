@@ -11,6 +11,10 @@ pub struct Fault {
     pub endpoint: String,
     pub rule: &'static str,
     pub remaining: u32,
+    /// Only requests of this device (`X-Device-Id`) are hit; every request when absent. Lets
+    /// concurrent test runs force an error on their own device without touching the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +33,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn arm(&self, endpoint: &str, rule: &str, count: u32) -> Result<Fault, FaultError> {
+    pub fn arm(&self, endpoint: &str, rule: &str, count: u32, device_id: Option<String>) -> Result<Fault, FaultError> {
         let choices = errors::injectable(endpoint);
         if choices.is_empty() {
             return Err(FaultError::UnknownEndpoint(endpoint.to_owned()));
@@ -42,18 +46,19 @@ impl Faults {
         if count == 0 {
             return Err(FaultError::ZeroCount);
         }
-        let fault = Fault { endpoint: endpoint.to_owned(), rule: spec.rule, remaining: count };
+        let fault = Fault { endpoint: endpoint.to_owned(), rule: spec.rule, remaining: count, device_id };
         self.armed.lock().push(fault.clone());
         Ok(fault)
     }
 
-    /// Consumes one use of the oldest fault armed on `endpoint`, if any.
-    pub fn take(&self, endpoint: &str) -> Option<ErrorSpec> {
+    /// Consumes one use of the oldest fault armed on `endpoint` for `device` (or for every
+    /// device), if any.
+    pub fn take(&self, endpoint: &str, device: Option<&str>) -> Option<ErrorSpec> {
         let mut armed = self.armed.lock();
         if armed.is_empty() {
             return None;
         }
-        let pos = armed.iter().position(|f| f.endpoint == endpoint)?;
+        let pos = armed.iter().position(|f| f.endpoint == endpoint && f.device_id.as_deref().is_none_or(|d| Some(d) == device))?;
         let rule = armed[pos].rule;
         armed[pos].remaining -= 1;
         if armed[pos].remaining == 0 {
@@ -78,13 +83,22 @@ mod tests {
     #[test]
     fn faults_fire_n_times_then_disarm() {
         let f = Faults::default();
-        f.arm("/pos/pairing-code", "pair-08", 2).expect("arm");
-        assert_eq!(f.take("/pos/status"), None);
-        assert_eq!(f.take("/pos/pairing-code").map(|s| s.rule), Some("PAIR-08"));
-        assert_eq!(f.take("/pos/pairing-code").map(|s| s.rule), Some("PAIR-08"));
-        assert_eq!(f.take("/pos/pairing-code"), None);
-        assert!(matches!(f.arm("/pos/status", "PAIR-08", 1), Err(FaultError::NotInjectable { .. })));
-        assert!(matches!(f.arm("/nowhere", "PAIR-08", 1), Err(FaultError::UnknownEndpoint(_))));
-        assert_eq!(f.arm("/pos/pairing-code", "PAIR-08", 0), Err(FaultError::ZeroCount));
+        f.arm("/pos/pairing-code", "pair-08", 2, None).expect("arm");
+        assert_eq!(f.take("/pos/status", None), None);
+        assert_eq!(f.take("/pos/pairing-code", Some("POS-00000001")).map(|s| s.rule), Some("PAIR-08"));
+        assert_eq!(f.take("/pos/pairing-code", None).map(|s| s.rule), Some("PAIR-08"));
+        assert_eq!(f.take("/pos/pairing-code", None), None);
+        assert!(matches!(f.arm("/pos/status", "PAIR-08", 1, None), Err(FaultError::NotInjectable { .. })));
+        assert!(matches!(f.arm("/nowhere", "PAIR-08", 1, None), Err(FaultError::UnknownEndpoint(_))));
+        assert_eq!(f.arm("/pos/pairing-code", "PAIR-08", 0, None), Err(FaultError::ZeroCount));
+    }
+
+    #[test]
+    fn a_device_fault_hits_only_that_device() {
+        let f = Faults::default();
+        f.arm("/pos/pairing-code", "PAIR-08", 1, Some("POS-00000002".into())).expect("arm");
+        assert_eq!(f.take("/pos/pairing-code", Some("POS-00000001")), None);
+        assert_eq!(f.take("/pos/pairing-code", None), None);
+        assert_eq!(f.take("/pos/pairing-code", Some("POS-00000002")).map(|s| s.rule), Some("PAIR-08"));
     }
 }

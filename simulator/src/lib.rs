@@ -68,6 +68,12 @@ pub struct RunningSimulator {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl std::fmt::Debug for RunningSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningSimulator").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
 impl Drop for RunningSimulator {
     fn drop(&mut self) {
         // Dropping a JoinHandle does not stop `axum::serve`: abort it.

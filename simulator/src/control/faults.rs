@@ -22,6 +22,8 @@ pub struct Arm {
     rule: String,
     /// How many of the next requests get it (default 1).
     count: Option<u32>,
+    /// Only this device's requests (`X-Device-Id`); all requests when absent.
+    device_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -31,7 +33,10 @@ pub struct FaultList {
 
 pub async fn arm(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Fault>), ApiError> {
     let req: Arm = body::parse(&raw)?;
-    let fault = sim.faults.arm(&req.endpoint, &req.rule, req.count.unwrap_or(1)).map_err(|e| ApiError::invalid_body(e.to_string()))?;
+    let fault = sim
+        .faults
+        .arm(&req.endpoint, &req.rule, req.count.unwrap_or(1), req.device_id)
+        .map_err(|e| ApiError::invalid_body(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(fault)))
 }
 

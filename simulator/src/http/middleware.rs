@@ -73,7 +73,8 @@ pub async fn guard(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Res
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return ApiError::of(&ERR_11).into_response(),
         Err(e) => return ApiError::invalid_body(format!("cannot read the request body: {e}")).into_response(),
     };
-    if let Some(spec) = sim.faults.take(parts.uri.path()) {
+    let device = parts.headers.get("x-device-id").and_then(|v| v.to_str().ok());
+    if let Some(spec) = sim.faults.take(parts.uri.path(), device) {
         return injected(&spec, &parts.headers, &bytes).into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await

@@ -1,0 +1,71 @@
+//! Bad `Authorization` headers for CLAIM-03/CLAIM-04 and AUTH-13. They are built from a valid
+//! token of the target, treated as opaque where it is not a JWT.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+use crate::world::{CheckWorld, ERROR};
+
+/// The `Authorization` header value for a named variant, or `None` for "no Authorization header".
+pub async fn authorization(w: &mut CheckWorld, variant: &str) -> Option<String> {
+    if variant == "no Authorization header" {
+        return None;
+    }
+    let valid = w.token("A").await;
+    Some(match variant {
+        "a garbage token" => "Bearer not-a-token".to_owned(),
+        "an empty Bearer token" => "Bearer ".to_owned(),
+        "the Basic scheme" => format!("Basic {valid}"),
+        "an alg none token" => {
+            let payload = valid.split('.').nth(1).unwrap_or("e30").to_owned();
+            format!("Bearer {}.{payload}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#))
+        }
+        "a tampered token" => format!("Bearer {}", tamper(&valid)),
+        "a token signed by another key" => {
+            let payload = valid
+                .split('.')
+                .nth(1)
+                .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+            let claims = payload.unwrap_or_else(|| serde_json::json!({ "sub": "attacker", "exp": 4_102_444_800_i64 }));
+            match jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"an attacker's key")) {
+                Ok(t) => format!("Bearer {t}"),
+                Err(e) => panic!("{ERROR}cannot build the forged token: {e}"),
+            }
+        }
+        other => panic!("{ERROR}unknown token variant `{other}`"),
+    })
+}
+
+/// A JWT whose payload claims another merchant, signature kept; an opaque token with one
+/// character changed.
+fn tamper(token: &str) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() == 3
+        && let Some(mut claims) = URL_SAFE_NO_PAD.decode(parts[1]).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    {
+        claims["merchant_id"] = serde_json::json!("00000000-0000-4000-8000-000000000000");
+        claims["sub"] = serde_json::json!("someone-else");
+        return format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+    }
+    let mut chars: Vec<char> = token.chars().collect();
+    if let Some(c) = chars.get_mut(token.len() / 2) {
+        *c = if *c == 'A' { 'B' } else { 'A' };
+    }
+    chars.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tampering_changes_the_claims_but_keeps_the_signature() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"merchant_id":"m1"}"#);
+        let t = tamper(&format!("h.{payload}.sig"));
+        assert!(t.starts_with("h.") && t.ends_with(".sig"));
+        assert_ne!(t, format!("h.{payload}.sig"));
+        assert_ne!(tamper("opaque-token"), "opaque-token");
+    }
+}

@@ -1,0 +1,200 @@
+//! Findings, scenario outcomes and the rule matrix: how the harness judges what it saw.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::catalogue::{Catalogue, Level};
+use crate::exchange::Exchange;
+
+/// One observed difference from a rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub level: Level,
+    /// Expected against actual.
+    pub message: String,
+    /// The exchange that shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+}
+
+impl Finding {
+    /// Whether this finding fails the run: REQUIRED always, SIMULATOR under `--strict`.
+    pub fn is_failure(&self, strict: bool) -> bool {
+        match self.level {
+            Level::Required => true,
+            Level::Simulator => strict,
+            Level::Unknown => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum ScenarioStatus {
+    Passed,
+    /// Passed, with differences on SIMULATOR rules.
+    Advisory,
+    /// A REQUIRED rule (or a SIMULATOR rule under `--strict`) was broken.
+    Failed,
+    /// The target lacks a capability the scenario needs; does not fail the run.
+    NotApplicable(String),
+    /// The scenario should have run and could not (device pool exhausted); fails the run.
+    NotRun(String),
+    /// Something unexpected (no response, a step the harness does not know); fails the run.
+    Error(String),
+}
+
+impl ScenarioStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ScenarioStatus::Passed => "pass",
+            ScenarioStatus::Advisory => "advisory",
+            ScenarioStatus::Failed => "FAIL",
+            ScenarioStatus::NotApplicable(_) => "n/a",
+            ScenarioStatus::NotRun(_) => "NOT RUN",
+            ScenarioStatus::Error(_) => "ERROR",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub feature: String,
+    pub file: String,
+    pub name: String,
+    pub line: usize,
+    /// The rule IDs the scenario is tagged with.
+    pub rules: Vec<String>,
+    #[serde(flatten)]
+    pub status: ScenarioStatus,
+    pub findings: Vec<Finding>,
+    pub duration_ms: u64,
+    pub requests: usize,
+}
+
+/// A rule's verdict over the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleVerdict {
+    Fail,
+    NotRun,
+    Advisory,
+    KnownDeviation,
+    /// Baselined, and passing now: the baseline entry can go.
+    Fixed,
+    Pass,
+    NotApplicable,
+    NotSelected,
+}
+
+impl RuleVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            RuleVerdict::Fail => "FAIL",
+            RuleVerdict::NotRun => "NOT RUN",
+            RuleVerdict::Advisory => "advisory",
+            RuleVerdict::KnownDeviation => "known deviation",
+            RuleVerdict::Fixed => "fixed (prune baseline)",
+            RuleVerdict::Pass => "pass",
+            RuleVerdict::NotApplicable => "n/a",
+            RuleVerdict::NotSelected => "not selected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleRow {
+    pub id: String,
+    pub level: Level,
+    pub statement: String,
+    pub verdict: RuleVerdict,
+    /// `feature: scenario` of every scenario tagged with the rule that was selected.
+    pub scenarios: Vec<String>,
+    /// Why, for fail / advisory / not run / n/a.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Builds the rule matrix for every checked rule of the catalogue.
+pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bool, baseline: &BTreeSet<String>) -> Vec<RuleRow> {
+    let mut by_rule: BTreeMap<&str, Vec<&ScenarioResult>> = BTreeMap::new();
+    for r in results {
+        for rule in &r.rules {
+            by_rule.entry(rule.as_str()).or_default().push(r);
+        }
+    }
+    let mut findings: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for r in results {
+        for f in &r.findings {
+            findings.entry(f.rule.as_str()).or_default().push(f);
+        }
+    }
+    catalogue
+        .iter()
+        .filter(|rule| rule.is_checked())
+        .map(|rule| {
+            let scenarios = by_rule.get(rule.id.as_str()).cloned().unwrap_or_default();
+            let own = findings.get(rule.id.as_str()).cloned().unwrap_or_default();
+            let mut notes: Vec<String> = own.iter().map(|f| f.message.clone()).collect();
+            let ran: Vec<&&ScenarioResult> =
+                scenarios.iter().filter(|s| !matches!(s.status, ScenarioStatus::NotApplicable(_) | ScenarioStatus::NotRun(_))).collect();
+            let not_run = scenarios.iter().find_map(|s| match &s.status {
+                ScenarioStatus::NotRun(why) => Some(why.clone()),
+                _ => None,
+            });
+            let errored = scenarios.iter().find_map(|s| match &s.status {
+                ScenarioStatus::Error(why) => Some(why.clone()),
+                _ => None,
+            });
+            let verdict = if own.iter().any(|f| f.is_failure(strict)) {
+                RuleVerdict::Fail
+            } else if let Some(why) = errored {
+                notes.push(why);
+                RuleVerdict::Fail
+            } else if let Some(why) = not_run.filter(|_| ran.is_empty()) {
+                notes.push(why);
+                RuleVerdict::NotRun
+            } else if !own.is_empty() {
+                RuleVerdict::Advisory
+            } else if !ran.is_empty() {
+                RuleVerdict::Pass
+            } else if let Some(why) = scenarios.iter().find_map(|s| match &s.status {
+                ScenarioStatus::NotApplicable(why) => Some(why.clone()),
+                _ => None,
+            }) {
+                notes.push(why);
+                RuleVerdict::NotApplicable
+            } else {
+                RuleVerdict::NotSelected
+            };
+            let verdict = match (baseline.contains(&rule.id), verdict) {
+                (true, RuleVerdict::Fail | RuleVerdict::Advisory) => RuleVerdict::KnownDeviation,
+                (true, RuleVerdict::Pass) => RuleVerdict::Fixed,
+                (_, v) => v,
+            };
+            notes.dedup();
+            RuleRow {
+                id: rule.id.clone(),
+                level: rule.level,
+                statement: rule.statement.clone(),
+                verdict,
+                scenarios: scenarios.iter().map(|s| format!("{}: {}", s.feature, s.name)).collect(),
+                notes,
+            }
+        })
+        .collect()
+}
+
+/// Exit code 0 (conformant) or 1: a failing rule, a scenario that errored or could not run.
+/// Baselined rules do not count.
+pub fn exit_code(rows: &[RuleRow], results: &[ScenarioResult], strict: bool, baseline: &BTreeSet<String>) -> i32 {
+    let failing_rule = rows.iter().any(|r| matches!(r.verdict, RuleVerdict::Fail | RuleVerdict::NotRun));
+    let failing_scenario = results.iter().any(|s| match &s.status {
+        ScenarioStatus::Failed => s.findings.iter().any(|f| f.is_failure(strict) && !baseline.contains(&f.rule)),
+        ScenarioStatus::NotRun(_) | ScenarioStatus::Error(_) => true,
+        _ => false,
+    });
+    i32::from(failing_rule || failing_scenario)
+}
