@@ -81,7 +81,14 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
     let (target, client) = target::connect(spec, opts.request_timeout).await?;
     let description = target.description.clone();
     let catalogue = Catalogue::builtin();
-    let ctx = Arc::new(world::RunContext { target, client, schemas, catalogue: catalogue.clone(), strict: opts.strict });
+    let ctx = Arc::new(world::RunContext {
+        target,
+        client,
+        schemas,
+        catalogue: catalogue.clone(),
+        strict: opts.strict,
+        baseline: opts.baseline.clone(),
+    });
     let results = run::run(ctx, &opts.features, &opts.run, progress).await?;
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(Report::new(&description, &catalogue, results, opts.strict, &opts.baseline, ms))

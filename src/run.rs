@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use crate::features::{self, FeatureFile};
 use crate::target::ClockControl;
 use crate::verdict::{ScenarioResult, ScenarioStatus};
-use crate::world::{CONTEXT, CheckWorld, ERROR, FAILED, NOT_RUN, RunContext};
+use crate::world::{CONTEXT, CheckWorld, ERROR, FAILED, NOT_APPLICABLE, NOT_RUN, RunContext};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -170,6 +170,8 @@ fn conclude(feature: &Feature, scenario: &Scenario, finished: &event::ScenarioFi
             };
             if let Some(why) = text.strip_prefix(NOT_RUN) {
                 ScenarioStatus::NotRun(why.to_owned())
+            } else if let Some(why) = text.strip_prefix(NOT_APPLICABLE).filter(|_| !fails) {
+                ScenarioStatus::NotApplicable(why.to_owned())
             } else if text.starts_with(FAILED) || fails {
                 ScenarioStatus::Failed
             } else {

@@ -17,11 +17,19 @@ pub struct Finding {
     /// The exchange that shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange: Option<Exchange>,
+    /// The rule is in the baseline: a known deviation, reported but neither failing the run nor
+    /// stopping the scenario (so the rules after it are still verified).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub known: bool,
 }
 
 impl Finding {
-    /// Whether this finding fails the run: REQUIRED always, SIMULATOR under `--strict`.
+    /// Whether this finding fails the run: REQUIRED always, SIMULATOR under `--strict`, a known
+    /// deviation never.
     pub fn is_failure(&self, strict: bool) -> bool {
+        if self.known {
+            return false;
+        }
         match self.level {
             Level::Required => true,
             Level::Simulator => strict,
@@ -155,6 +163,11 @@ pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bo
                 RuleVerdict::Fail
             } else if let Some(why) = not_run.filter(|_| ran.is_empty()) {
                 notes.push(why);
+                RuleVerdict::NotRun
+            } else if !ran.is_empty() && ran.iter().all(|s| s.status == ScenarioStatus::Failed) {
+                // A scenario stops at its first failure: a rule whose every scenario failed on
+                // another rule was never verified.
+                notes.push(format!("not verified: every scenario for it stopped at an earlier failure ({})", ran[0].name));
                 RuleVerdict::NotRun
             } else if !own.is_empty() {
                 RuleVerdict::Advisory

@@ -23,6 +23,8 @@ pub struct RunContext {
     pub schemas: Schemas,
     pub catalogue: Catalogue,
     pub strict: bool,
+    /// Rule IDs of known deviations (`--baseline`).
+    pub baseline: std::collections::BTreeSet<String>,
 }
 
 tokio::task_local! {
@@ -33,6 +35,7 @@ tokio::task_local! {
 
 /// Panic prefixes the runner maps to scenario outcomes.
 pub const NOT_RUN: &str = "NOT RUN: ";
+pub const NOT_APPLICABLE: &str = "NOT APPLICABLE: ";
 pub const ERROR: &str = "ERROR: ";
 pub const FAILED: &str = "FAILED: ";
 
@@ -99,7 +102,8 @@ impl CheckWorld {
 
     /// Records a broken rule. Returns whether the scenario must stop (a failure-level finding).
     pub fn record(&mut self, rule: &str, message: String, exchange: Option<&Exchange>) -> bool {
-        let finding = Finding { rule: rule.to_owned(), level: self.level(rule), message, exchange: exchange.cloned() };
+        let known = self.ctx.baseline.contains(rule);
+        let finding = Finding { rule: rule.to_owned(), level: self.level(rule), message, exchange: exchange.cloned(), known };
         let fails = finding.is_failure(self.ctx.strict);
         self.findings.push(finding);
         fails

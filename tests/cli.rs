@@ -1,0 +1,63 @@
+//! The `viopay-check` binary: subcommands, exit codes and report files.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_viopay-check");
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("viopay-check runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn rules_lists_the_catalogue_with_covering_scenarios() {
+    let (code, out, _) = run(&["rules"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("CLAIM-16   REQUIRED"), "{out}");
+    assert!(out.contains("claim.feature:"), "scenarios are listed under their rules");
+    assert!(out.contains("ATT-01") && out.contains("(later release)"));
+    assert!(out.contains("CLAIM-22") && out.contains("(UNKNOWN: not asserted)"));
+}
+
+#[test]
+fn a_selected_run_against_the_embedded_simulator_writes_both_reports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (junit, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
+    let (code, out, err) = run(&[
+        "run",
+        "--tags",
+        "@BOOT-01 or @CLAIM-16",
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+        "--json",
+        json.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("[  ok  ] bootstrap.feature:"), "live progress: {out}");
+    assert!(out.contains("CONFORMANT: embedded simulator (exit 0)"), "{out}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testcase name=") && xml.contains("CLAIM-16"));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("JSON");
+    assert_eq!(report["exit_code"], 0);
+    assert!(report["rules"].as_array().is_some_and(|r| r.iter().any(|r| r["id"] == "CLAIM-16" && r["verdict"] == "pass")));
+}
+
+#[test]
+fn exit_codes_for_usage_profile_and_unreachable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let (code, _, err) = run(&["run", "--target", &format!("http://127.0.0.1:{port}")]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("unreachable"), "{err}");
+    let (code, _, err) = run(&["run", "--profile", "/nonexistent/profile.toml"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["run", "--tags", "(("]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = run(&["run", "--no-such-flag"]);
+    assert_eq!(code, 2);
+    let (code, _, err) = run(&["run", "--target", "http://127.0.0.1:1", "--profile", "p.toml"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["run", "--baseline", "/nonexistent/baseline.txt"]);
+    assert_eq!(code, 2, "{err}");
+}
