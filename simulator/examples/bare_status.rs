@@ -7,6 +7,10 @@ use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 
+/// The same allocator as the simulator binary, so the comparison measures the code, not malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BODY: &str = r#"{"device_status":"inactive","is_claimed":false,"pairing_code_status":"none"}"#;
 
 #[tokio::main]

@@ -1,6 +1,8 @@
 //! Armed faults (`POST /_sim/faults`): make an endpoint answer a documented error for its next N
 //! requests, so that rules such as PAIR-08 can be exercised on purpose.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use parking_lot::Mutex;
 use serde::Serialize;
 
@@ -30,6 +32,8 @@ pub enum FaultError {
 #[derive(Debug, Default)]
 pub struct Faults {
     armed: Mutex<Vec<Fault>>,
+    /// Mirrors `!armed.is_empty()` so the request path can skip the lock.
+    any: AtomicBool,
 }
 
 impl Faults {
@@ -47,7 +51,9 @@ impl Faults {
             return Err(FaultError::ZeroCount);
         }
         let fault = Fault { endpoint: endpoint.to_owned(), rule: spec.rule, remaining: count, device_id };
-        self.armed.lock().push(fault.clone());
+        let mut armed = self.armed.lock();
+        armed.push(fault.clone());
+        self.any.store(true, Ordering::Release);
         Ok(fault)
     }
 
@@ -63,6 +69,7 @@ impl Faults {
         armed[pos].remaining -= 1;
         if armed[pos].remaining == 0 {
             armed.remove(pos);
+            self.any.store(!armed.is_empty(), Ordering::Release);
         }
         errors::injectable(endpoint).iter().find(|s| s.rule == rule).copied()
     }
@@ -72,7 +79,13 @@ impl Faults {
     }
 
     pub fn clear(&self) {
-        self.armed.lock().clear();
+        let mut armed = self.armed.lock();
+        armed.clear();
+        self.any.store(false, Ordering::Release);
+    }
+
+    pub fn any_armed(&self) -> bool {
+        self.any.load(Ordering::Acquire)
     }
 }
 

@@ -3,16 +3,31 @@
 
 use std::collections::VecDeque;
 
+use axum::http::Method;
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::trace::TraceId;
+
+fn rfc3339<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::time_fmt::rfc3339(*t))
+}
+
+fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct JournalEntry {
     /// Position in the whole run, so a reader can tell how many entries the ring dropped.
     pub seq: u64,
-    /// Simulator-clock time of the request (RFC 3339).
-    pub time: String,
-    pub method: String,
+    /// Simulator-clock time of the request; written as RFC 3339 (formatted when read, not on the
+    /// request path).
+    #[serde(serialize_with = "rfc3339")]
+    pub time: OffsetDateTime,
+    #[serde(serialize_with = "method")]
+    pub method: Method,
     pub path: String,
     /// The device the exchange concerns: `X-Device-Id` as sent, or the device behind a claimed code.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -21,7 +36,7 @@ pub struct JournalEntry {
     /// The error code, for error responses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    pub trace_id: String,
+    pub trace_id: TraceId,
     /// BOOT-08: e.g. an app version older than `min_supported_version`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -89,13 +104,13 @@ mod tests {
     fn entry(device: &str) -> JournalEntry {
         JournalEntry {
             seq: 0,
-            time: "t".into(),
-            method: "GET".into(),
+            time: OffsetDateTime::UNIX_EPOCH,
+            method: Method::GET,
             path: "/pos/status".into(),
             device: Some(device.into()),
             status: 200,
             code: None,
-            trace_id: "x".into(),
+            trace_id: crate::trace::TraceIds::new(1).next_id(),
             warning: None,
         }
     }

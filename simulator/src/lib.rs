@@ -20,7 +20,7 @@ pub mod journal;
 mod sim;
 mod summary;
 pub mod time_fmt;
-mod trace;
+pub mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;

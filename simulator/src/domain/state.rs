@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use super::DeviceNotFound;
 use super::device::{Device, DeviceStatus};
 use super::merchant::{Merchant, MerchantIdx};
@@ -29,11 +31,13 @@ pub struct State {
     merchants: Vec<Merchant>,
     by_merchant_id: HashMap<String, MerchantIdx>,
     by_client_id: HashMap<String, MerchantIdx>,
-    pub(super) devices: HashMap<DeviceId, Device>,
+    /// foldhash rather than SipHash: the status hot path is one lookup here, and the keys are
+    /// 32-bit ids (randomly seeded, so still not trivially collidable).
+    pub(super) devices: HashMap<DeviceId, Device, RandomState>,
     /// Code value → the device holding the newest record with that value. Only live codes are
     /// unique (PAIR-07), so a value may be reissued after its record expired or was used; the
     /// newest record then wins a lookup.
-    pub(super) codes: HashMap<PairingCode, DeviceId>,
+    pub(super) codes: HashMap<PairingCode, DeviceId, RandomState>,
 }
 
 impl State {

@@ -16,7 +16,6 @@ use super::note::JournalNote;
 use crate::errors::{BODY_LIMIT, DetailsKey, ERR_11, ErrorSpec};
 use crate::journal::JournalEntry;
 use crate::sim::Sim;
-use crate::time_fmt::rfc3339;
 
 pub const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 
@@ -27,7 +26,7 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
     let journaled = sim.journal.capacity() > 0 && !req.uri().path().starts_with("/_sim/");
     let request_line = journaled.then(|| {
         let device = req.headers().get("x-device-id").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        (rfc3339(sim.clock.now()), req.method().to_string(), req.uri().path().to_owned(), device)
+        (sim.clock.now(), req.method().clone(), req.uri().path().to_owned(), device)
     });
 
     let mut res = next.run(req).await;
@@ -36,11 +35,11 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
     if let Some(PendingError(err)) = res.extensions_mut().remove::<PendingError>() {
         tracing::debug!(rule = err.rule, status = err.status.as_u16(), code = err.code, message = %err.message, %trace_id, "error response");
         code = Some(err.code.to_owned());
-        *res.body_mut() = Body::from(err.render(&trace_id));
+        *res.body_mut() = Body::from(err.render(trace_id.as_str()));
         res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         res.headers_mut().remove(CONTENT_LENGTH);
     }
-    if let Ok(value) = HeaderValue::from_str(&trace_id) {
+    if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
         res.headers_mut().insert(X_TRACE_ID, value);
     }
     if let Some((time, method, path, device)) = request_line {
@@ -63,6 +62,10 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
 /// On every matched route and method (after 404 and 405, §1.9): ERR-11's 64 KiB body limit, then
 /// any armed fault for the endpoint. The body is buffered here so handlers get it whole.
 pub async fn guard(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    // Fast path (every status poll): no body to limit and no fault armed.
+    if http_body::Body::is_end_stream(req.body()) && !sim.faults.any_armed() {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
