@@ -7,9 +7,12 @@
 //! (`rules.toml`, `features/`, [`spec`]), never the simulator's code.
 
 pub mod catalogue;
+pub mod checks;
 pub mod client;
 pub mod exchange;
 pub mod features;
+pub mod forge;
+pub mod fuzz;
 pub mod profile;
 pub mod report;
 pub mod run;

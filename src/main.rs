@@ -20,6 +20,9 @@ struct Cli {
 enum Command {
     /// Certify a target (default: the embedded simulator).
     Run(RunArgs),
+    /// Stateful property testing: random operation sequences checked against the harness's own
+    /// model of the rules, shrunk to the shortest failing one.
+    Fuzz(FuzzArgs),
     /// The rule catalogue with level and the scenarios covering each rule.
     Rules {
         /// Read features from this directory instead of the built-in ones.
@@ -65,12 +68,47 @@ struct RunArgs {
     timeout: u64,
 }
 
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// A running viopay-sim (default: the embedded simulator).
+    #[arg(long, conflicts_with = "profile")]
+    target: Option<String>,
+    /// A real deployment described by a profile (each case consumes --devices devices of its pools).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Number of random sequences.
+    #[arg(long, default_value_t = 100)]
+    cases: u32,
+    /// Longest sequence.
+    #[arg(long, default_value_t = 40)]
+    max_steps: usize,
+    /// Seed of the generator: the same seed against the same target replays the same run.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Devices per case.
+    #[arg(long, default_value_t = 4)]
+    devices: usize,
+    /// Merchants (at least 2).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..=26))]
+    merchants: u64,
+    /// Differences on SIMULATOR rules fail the run.
+    #[arg(long)]
+    strict: bool,
+    /// File where failing seeds are kept and replayed first ("none" to turn off).
+    #[arg(long, default_value = "viopay-fuzz.proptest-regressions")]
+    persist: String,
+    /// Seconds any single request may take.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_init();
     let code = match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Rules { features } => rules(features.as_deref()),
         Command::Run(args) => run(args),
+        Command::Fuzz(args) => fuzz(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -150,6 +188,41 @@ fn run(args: RunArgs) -> i32 {
         }
     }
     code
+}
+
+fn fuzz(args: FuzzArgs) -> i32 {
+    let spec = match (&args.target, &args.profile) {
+        (Some(url), _) => TargetSpec::Simulator(url.clone()),
+        (None, Some(path)) => TargetSpec::Profile(path.clone()),
+        (None, None) => TargetSpec::Embedded,
+    };
+    let opts = viopay_check::fuzz::FuzzOptions {
+        cases: args.cases,
+        max_steps: args.max_steps,
+        seed: args.seed,
+        devices: args.devices,
+        merchants: usize::try_from(args.merchants).unwrap_or(2),
+        strict: args.strict,
+        persist: (args.persist != "none").then(|| PathBuf::from(&args.persist)),
+        request_timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("viopay-check: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {
+        Ok(report) => {
+            print!("{}", report.render());
+            report.exit_code()
+        }
+        Err(e) => {
+            eprintln!("viopay-check: {e}");
+            e.exit_code()
+        }
+    }
 }
 
 fn rules(dir: Option<&std::path::Path>) -> i32 {

@@ -138,7 +138,14 @@ impl Schemas {
             .validator
             .iter_errors(value)
             .map(|e| {
-                let schema_path = e.schema_path().to_string();
+                let mut schema_path = e.schema_path().to_string();
+                // A missing property is reported on the object's `required`: judge it by the
+                // property's own rule (a missing `trace_id` breaks ERR-04, not ERR-01).
+                if let jsonschema::error::ValidationErrorKind::Required { property } = e.kind()
+                    && let (Some(parent), Some(name)) = (schema_path.strip_suffix("/required"), property.as_str())
+                {
+                    schema_path = format!("{parent}/properties/{name}");
+                }
                 Violation {
                     rule: rule_at(&compiled.raw, &schema_path),
                     schema: schema.to_owned(),
@@ -196,6 +203,8 @@ mod tests {
         assert_eq!(v[0].pointer, "/error/code");
         let v = s.check("GET", "/pos/status", 200, r#"{"device_status":"claimed","is_claimed":false,"pairing_code_status":"used"}"#);
         assert_eq!(v.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(), vec!["STAT-04"]);
+        let v = s.check("GET", "/pos/status", 404, r#"{"error":{"code":"4004","message":"Device not found"}}"#);
+        assert_eq!(v.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(), vec!["ERR-04"], "a missing trace_id is ERR-04");
         let v = s.check("GET", "/pos/status", 502, "<html>bad gateway</html>");
         assert_eq!(v[0].rule, "ERR-01");
         assert!(

@@ -131,38 +131,14 @@ impl CheckWorld {
     pub async fn send_with(&mut self, req: ApiRequest, case: HeaderCase) -> Exchange {
         let ex = self.ctx.client.send_with(&req, case).await;
         self.requests += 1;
-        let Some(status) = ex.status else {
+        if ex.status.is_none() {
             panic!("{ERROR}no response from the target: {}", ex.excerpt());
-        };
+        }
         let mut stop = Vec::new();
-        for v in self.ctx.schemas.check(&req.method, &req.path, status, &ex.response_body) {
-            let message =
-                format!("response does not match {} at `{}`: {}", v.schema, if v.pointer.is_empty() { "/" } else { &v.pointer }, v.message);
-            if self.record(&v.rule, message.clone(), Some(&ex)) {
-                stop.push(format!("{} ({}): {message}", v.rule, self.level(&v.rule).as_str()));
-            }
-        }
-        // ERR-08: X-Trace-Id on every response; on errors equal to error.trace_id.
-        let header = ex.header("x-trace-id").map(str::to_owned);
-        let body_trace = ex.json().and_then(|v| v["error"]["trace_id"].as_str().map(str::to_owned));
-        let err08 = match (&header, status >= 400) {
-            (None, _) => Some("no X-Trace-Id header".to_owned()),
-            (Some(h), true) if body_trace.as_deref().is_some_and(|t| t != h) => {
-                Some(format!("X-Trace-Id `{h}` differs from error.trace_id `{}`", body_trace.unwrap_or_default()))
-            }
-            _ => None,
-        };
-        if let Some(message) = err08
-            && self.record("ERR-08", message.clone(), Some(&ex))
-        {
-            stop.push(format!("ERR-08: {message}"));
-        }
-        // ERR-12: the only 5xx is PAIR-08's.
-        let code = ex.json().and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
-        if status >= 500 && !(status == 500 && code.as_deref() == Some("5000") && req.path == "/pos/pairing-code") {
-            let message = format!("got {status}: the only 5xx allowed is PAIR-08's 500 \"5000\"");
-            if self.record("ERR-12", message.clone(), Some(&ex)) {
-                stop.push(format!("ERR-12: {message}"));
+        for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, &req, &ex) {
+            let summary = format!("{} ({}): {}", f.rule, f.level.as_str(), f.message);
+            if self.record(&f.rule, f.message, Some(&ex)) {
+                stop.push(summary);
             }
         }
         self.exchanges.push(ex.clone());

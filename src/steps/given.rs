@@ -6,7 +6,7 @@ use super::{claim_code, device_name, request_code};
 use crate::client::ApiRequest;
 use crate::world::{CheckWorld, ERROR};
 
-#[given(regex = r#"^a fresh device(?: "(\w+)")? of merchant ([AB])$"#)]
+#[given(regex = r#"^a fresh device(?: "(\w+)")? of merchant ([A-Z])$"#)]
 async fn fresh_device(w: &mut CheckWorld, name: String, merchant: String) {
     w.take_device(&device_name(name), &merchant).await;
 }
@@ -24,7 +24,7 @@ async fn has_code(w: &mut CheckWorld, name: String) {
     w.check("PAIR-02", code.is_some(), || "a provisioned, unclaimed device did not get a pairing code".into());
 }
 
-#[given(regex = r"^merchant ([AB]) has claimed the code$")]
+#[given(regex = r"^merchant ([A-Z]) has claimed the code$")]
 async fn has_claimed(w: &mut CheckWorld, merchant: String) {
     let code = w.latest_code("");
     claim_code(w, &merchant, &code).await;
@@ -32,7 +32,7 @@ async fn has_claimed(w: &mut CheckWorld, merchant: String) {
     w.check("CLAIM-20", status == Some(200), || format!("the owner's claim of a pending code answered {}", status.unwrap_or_default()));
 }
 
-#[given(regex = r"^merchant ([AB]) is signed in$")]
+#[given(regex = r"^merchant ([A-Z]) is signed in$")]
 async fn signed_in(w: &mut CheckWorld, merchant: String) {
     w.sign_in(&merchant).await;
 }

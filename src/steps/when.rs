@@ -11,9 +11,9 @@ use crate::world::{CheckWorld, ERROR};
 
 // ---- the device -------------------------------------------------------------------------
 
-#[when(regex = r"^the device calls bootstrap(?: (\d+) times)?$")]
-async fn bootstrap(w: &mut CheckWorld, times: String) {
-    let device = w.device("");
+#[when(regex = r#"^(?:the device|device "(\w+)") calls bootstrap(?: (\d+) times)?$"#)]
+async fn bootstrap(w: &mut CheckWorld, name: String, times: String) {
+    let device = w.device(&name);
     w.burst.clear();
     for _ in 0..super::count(&times) {
         let req = w.pos_request("POST", "/pos/bootstrap", &device);
@@ -98,9 +98,9 @@ async fn each_device_code(w: &mut CheckWorld) {
     }
 }
 
-#[when(regex = r"^the device polls status(?: (\d+) times)?$")]
-async fn poll(w: &mut CheckWorld, times: String) {
-    let device = w.device("");
+#[when(regex = r#"^(?:the device|device "(\w+)") polls status(?: (\d+) times)?$"#)]
+async fn poll(w: &mut CheckWorld, name: String, times: String) {
+    let device = w.device(&name);
     w.burst.clear();
     for _ in 0..super::count(&times) {
         let req = w.pos_request("GET", "/pos/status", &device);
@@ -175,13 +175,46 @@ async fn token_lifetime(w: &mut CheckWorld) {
 
 // ---- the merchant ---------------------------------------------------------------------------
 
-#[when(regex = r"^merchant ([AB]) claims the (code|first code)$")]
+#[when(regex = r"^merchant ([A-Z]) claims the (code|first code)$")]
 async fn claim(w: &mut CheckWorld, merchant: String, which: String) {
     let code = if which == "code" { w.latest_code("") } else { w.first_code() };
     claim_code(w, &merchant, &code).await;
 }
 
-#[when(regex = r"^merchant ([AB]) claims each of those codes$")]
+/// The fuzzer's regression scenarios name devices and codes by number.
+#[when(regex = r#"^merchant ([A-Z]) claims (the latest code|code (\d+)) of device "(\w+)"$"#)]
+async fn claim_of_device(w: &mut CheckWorld, merchant: String, which: String, n: String, name: String) {
+    let code = nth_code(w, &name, &which, &n);
+    claim_code(w, &merchant, &code).await;
+}
+
+fn nth_code(w: &CheckWorld, name: &str, which: &str, n: &str) -> String {
+    if which == "the latest code" {
+        return w.latest_code(name);
+    }
+    let n: usize = n.parse().unwrap_or(1);
+    match w.codes.iter().filter(|(d, _)| d == name).nth(n.saturating_sub(1)) {
+        Some((_, c)) => c.clone(),
+        None => panic!("{ERROR}device `{name}` has no code number {n}"),
+    }
+}
+
+#[when(
+    regex = r#"^merchant ([A-Z]) claims the latest code of device "(\w+)" with (no Authorization header|a garbage token|a tampered token)$"#
+)]
+async fn claim_of_device_bad_token(w: &mut CheckWorld, _merchant: String, name: String, variant: String) {
+    let auth = authorization(w, &variant).await;
+    let body = json!({ "pairing_code": w.latest_code(&name) }).to_string();
+    claim_raw(w, auth, Some("application/json"), body).await;
+}
+
+#[when(regex = r#"^merchant ([A-Z]) sends (\d+) concurrent claims of the latest code of device "(\w+)"$"#)]
+async fn concurrent_claims_of_device(w: &mut CheckWorld, merchant: String, n: usize, name: String) {
+    let code = w.latest_code(&name);
+    concurrent(w, &merchant, n, &code).await;
+}
+
+#[when(regex = r"^merchant ([A-Z]) claims each of those codes$")]
 async fn claim_each(w: &mut CheckWorld, merchant: String) {
     let codes: Vec<String> = w.codes.iter().map(|(_, c)| c.clone()).collect();
     w.burst.clear();
@@ -201,7 +234,7 @@ async fn claim_bad_token(w: &mut CheckWorld, variant: String) {
     claim_raw(w, auth, Some("application/json"), body).await;
 }
 
-#[when(regex = r#"^merchant ([AB]) claims the code of device "(\w+)" with the old token$"#)]
+#[when(regex = r#"^merchant ([A-Z]) claims the code of device "(\w+)" with the old token$"#)]
 async fn claim_old_token(w: &mut CheckWorld, merchant: String, name: String) {
     let token = match w.tokens.get(&merchant) {
         Some((t, _)) => t.clone(),
@@ -211,58 +244,62 @@ async fn claim_old_token(w: &mut CheckWorld, merchant: String, name: String) {
     claim_raw(w, Some(format!("Bearer {token}")), Some("application/json"), body).await;
 }
 
-#[when(regex = r"^merchant ([AB]) claims the code with the token from that response$")]
+#[when(regex = r"^merchant ([A-Z]) claims the code with the token from that response$")]
 async fn claim_with_response_token(w: &mut CheckWorld, _merchant: String) {
     let token = w.last_json()["access_token"].as_str().unwrap_or_default().to_owned();
     let body = json!({ "pairing_code": w.latest_code("") }).to_string();
     claim_raw(w, Some(format!("Bearer {token}")), Some("application/json"), body).await;
 }
 
-#[when(regex = r"^merchant ([AB]) claims with the body (.*)$")]
+#[when(regex = r"^merchant ([A-Z]) claims with the body (.*)$")]
 async fn claim_body(w: &mut CheckWorld, merchant: String, body: String) {
     let token = w.token(&merchant).await;
     let body = w.expand(&body);
     claim_raw(w, Some(format!("Bearer {token}")), Some("application/json"), body).await;
 }
 
-#[when(regex = r#"^merchant ([AB]) claims with content type "(.*)" and the body (.*)$"#)]
+#[when(regex = r#"^merchant ([A-Z]) claims with content type "(.*)" and the body (.*)$"#)]
 async fn claim_content_type(w: &mut CheckWorld, merchant: String, content_type: String, body: String) {
     let token = w.token(&merchant).await;
     let body = w.expand(&body);
     claim_raw(w, Some(format!("Bearer {token}")), Some(&content_type), body).await;
 }
 
-#[when(regex = r"^merchant ([AB]) claims without a content type and the body (.*)$")]
+#[when(regex = r"^merchant ([A-Z]) claims without a content type and the body (.*)$")]
 async fn claim_no_content_type(w: &mut CheckWorld, merchant: String, body: String) {
     let token = w.token(&merchant).await;
     let body = w.expand(&body);
     claim_raw(w, Some(format!("Bearer {token}")), None, body).await;
 }
 
-#[when(regex = r#"^merchant ([AB]) claims with content type "(.*)" and a body of invalid UTF-8$"#)]
+#[when(regex = r#"^merchant ([A-Z]) claims with content type "(.*)" and a body of invalid UTF-8$"#)]
 async fn claim_invalid_utf8(w: &mut CheckWorld, merchant: String, content_type: String) {
     let token = w.token(&merchant).await;
     claim_raw(w, Some(format!("Bearer {token}")), Some(&content_type), b"{\"pairing_code\":\"\xff\xfe\"}".to_vec()).await;
 }
 
-#[when(regex = r"^merchant ([AB]) claims the code written in lowercase with surrounding spaces$")]
+#[when(regex = r"^merchant ([A-Z]) claims the code written in lowercase with surrounding spaces$")]
 async fn claim_normalised(w: &mut CheckWorld, merchant: String) {
     let code = format!("  {}\t", w.latest_code("").to_lowercase());
     claim_code(w, &merchant, &code).await;
 }
 
-#[when(regex = r"^merchant ([AB]) sends (\d+) concurrent claims of the code$")]
+#[when(regex = r"^merchant ([A-Z]) sends (\d+) concurrent claims of the code$")]
 async fn concurrent_claims(w: &mut CheckWorld, merchant: String, n: usize) {
-    let token = w.token(&merchant).await;
-    let req = ApiRequest::new("POST", "/pos/claim")
-        .header("Authorization", &format!("Bearer {token}"))
-        .json(&json!({ "pairing_code": w.latest_code("") }));
+    let code = w.latest_code("");
+    concurrent(w, &merchant, n, &code).await;
+}
+
+async fn concurrent(w: &mut CheckWorld, merchant: &str, n: usize, code: &str) {
+    let token = w.token(merchant).await;
+    let req =
+        ApiRequest::new("POST", "/pos/claim").header("Authorization", &format!("Bearer {token}")).json(&json!({ "pairing_code": code }));
     let client = w.client().clone();
     w.burst = join_all((0..n).map(|_| client.send(&req))).await;
     w.exchanges.extend(w.burst.clone());
 }
 
-#[when(regex = r#"^merchant ([AB]) signs in with POST "(/client/session|/auth/token)"$"#)]
+#[when(regex = r#"^merchant ([A-Z]) signs in with POST "(/client/session|/auth/token)"$"#)]
 async fn sign_in_via(w: &mut CheckWorld, merchant: String, path: String) {
     let m = w.target().merchant(&merchant).cloned().unwrap_or_else(|e| panic!("{ERROR}{e}"));
     w.send(ApiRequest::new("POST", &path).json(&json!({ "client_id": m.client_id, "client_secret": m.client_secret }))).await;
@@ -281,7 +318,7 @@ async fn sign_in_as(w: &mut CheckWorld, path: String, client: String, secret: St
     w.send(ApiRequest::new("POST", &path).json(&json!({ "client_id": client_id, "client_secret": secret }))).await;
 }
 
-#[when(regex = r#"^merchant ([AB]) initiates a session for host "(.*)"$"#)]
+#[when(regex = r#"^merchant ([A-Z]) initiates a session for host "(.*)"$"#)]
 async fn initiate(w: &mut CheckWorld, merchant: String, host: String) {
     let token = w.token(&merchant).await;
     let req =

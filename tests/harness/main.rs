@@ -6,3 +6,4 @@ mod certify;
 mod common;
 mod coverage;
 mod reports;
+mod selftest;

@@ -1,0 +1,460 @@
+//! Runs one generated case against the target: provisions fresh devices, sends each operation,
+//! checks every response (schemas, trace ids) and judges it against the oracle's prediction.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use futures::future::join_all;
+use parking_lot::Mutex;
+use serde_json::json;
+use tokio::runtime::Handle;
+
+use super::expect::{Expect, Judged, Outcome, StatusMatch, judge};
+use super::ops::{BadToken, CodeRef, Malformed, Op};
+use super::oracle::{Device, Oracle};
+use crate::catalogue::Catalogue;
+use crate::client::{ApiRequest, Client};
+use crate::exchange::Exchange;
+use crate::schema::Schemas;
+use crate::spec;
+use crate::target::{ClockControl, TakeError, Target};
+use crate::verdict::Finding;
+
+/// Shared by every case of a fuzz run.
+pub struct FuzzContext {
+    pub target: Target,
+    pub client: Client,
+    pub schemas: Schemas,
+    pub catalogue: Catalogue,
+    pub strict: bool,
+    pub devices: usize,
+    pub merchants: usize,
+    /// Every code any case has seen, so an "unknown" code is really unknown.
+    pub seen_codes: Mutex<HashSet<String>>,
+    pub operations: AtomicU64,
+    pub requests: AtomicU64,
+    pub advisories: Mutex<Vec<Finding>>,
+}
+
+/// One executed operation, for the failure report.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub op: Op,
+    /// The Gherkin `When` for it.
+    pub when: String,
+    pub exchanges: Vec<Exchange>,
+}
+
+#[derive(Debug, Clone)]
+pub enum CaseError {
+    /// A rule broken at failure level, with the step that showed it.
+    Broken { finding: Box<Finding>, then: String },
+    /// The target's device pool ran out (profiles).
+    Exhausted(String),
+    /// No response, or the harness could not prepare the case.
+    Error(String),
+}
+
+pub struct CaseRun {
+    pub steps: Vec<Step>,
+    pub devices: Vec<String>,
+    pub result: Result<(), CaseError>,
+}
+
+struct Case<'a> {
+    ctx: &'a FuzzContext,
+    handle: &'a Handle,
+    oracle: Oracle,
+    tokens: Vec<Option<(String, f64)>>,
+    started: Instant,
+    steps: Vec<Step>,
+    unknown_counter: u32,
+}
+
+fn label(m: usize) -> &'static str {
+    crate::target::LABELS.get(m).copied().unwrap_or("A")
+}
+
+fn device_name(d: usize) -> String {
+    format!("D{}", d + 1)
+}
+
+pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Arc<AtomicUsize>>) -> CaseRun {
+    let mut devices = Vec::new();
+    for d in 0..ctx.devices {
+        match handle.block_on(ctx.target.take_device(&ctx.client, label(d % ctx.merchants))) {
+            Ok(id) => devices.push(Device { id, owner: d % ctx.merchants, claimed: false, codes: Vec::new() }),
+            Err(TakeError::Exhausted(e)) => {
+                return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Exhausted(e.to_string())) };
+            }
+            Err(e) => return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Error(e.to_string())) },
+        }
+    }
+    let ids: Vec<String> = devices.iter().map(|d| d.id.clone()).collect();
+    let real = ctx.target.clock == ClockControl::Real;
+    let mut case = Case {
+        ctx,
+        handle,
+        oracle: Oracle::new(devices, real),
+        tokens: vec![None; ctx.merchants],
+        started: Instant::now(),
+        steps: Vec::new(),
+        unknown_counter: 0,
+    };
+    let mut result = Ok(());
+    for op in ops {
+        if let Some(seen) = seen {
+            seen.fetch_add(1, Ordering::Relaxed);
+        }
+        ctx.operations.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = case.apply(op) {
+            result = Err(e);
+            break;
+        }
+    }
+    // The final state of every device must be what the model says.
+    if result.is_ok() {
+        for d in 0..ctx.devices {
+            if let Err(e) = case.apply(&Op::Status { device: d }) {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    CaseRun { steps: case.steps, devices: ids, result }
+}
+
+impl Case<'_> {
+    fn sync_clock(&mut self) {
+        if self.ctx.target.clock == ClockControl::Real {
+            self.oracle.now = self.started.elapsed().as_secs_f64();
+        }
+    }
+
+    fn send(&mut self, req: ApiRequest) -> Result<Exchange, CaseError> {
+        let ex = self.handle.block_on(self.ctx.client.send(&req));
+        self.after_send(&req, &ex)?;
+        Ok(ex)
+    }
+
+    /// The checks that hold for every response.
+    fn after_send(&mut self, req: &ApiRequest, ex: &Exchange) -> Result<(), CaseError> {
+        self.ctx.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(step) = self.steps.last_mut() {
+            step.exchanges.push(ex.clone());
+        }
+        if ex.status.is_none() {
+            return Err(CaseError::Error(format!("no response: {}", ex.excerpt())));
+        }
+        for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, req, ex) {
+            if f.is_failure(self.ctx.strict) {
+                return Err(CaseError::Broken {
+                    then: format!("Then the status is {} [{}]", ex.status.unwrap_or_default(), f.rule),
+                    finding: Box::new(f),
+                });
+            }
+            self.ctx.advisories.lock().push(f);
+        }
+        Ok(())
+    }
+
+    /// Judges a response; follows the target's branch; fails on a broken REQUIRED rule.
+    fn expect(&mut self, expect: &Expect, ex: &Exchange, then: String) -> Result<&'static str, CaseError> {
+        match judge(expect, ex) {
+            Judged::Accepted { label, advisory } => {
+                if let Some((rule, message)) = advisory {
+                    let finding = Finding {
+                        rule: rule.into(),
+                        level: self.ctx.catalogue.level(rule),
+                        message,
+                        exchange: Some(ex.clone()),
+                        known: false,
+                    };
+                    if finding.is_failure(self.ctx.strict) {
+                        return Err(CaseError::Broken { finding: Box::new(finding), then });
+                    }
+                    self.ctx.advisories.lock().push(finding);
+                }
+                Ok(label)
+            }
+            Judged::Broken { rule, message } => {
+                let finding =
+                    Finding { rule: rule.into(), level: self.ctx.catalogue.level(rule), message, exchange: Some(ex.clone()), known: false };
+                if finding.is_failure(self.ctx.strict) {
+                    Err(CaseError::Broken { finding: Box::new(finding), then })
+                } else {
+                    self.ctx.advisories.lock().push(finding);
+                    Ok("unexpected")
+                }
+            }
+        }
+    }
+
+    fn pos(&self, method: &str, path: &str, d: usize) -> ApiRequest {
+        let req = ApiRequest::new(method, path)
+            .header("X-Device-Id", &self.oracle.devices[d].id)
+            .header("User-Agent", spec::USER_AGENT)
+            .header("X-Client-Type", "pos");
+        if method == "POST" { req.header("Content-Type", "application/json") } else { req }
+    }
+
+    fn token(&mut self, m: usize) -> Result<String, CaseError> {
+        if let Some((t, at)) = &self.tokens[m]
+            && self.oracle.now - at < 240.0
+        {
+            return Ok(t.clone());
+        }
+        let merchant = self.ctx.target.merchant(label(m)).map_err(|e| CaseError::Error(e.to_string()))?.clone();
+        let body = json!({ "client_id": merchant.client_id, "client_secret": merchant.client_secret });
+        let ex = self.send(ApiRequest::new("POST", "/client/session").json(&body))?;
+        let token = ex.json().and_then(|v| v["access_token"].as_str().map(str::to_owned)).filter(|_| ex.status == Some(200));
+        let Some(token) = token else {
+            let finding = Finding {
+                rule: "AUTH-04".into(),
+                level: self.ctx.catalogue.level("AUTH-04"),
+                message: "valid client credentials gave no token".into(),
+                exchange: Some(ex),
+                known: false,
+            };
+            return Err(CaseError::Broken { finding: Box::new(finding), then: "Then the status is 200 [AUTH-04]".into() });
+        };
+        let init = ApiRequest::new("POST", "/session/initiate")
+            .header("Authorization", &format!("Bearer {token}"))
+            .json(&json!({ "host": "merchant.viopay.io" }));
+        self.send(init)?;
+        self.tokens[m] = Some((token.clone(), self.oracle.now));
+        Ok(token)
+    }
+
+    fn claim_request(auth: Option<String>, body: impl Into<Vec<u8>>) -> ApiRequest {
+        let mut req = ApiRequest::new("POST", "/pos/claim").header("Content-Type", "application/json");
+        if let Some(auth) = auth {
+            req = req.header("Authorization", &auth);
+        }
+        req.body(body)
+    }
+
+    fn begin(&mut self, op: &Op, when: String) {
+        self.steps.push(Step { op: op.clone(), when, exchanges: Vec::new() });
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), CaseError> {
+        self.sync_clock();
+        match *op {
+            Op::Bootstrap { device: d } => {
+                self.begin(op, format!("When device \"{}\" calls bootstrap", device_name(d)));
+                let ex = self.send(self.pos("POST", "/pos/bootstrap", d))?;
+                let e = self.oracle.bootstrap(d);
+                self.expect(&e, &ex, then_for(&e, d))?;
+            }
+            Op::Status { device: d } => {
+                self.begin(op, format!("When device \"{}\" polls status", device_name(d)));
+                let ex = self.send(self.pos("GET", "/pos/status", d))?;
+                let e = self.oracle.status(d);
+                let label = self.expect(&e, &ex, then_for(&e, d))?;
+                self.oracle.status_read(d, label);
+            }
+            Op::RequestCode { device: d } => {
+                self.begin(op, format!("When device \"{}\" requests a pairing code", device_name(d)));
+                let live: Vec<String> = self.oracle.live_codes().into_iter().map(str::to_owned).collect();
+                let ex = self.send(self.pos("POST", "/pos/pairing-code", d))?;
+                let e = self.oracle.request_code(d);
+                let label = self.expect(&e, &ex, then_for(&e, d))?;
+                if label == "issued"
+                    && let Some(code) = ex.json().and_then(|v| v["pairing_code"].as_str().map(str::to_owned))
+                {
+                    if live.contains(&code) {
+                        let finding = Finding {
+                            rule: "PAIR-07".into(),
+                            level: self.ctx.catalogue.level("PAIR-07"),
+                            message: format!("the new code {code} equals a live code"),
+                            exchange: Some(ex.clone()),
+                            known: false,
+                        };
+                        if finding.is_failure(self.ctx.strict) {
+                            return Err(CaseError::Broken {
+                                finding: Box::new(finding),
+                                then: "Then the codes of the devices are all different [PAIR-07]".into(),
+                            });
+                        }
+                        self.ctx.advisories.lock().push(finding);
+                    }
+                    self.ctx.seen_codes.lock().insert(code.clone());
+                    self.oracle.issued(d, code);
+                }
+            }
+            Op::Claim { merchant: m, device: d, code } => {
+                let Some(k) = self.resolve(d, code) else { return Ok(()) };
+                let which = match code {
+                    CodeRef::Latest => "the latest code".to_owned(),
+                    CodeRef::Nth(n) => format!("code {n}"),
+                };
+                self.begin(op, format!("When merchant {} claims {which} of device \"{}\"", label(m), device_name(d)));
+                let token = self.token(m)?;
+                let value = self.oracle.devices[d].codes[k].value.clone();
+                let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": value }).to_string()))?;
+                let e = self.oracle.claim(m, d, k);
+                let label = self.expect(&e, &ex, then_for(&e, d))?;
+                self.oracle.claimed(m, d, k, label);
+            }
+            Op::ClaimUnknown { merchant: m } => {
+                let code = self.unknown_code();
+                self.begin(op, format!("When merchant {} claims with the body {{\"pairing_code\": \"{code}\"}}", label(m)));
+                let token = self.token(m)?;
+                let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": code }).to_string()))?;
+                let e = self.oracle.unknown(&code);
+                self.expect(&e, &ex, then_for(&e, 0))?;
+            }
+            Op::ClaimMalformed { merchant: m, body } => {
+                let text = match body {
+                    Malformed::MissingCode => "{}",
+                    Malformed::EmptyCode => r#"{"pairing_code": ""}"#,
+                    Malformed::BrokenJson => r#"{"pairing_code":"#,
+                    Malformed::NumericCode => r#"{"pairing_code": 123456}"#,
+                };
+                self.begin(op, format!("When merchant {} claims with the body {text}", label(m)));
+                let token = self.token(m)?;
+                let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), text))?;
+                let e = self.oracle.malformed(body);
+                self.expect(&e, &ex, then_for(&e, 0))?;
+            }
+            Op::ClaimBadToken { device: d, token } => {
+                let Some(k) = self.resolve(d, CodeRef::Latest) else { return Ok(()) };
+                let owner = self.oracle.devices[d].owner;
+                let (auth, words) = match token {
+                    BadToken::Missing => (None, "no Authorization header"),
+                    BadToken::Garbage => (Some("Bearer not-a-token".to_owned()), "a garbage token"),
+                    BadToken::Tampered => (Some(format!("Bearer {}", super::tamper(&self.token(owner)?))), "a tampered token"),
+                };
+                self.begin(
+                    op,
+                    format!("When merchant {} claims the latest code of device \"{}\" with {words}", label(owner), device_name(d)),
+                );
+                let value = self.oracle.devices[d].codes[k].value.clone();
+                let ex = self.send(Self::claim_request(auth, json!({ "pairing_code": value }).to_string()))?;
+                let e = self.oracle.bad_token();
+                self.expect(&e, &ex, then_for(&e, d))?;
+            }
+            Op::Burst { merchant: m, device: d, n } => {
+                let Some(k) = self.resolve(d, CodeRef::Latest) else { return Ok(()) };
+                self.begin(
+                    op,
+                    format!("When merchant {} sends {n} concurrent claims of the latest code of device \"{}\"", label(m), device_name(d)),
+                );
+                let token = self.token(m)?;
+                let value = self.oracle.devices[d].codes[k].value.clone();
+                let req = Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": value }).to_string());
+                let client = self.ctx.client.clone();
+                let responses = self.handle.block_on(join_all((0..n).map(|_| client.send(&req))));
+                for ex in &responses {
+                    self.after_send(&req, ex)?;
+                }
+                self.burst(m, d, k, &responses)?;
+            }
+            Op::Advance { seconds } => {
+                self.begin(op, format!("When {seconds} seconds pass"));
+                let client = self.ctx.client.clone();
+                self.handle.block_on(self.ctx.target.advance(&client, seconds)).map_err(CaseError::Error)?;
+                self.oracle.now += f64::from(seconds);
+            }
+        }
+        Ok(())
+    }
+
+    /// CLAIM-21: of concurrent claims of one claimable code exactly one wins, the others get
+    /// "already used"; otherwise every one gets what a single claim would.
+    fn burst(&mut self, m: usize, d: usize, k: usize, responses: &[Exchange]) -> Result<(), CaseError> {
+        let single = self.oracle.claim(m, d, k);
+        let used = Outcome::error("used", 400, "4220", "Pairing code has already been used");
+        let winners = responses.iter().filter(|ex| ex.status == Some(200)).count();
+        let only_success = single.required.iter().all(|o| o.label == "success");
+        if only_success || winners > 0 {
+            let fine =
+                responses.iter().all(|ex| ex.status == Some(200) || used.matches(ex) || single.required.iter().any(|o| o.matches(ex)));
+            let ok = if only_success { winners == 1 && fine } else { winners <= 1 && fine };
+            if !ok {
+                let statuses: Vec<String> = responses.iter().map(Exchange::excerpt).collect();
+                let level = self.ctx.catalogue.level("CLAIM-21");
+                let finding = Finding {
+                    rule: "CLAIM-21".into(),
+                    level,
+                    message: format!(
+                        "{winners} of {} concurrent claims succeeded (expected exactly one, the others {}): {statuses:?}",
+                        responses.len(),
+                        used.describe()
+                    ),
+                    exchange: responses.iter().find(|e| e.status == Some(200)).or(responses.first()).cloned(),
+                    known: false,
+                };
+                return Err(CaseError::Broken {
+                    finding: Box::new(finding),
+                    then: "Then exactly one of those claims succeeded [CLAIM-21]".into(),
+                });
+            }
+            if winners == 1 {
+                self.oracle.claimed(m, d, k, "success");
+            }
+            return Ok(());
+        }
+        for ex in responses {
+            let label = self.expect(&single, ex, then_for(&single, d))?;
+            self.oracle.claimed(m, d, k, label);
+        }
+        Ok(())
+    }
+
+    /// The index of a device's code in the oracle, if the target issued that many.
+    fn resolve(&self, d: usize, code: CodeRef) -> Option<usize> {
+        let n = self.oracle.devices[d].codes.len();
+        match code {
+            CodeRef::Latest => n.checked_sub(1),
+            CodeRef::Nth(i) => (i >= 1 && i <= n).then(|| i - 1),
+        }
+    }
+
+    /// A well-formed code no case has seen.
+    fn unknown_code(&mut self) -> String {
+        let alphabet: Vec<char> = spec::CODE_ALPHABET.chars().collect();
+        loop {
+            self.unknown_counter += 1;
+            let mut n = self.unknown_counter.wrapping_mul(2_654_435_761);
+            let code: String = (0..6)
+                .map(|_| {
+                    let c = alphabet[(n % 32) as usize];
+                    n /= 32;
+                    c
+                })
+                .collect();
+            if !self.ctx.seen_codes.lock().contains(&code) {
+                return code;
+            }
+        }
+    }
+}
+
+/// The Gherkin `Then` that asserts an expectation's first alternative.
+fn then_for(e: &Expect, d: usize) -> String {
+    let Some(o) = e.required.first() else { return format!("Then the status is 200 [{}]", e.rule) };
+    match (&o.status, o.fields.as_ref()) {
+        (StatusMatch::Exact(200), Some(f)) if f.get("pairing_code_status").is_some() => {
+            let claimed = if f["is_claimed"] == true { "claimed" } else { "not claimed" };
+            format!(
+                "Then device \"{}\" reads \"{}\", {claimed}, code \"{}\" [{}]",
+                device_name(d),
+                f["device_status"].as_str().unwrap_or_default(),
+                f["pairing_code_status"].as_str().unwrap_or_default(),
+                e.rule
+            )
+        }
+        (StatusMatch::Exact(s), _) if *s < 400 => format!("Then the status is {s} [{}]", e.rule),
+        (StatusMatch::Exact(s), _) => match (o.codes.first(), o.message) {
+            (Some(code), Some(m)) => format!("Then the error is {s} \"{code}\" \"{m}\" [{}]", e.rule),
+            (Some(code), None) => format!("Then the error is {s} \"{code}\" [{}]", e.rule),
+            _ => format!("Then the status is {s} [{}]", e.rule),
+        },
+        (StatusMatch::OneOf(_), _) => format!("Then the claim is refused with 401 or 403 [{}]", e.rule),
+        (StatusMatch::AnyRefusal, _) => format!("Then the claim is refused [{}]", e.rule),
+    }
+}

@@ -1,0 +1,213 @@
+//! `viopay-check fuzz`: stateful property testing against any target. proptest-state-machine
+//! generates and shrinks operation sequences ([`ops`]); the harness's own reference model
+//! ([`oracle`]) predicts every response; [`driver`] runs a case; [`render`] turns the shortest
+//! failing sequence into numbered steps, curl commands and a Gherkin regression scenario.
+
+pub mod driver;
+pub mod expect;
+pub mod ops;
+pub mod oracle;
+mod render;
+
+pub use render::gherkin as render_gherkin;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest_state_machine::ReferenceStateMachine;
+use tokio::runtime::Handle;
+
+pub use crate::forge::tamper;
+use crate::schema::Schemas;
+use crate::target::{self, ClockControl, TargetSpec};
+use crate::verdict::Finding;
+use crate::{Catalogue, CheckError, TargetError};
+use driver::{CaseError, FuzzContext, Step};
+
+#[derive(Debug, Clone)]
+pub struct FuzzOptions {
+    pub cases: u32,
+    pub max_steps: usize,
+    pub seed: Option<u64>,
+    pub devices: usize,
+    pub merchants: usize,
+    pub strict: bool,
+    /// Where failing seeds are kept and replayed first (`None`: not persisted).
+    pub persist: Option<PathBuf>,
+    pub request_timeout: Duration,
+}
+
+impl Default for FuzzOptions {
+    fn default() -> Self {
+        FuzzOptions {
+            cases: 100,
+            max_steps: 40,
+            seed: None,
+            devices: 4,
+            merchants: 2,
+            strict: false,
+            persist: None,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The shortest failing sequence found.
+#[derive(Debug, Clone)]
+pub struct FuzzFailure {
+    pub finding: Finding,
+    pub then: String,
+    pub steps: Vec<Step>,
+    pub devices: Vec<String>,
+    /// proptest's own message for the minimal case, when the replay did not fail again.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FuzzReport {
+    pub target: String,
+    pub seed: u64,
+    pub cases: u64,
+    pub operations: u64,
+    pub requests: u64,
+    pub duration: Duration,
+    pub failure: Option<FuzzFailure>,
+    /// SIMULATOR-rule differences, one per rule (the first seen).
+    pub advisories: Vec<Finding>,
+    /// Why the run stopped early, if it did (device pool exhausted, target errors).
+    pub stopped: Option<String>,
+    pub devices: usize,
+    pub merchants: usize,
+}
+
+impl FuzzReport {
+    /// 0 conformant; 1 a failure or a run that could not finish.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.failure.is_some() || self.stopped.is_some())
+    }
+
+    pub fn render(&self) -> String {
+        render::report(self)
+    }
+}
+
+/// Runs the fuzzer. Call it from a thread that is not inside the runtime behind `handle`: each
+/// HTTP exchange is driven with `handle.block_on`.
+pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<FuzzReport, CheckError> {
+    let started = Instant::now();
+    let schemas = Schemas::builtin()?;
+    let (target, client) = handle.block_on(target::connect_with(spec, opts.request_timeout, opts.merchants))?;
+    if target.merchants.len() < opts.merchants {
+        return Err(CheckError::Target(TargetError::Usage(format!(
+            "--merchants {} but the target offers {}",
+            opts.merchants,
+            target.merchants.len()
+        ))));
+    }
+    let clock = target.clock == ClockControl::Control;
+    let description = target.description.clone();
+    let ctx = FuzzContext {
+        target,
+        client,
+        schemas,
+        catalogue: Catalogue::builtin(),
+        strict: opts.strict,
+        devices: opts.devices.max(1),
+        merchants: opts.merchants.max(2),
+        seen_codes: Mutex::default(),
+        operations: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+        advisories: Mutex::default(),
+    };
+    ops::set_shape(ctx.devices, ctx.merchants, clock);
+
+    let seed = opts.seed.unwrap_or_else(rand::random);
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let persistence = opts.persist.as_ref().map(|p| {
+        // proptest wants a `&'static str`; one path per run is leaked on purpose.
+        let path: &'static str = Box::leak(p.display().to_string().into_boxed_str());
+        Box::new(FileFailurePersistence::Direct(path)) as Box<dyn proptest::test_runner::FailurePersistence>
+    });
+    let config = Config {
+        cases: opts.cases,
+        max_shrink_iters: 2048,
+        failure_persistence: persistence,
+        max_global_rejects: opts.cases.max(64),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let passed = AtomicU64::new(0);
+    let stopped: Mutex<Option<String>> = Mutex::default();
+    let strategy = ops::Generator::sequential_strategy(1..=opts.max_steps.max(1));
+
+    let outcome = runner.run(&strategy, |(_, ops, seen)| {
+        let run = driver::run_case(&ctx, handle, &ops, seen.as_ref());
+        match run.result {
+            Ok(()) => {
+                passed.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(CaseError::Exhausted(why)) => {
+                *stopped.lock() = Some(why.clone());
+                Err(TestCaseError::reject(why))
+            }
+            Err(CaseError::Broken { finding, .. }) => {
+                Err(TestCaseError::fail(format!("{} ({}): {}", finding.rule, finding.level.as_str(), finding.message)))
+            }
+            Err(CaseError::Error(e)) => Err(TestCaseError::fail(format!("error: {e}"))),
+        }
+    });
+
+    let mut failure = None;
+    let mut stop = stopped.lock().take();
+    match outcome {
+        Ok(()) => stop = None,
+        Err(TestError::Fail(reason, (_, ops, _))) => {
+            // Replay the shortest sequence once more, recording every exchange.
+            let run = driver::run_case(&ctx, handle, &ops, None);
+            let (finding, then, note) = match run.result {
+                Err(CaseError::Broken { finding, then }) => (*finding, then, None),
+                Err(CaseError::Error(e)) => {
+                    stop = Some(e.clone());
+                    (
+                        Finding { rule: "-".into(), level: crate::Level::Required, message: e, exchange: None, known: false },
+                        String::new(),
+                        None,
+                    )
+                }
+                other => (
+                    Finding { rule: "-".into(), level: crate::Level::Required, message: reason.to_string(), exchange: None, known: false },
+                    String::new(),
+                    Some(format!("the replay of the shortest sequence did not fail again ({other:?}): the target is not deterministic")),
+                ),
+            };
+            failure = Some(FuzzFailure { finding, then, steps: run.steps, devices: run.devices, note });
+        }
+        Err(TestError::Abort(reason)) => {
+            stop = Some(stop.map_or_else(|| reason.to_string(), |why| format!("{why} (after {} cases)", passed.load(Ordering::Relaxed))));
+        }
+    }
+    let mut advisories: Vec<Finding> = Vec::new();
+    for f in ctx.advisories.lock().drain(..) {
+        if !advisories.iter().any(|a| a.rule == f.rule) {
+            advisories.push(f);
+        }
+    }
+    Ok(FuzzReport {
+        target: description,
+        seed,
+        cases: passed.load(Ordering::Relaxed),
+        operations: ctx.operations.load(Ordering::Relaxed),
+        requests: ctx.requests.load(Ordering::Relaxed),
+        duration: started.elapsed(),
+        failure,
+        advisories,
+        stopped: stop,
+        devices: ctx.devices,
+        merchants: ctx.merchants,
+    })
+}

@@ -1,0 +1,168 @@
+//! The operations the fuzzer draws, and how proptest-state-machine generates and shrinks
+//! sequences of them. Generation needs only the shape of a case (devices, merchants, which codes
+//! exist); what each operation should answer is the oracle's business.
+
+use std::cell::RefCell;
+
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use proptest_state_machine::ReferenceStateMachine;
+
+/// A bad `Authorization` header (CLAIM-03).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadToken {
+    Missing,
+    Garbage,
+    Tampered,
+}
+
+/// A malformed claim body (CLAIM-05…CLAIM-08).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Malformed {
+    /// `{}`: CLAIM-06's exact validator message.
+    MissingCode,
+    /// `{"pairing_code": ""}`.
+    EmptyCode,
+    /// Not JSON.
+    BrokenJson,
+    /// `{"pairing_code": 123456}`.
+    NumericCode,
+}
+
+/// Which of a device's codes a claim names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeRef {
+    Latest,
+    /// The n-th code issued to the device in this case, from 1.
+    Nth(usize),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Bootstrap {
+        device: usize,
+    },
+    Status {
+        device: usize,
+    },
+    RequestCode {
+        device: usize,
+    },
+    /// A claim with a valid token of `merchant`.
+    Claim {
+        merchant: usize,
+        device: usize,
+        code: CodeRef,
+    },
+    /// A well-formed code that no device has.
+    ClaimUnknown {
+        merchant: usize,
+    },
+    ClaimMalformed {
+        merchant: usize,
+        body: Malformed,
+    },
+    ClaimBadToken {
+        device: usize,
+        token: BadToken,
+    },
+    /// `n` claims of the device's latest code at once.
+    Burst {
+        merchant: usize,
+        device: usize,
+        n: usize,
+    },
+    /// The target's clock moves on (only where it can be moved).
+    Advance {
+        seconds: u32,
+    },
+}
+
+/// What generation needs to know of a case.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub devices: usize,
+    pub merchants: usize,
+    pub clock: bool,
+    /// Codes issued so far, per device.
+    pub issued: Vec<usize>,
+}
+
+thread_local! {
+    /// The case shape for this thread's runner: `ReferenceStateMachine::init_state` takes no
+    /// arguments, so the fuzz command sets it before running.
+    static SHAPE: RefCell<Shape> = const { RefCell::new(Shape { devices: 2, merchants: 2, clock: true, issued: Vec::new() }) };
+}
+
+pub fn set_shape(devices: usize, merchants: usize, clock: bool) {
+    SHAPE
+        .with(|s| *s.borrow_mut() = Shape { devices: devices.max(1), merchants: merchants.max(2), clock, issued: vec![0; devices.max(1)] });
+}
+
+/// Clock moves concentrated around the 300 s boundary of a pairing code.
+fn seconds() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        4 => prop::sample::select(vec![1u32, 2, 3, 5, 60, 120, 150, 298, 299, 300, 301, 302]),
+        1 => 0u32..=400,
+    ]
+}
+
+pub struct Generator;
+
+impl ReferenceStateMachine for Generator {
+    type State = Shape;
+    type Transition = Op;
+
+    fn init_state() -> BoxedStrategy<Shape> {
+        Just(SHAPE.with(|s| s.borrow().clone())).boxed()
+    }
+
+    fn transitions(state: &Shape) -> BoxedStrategy<Op> {
+        let d = 0..state.devices;
+        let m = 0..state.merchants;
+        let code = prop_oneof![3 => Just(CodeRef::Latest), 1 => (1usize..=4).prop_map(CodeRef::Nth)];
+        let token = prop_oneof![Just(BadToken::Missing), Just(BadToken::Garbage), Just(BadToken::Tampered)];
+        let body = prop_oneof![
+            Just(Malformed::MissingCode),
+            Just(Malformed::EmptyCode),
+            Just(Malformed::BrokenJson),
+            Just(Malformed::NumericCode)
+        ];
+        let clock_weight = if state.clock { 3 } else { 0 };
+        prop_oneof![
+            1 => d.clone().prop_map(|device| Op::Bootstrap { device }),
+            3 => d.clone().prop_map(|device| Op::Status { device }),
+            4 => d.clone().prop_map(|device| Op::RequestCode { device }),
+            5 => (m.clone(), d.clone(), code).prop_map(|(merchant, device, code)| Op::Claim { merchant, device, code }),
+            1 => m.clone().prop_map(|merchant| Op::ClaimUnknown { merchant }),
+            1 => (m.clone(), body).prop_map(|(merchant, body)| Op::ClaimMalformed { merchant, body }),
+            1 => (d.clone(), token).prop_map(|(device, token)| Op::ClaimBadToken { device, token }),
+            1 => (m, d, 2usize..=6).prop_map(|(merchant, device, n)| Op::Burst { merchant, device, n }),
+            clock_weight => seconds().prop_map(|seconds| Op::Advance { seconds }),
+        ]
+        .boxed()
+    }
+
+    fn apply(mut state: Shape, op: &Op) -> Shape {
+        if let Op::RequestCode { device } = op
+            && let Some(n) = state.issued.get_mut(*device)
+        {
+            *n += 1;
+        }
+        state
+    }
+
+    /// A claim names a code that was issued; shrinking that drops the issue drops the claim.
+    fn preconditions(state: &Shape, op: &Op) -> bool {
+        let issued = |d: &usize| state.issued.get(*d).copied().unwrap_or(0);
+        match op {
+            Op::Claim { device, code: CodeRef::Latest, .. } | Op::Burst { device, .. } | Op::ClaimBadToken { device, .. } => {
+                issued(device) > 0
+            }
+            Op::Claim { device, code: CodeRef::Nth(n), .. } => *n <= issued(device),
+            Op::Advance { .. } => state.clock,
+            Op::Bootstrap { device } | Op::Status { device } | Op::RequestCode { device } => *device < state.devices,
+            Op::ClaimUnknown { merchant } | Op::ClaimMalformed { merchant, .. } => *merchant < state.merchants,
+        }
+    }
+}
