@@ -130,14 +130,21 @@ impl CheckWorld {
     /// Sends a request and checks the response against everything that holds for every response.
     pub async fn send_with(&mut self, req: ApiRequest, case: HeaderCase) -> Exchange {
         let ex = self.ctx.client.send_with(&req, case).await;
+        self.observe(&req, &ex);
+        ex
+    }
+
+    /// Checks a response (schemas, trace ids, no 5xx) and keeps it; stops the scenario on a
+    /// failure-level finding. Requests sent concurrently come through here too.
+    pub fn observe(&mut self, req: &ApiRequest, ex: &Exchange) {
         self.requests += 1;
         if ex.status.is_none() {
             panic!("{ERROR}no response from the target: {}", ex.excerpt());
         }
         let mut stop = Vec::new();
-        for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, &req, &ex) {
+        for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, req, ex) {
             let summary = format!("{} ({}): {}", f.rule, f.level.as_str(), f.message);
-            if self.record(&f.rule, f.message, Some(&ex)) {
+            if self.record(&f.rule, f.message, Some(ex)) {
                 stop.push(summary);
             }
         }
@@ -146,7 +153,6 @@ impl CheckWorld {
         if !stop.is_empty() {
             panic!("{FAILED}{}\n  response: {}", stop.join("\n  "), ex.excerpt());
         }
-        ex
     }
 
     pub fn last(&self) -> &Exchange {

@@ -19,6 +19,10 @@ async fn main() -> anyhow::Result<()> {
     let app = Router::new().route("/pos/status", get(|| async { ([(CONTENT_TYPE, "application/json")], BODY) }));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("bare_status listening on http://{}", listener.local_addr()?);
+    // TCP_NODELAY, as the simulator does.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        let _ = stream.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }

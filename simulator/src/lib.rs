@@ -90,7 +90,7 @@ pub async fn spawn(config: SimConfig, addr: SocketAddr) -> Result<RunningSimulat
     let simulator = Simulator::new(config, &base_url)?;
     let app = simulator.router();
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(nodelay(listener), app).await {
             tracing::error!(error = %e, "simulator server stopped");
         }
     });
@@ -103,5 +103,16 @@ pub async fn serve(
     simulator: &Simulator,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, simulator.router()).with_graceful_shutdown(shutdown).await
+    axum::serve(nodelay(listener), simulator.router()).with_graceful_shutdown(shutdown).await
+}
+
+/// TCP_NODELAY on every connection: the API is small requests and small answers, which Nagle's
+/// algorithm would hold back waiting for more to send.
+fn nodelay(listener: tokio::net::TcpListener) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    })
 }

@@ -297,7 +297,7 @@ impl Case<'_> {
                 let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": value }).to_string()))?;
                 let e = self.oracle.claim(m, d, k);
                 let label = self.expect(&e, &ex, then_for(&e, d))?;
-                self.oracle.claimed(m, d, k, label);
+                self.oracle.claimed(d, k, label);
             }
             Op::ClaimUnknown { merchant: m } => {
                 let code = self.unknown_code();
@@ -394,13 +394,13 @@ impl Case<'_> {
                 });
             }
             if winners == 1 {
-                self.oracle.claimed(m, d, k, "success");
+                self.oracle.claimed(d, k, "success");
             }
             return Ok(());
         }
         for ex in responses {
             let label = self.expect(&single, ex, then_for(&single, d))?;
-            self.oracle.claimed(m, d, k, label);
+            self.oracle.claimed(d, k, label);
         }
         Ok(())
     }

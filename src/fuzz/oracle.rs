@@ -232,14 +232,13 @@ impl Oracle {
         }
     }
 
-    /// Follows the branch the target took on a claim.
-    pub fn claimed(&mut self, m: usize, d: usize, k: usize, label: &str) {
+    /// Follows the branch the target took on a claim (CLAIM-20: code used, device claimed).
+    pub fn claimed(&mut self, d: usize, k: usize, label: &str) {
         let dev = &mut self.devices[d];
         match label {
             "success" => {
                 dev.codes[k].state = CodeState::Used;
                 dev.claimed = true;
-                let _ = m;
             }
             "expired" if dev.codes[k].state == CodeState::Pending => dev.codes[k].state = CodeState::Expired,
             _ => {}
@@ -310,7 +309,7 @@ mod tests {
         let e = o.claim(1, 0, 0);
         assert_eq!(e.rule, "CLAIM-16");
         assert_eq!(e.required.iter().map(|x| x.label).collect::<Vec<_>>(), vec!["not-owner"]);
-        o.claimed(0, 0, 0, "success");
+        o.claimed(0, 0, "success");
         let e = o.claim(1, 0, 0);
         assert_eq!(e.required.iter().map(|x| x.label).collect::<Vec<_>>(), vec!["not-owner", "used"]);
         assert_eq!(e.preferred.map(|(p, r)| (p.label, r)), Some(("not-owner", "CLAIM-15")));

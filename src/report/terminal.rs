@@ -57,14 +57,14 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(out, "  {:<10} {:<10} {:<22} scenarios", "rule", "level", "verdict");
     let mut rows: Vec<_> = report.rules.iter().collect();
     rows.sort_by_key(|r| r.verdict);
-    for r in rows.iter().filter(|r| r.verdict != RuleVerdict::Pass) {
+    for r in rows.iter().filter(|r| !matches!(r.verdict, RuleVerdict::Pass | RuleVerdict::NotSelected)) {
         let _ = writeln!(out, "  {:<10} {:<10} {:<22} {}", r.id, r.level.as_str(), r.verdict.label(), r.scenarios.len());
         for note in r.notes.iter().take(2) {
             let _ = writeln!(out, "  {:<10} {:<10} {:<22}   {}", "", "", "", first_line(note));
         }
     }
     let passing = report.rules.iter().filter(|r| r.verdict == RuleVerdict::Pass).count();
-    let _ = writeln!(out, "  … and {passing} rules pass (the JSON report lists each with its scenarios)");
+    let _ = writeln!(out, "  … and {passing} rules pass (the JSON report lists every rule with its scenarios)");
     let tally = |v: RuleVerdict| report.rules.iter().filter(|r| r.verdict == v).count();
     let c = &report.counts;
     let _ = writeln!(

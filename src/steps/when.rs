@@ -82,7 +82,7 @@ async fn concurrent_codes(w: &mut CheckWorld, n: usize) {
     let exchanges = join_all((0..n).map(|_| client.send(&req))).await;
     w.burst.clear();
     for ex in exchanges {
-        w.exchanges.push(ex.clone());
+        w.observe(&req, &ex);
         if let Some(code) = ex.json().and_then(|v| v["pairing_code"].as_str().map(str::to_owned)) {
             w.codes.push((String::new(), code));
         }
@@ -296,7 +296,9 @@ async fn concurrent(w: &mut CheckWorld, merchant: &str, n: usize, code: &str) {
         ApiRequest::new("POST", "/pos/claim").header("Authorization", &format!("Bearer {token}")).json(&json!({ "pairing_code": code }));
     let client = w.client().clone();
     w.burst = join_all((0..n).map(|_| client.send(&req))).await;
-    w.exchanges.extend(w.burst.clone());
+    for ex in w.burst.clone() {
+        w.observe(&req, &ex);
+    }
 }
 
 #[when(regex = r#"^merchant ([A-Z]) signs in with POST "(/client/session|/auth/token)"$"#)]
