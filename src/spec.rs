@@ -13,9 +13,6 @@ pub const CODE_ALPHABET: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// The documented POS app `User-Agent` (§1.8).
 pub const USER_AGENT: &str = "Viopay-POS/1.4.2 (Android 12; PAX-A920)";
 
-/// ERR-11: the body limit.
-pub const BODY_LIMIT: usize = 65_536;
-
 /// CLAIM-06: the validator message for a missing `pairing_code`.
 pub const CLAIM_06_MESSAGE: &str =
     "Key: 'ClaimDeviceRequest.PairingCode' Error:Field validation for 'PairingCode' failed on the 'required' tag";

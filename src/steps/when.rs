@@ -11,15 +11,20 @@ use crate::world::{CheckWorld, ERROR};
 
 // ---- the device -------------------------------------------------------------------------
 
-#[when(regex = r#"^(?:the device|device "(\w+)") calls bootstrap(?: (\d+) times)?$"#)]
-async fn bootstrap(w: &mut CheckWorld, name: String, times: String) {
-    let device = w.device(&name);
+/// Sends the same POS request `times` times, keeping the responses for "every response …" steps.
+async fn repeat(w: &mut CheckWorld, name: &str, method: &str, path: &str, times: &str) {
+    let device = w.device(name);
     w.burst.clear();
-    for _ in 0..super::count(&times) {
-        let req = w.pos_request("POST", "/pos/bootstrap", &device);
+    for _ in 0..super::count(times) {
+        let req = w.pos_request(method, path, &device);
         let ex = w.send(req).await;
         w.burst.push(ex);
     }
+}
+
+#[when(regex = r#"^(?:the device|device "(\w+)") calls bootstrap(?: (\d+) times)?$"#)]
+async fn bootstrap(w: &mut CheckWorld, name: String, times: String) {
+    repeat(w, &name, "POST", "/pos/bootstrap", &times).await;
 }
 
 #[when(regex = r#"^the device calls bootstrap with User-Agent "(.*)"$"#)]
@@ -100,13 +105,7 @@ async fn each_device_code(w: &mut CheckWorld) {
 
 #[when(regex = r#"^(?:the device|device "(\w+)") polls status(?: (\d+) times)?$"#)]
 async fn poll(w: &mut CheckWorld, name: String, times: String) {
-    let device = w.device(&name);
-    w.burst.clear();
-    for _ in 0..super::count(&times) {
-        let req = w.pos_request("GET", "/pos/status", &device);
-        let ex = w.send(req).await;
-        w.burst.push(ex);
-    }
+    repeat(w, &name, "GET", "/pos/status", &times).await;
 }
 
 #[when("the device polls status with only the three POS headers")]

@@ -12,14 +12,7 @@ async fn run_against(breakage: Breakage) -> viopay_check::Report {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_that_breaks_the_schema_fails_pair_02() {
-    let report = run_against(Breakage::after(|req, res| {
-        if req.path == "/pos/pairing-code" && res.status == 200 {
-            let mut v = res.json();
-            v["expires_in_sec"] = json!("300");
-            res.set_json(&v);
-        }
-    }))
-    .await;
+    let report = run_against(string_ttl()).await;
     assert_eq!(report.exit_code, 1);
     assert!(failing_rules(&report).contains(&"PAIR-02".to_owned()), "{:?}", failing_rules(&report));
     let finding = report.scenarios.iter().flat_map(|s| &s.findings).find(|f| f.rule == "PAIR-02").expect("a PAIR-02 finding");
@@ -29,16 +22,7 @@ async fn a_response_that_breaks_the_schema_fails_pair_02() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numeric_error_codes_fail_err_02() {
-    let report = run_against(Breakage::after(|_, res| {
-        if res.status >= 400 {
-            let mut v = res.json();
-            if let Some(code) = v["error"]["code"].as_str().and_then(|c| c.parse::<u64>().ok()) {
-                v["error"]["code"] = json!(code);
-                res.set_json(&v);
-            }
-        }
-    }))
-    .await;
+    let report = run_against(numeric_error_codes()).await;
     assert_eq!(report.exit_code, 1);
     assert!(failing_rules(&report).contains(&"ERR-02".to_owned()), "{:?}", failing_rules(&report));
 }
@@ -83,14 +67,7 @@ async fn a_simulator_rule_difference_is_an_advisory_unless_strict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_baselined_deviation_does_not_fail_and_a_fixed_one_is_reported() {
-    let breakage = Breakage::after(|req, res| {
-        if req.path == "/pos/pairing-code" && res.status == 200 {
-            let mut v = res.json();
-            v["expires_in_sec"] = json!("300");
-            res.set_json(&v);
-        }
-    });
-    let server = broken_target(breakage).await;
+    let server = broken_target(string_ttl()).await;
     let mut opts = options(None);
     opts.baseline = viopay_check::report::parse_baseline("# known\nPAIR-02\nLIVE-02  # fixed since\n");
     let report = certify(TargetSpec::Simulator(server.uri()), &opts).await;

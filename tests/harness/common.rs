@@ -138,3 +138,25 @@ pub async fn certify(spec: TargetSpec, opts: &CheckOptions) -> Report {
 pub fn failing_rules(report: &Report) -> Vec<String> {
     report.rules.iter().filter(|r| r.verdict == viopay_check::verdict::RuleVerdict::Fail).map(|r| r.id.clone()).collect()
 }
+
+/// Error codes as JSON numbers instead of strings (breaks ERR-02).
+pub fn numeric_error_codes() -> Breakage {
+    Breakage::after(|_, res| {
+        let mut v = res.json();
+        if let Some(code) = v["error"]["code"].as_str().and_then(|c| c.parse::<u64>().ok()) {
+            v["error"]["code"] = serde_json::json!(code);
+            res.set_json(&v);
+        }
+    })
+}
+
+/// `expires_in_sec` as a string (breaks PAIR-02's schema).
+pub fn string_ttl() -> Breakage {
+    Breakage::after(|req, res| {
+        if req.path == "/pos/pairing-code" && res.status == 200 {
+            let mut v = res.json();
+            v["expires_in_sec"] = serde_json::json!("300");
+            res.set_json(&v);
+        }
+    })
+}

@@ -3,7 +3,6 @@
 //! failing, one not applicable.
 
 use regex::Regex;
-use serde_json::json;
 use viopay_check::TargetSpec;
 
 use crate::common::*;
@@ -26,16 +25,7 @@ fn normalise(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junit_and_json_reports_have_the_documented_shape() {
-    let server = broken_target(Breakage::after(|_, res| {
-        if res.status >= 400 {
-            let mut v = res.json();
-            if let Some(code) = v["error"]["code"].as_str().and_then(|c| c.parse::<u64>().ok()) {
-                v["error"]["code"] = json!(code);
-                res.set_json(&v);
-            }
-        }
-    }))
-    .await;
+    let server = broken_target(numeric_error_codes()).await;
     let mut opts = options(Some("@LIVE-01 or @STAT-12"));
     opts.run.concurrency = Some(1);
     let report = certify(TargetSpec::Simulator(server.uri()), &opts).await;

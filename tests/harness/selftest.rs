@@ -129,17 +129,7 @@ fn catalogue() -> Vec<Broken> {
                 }
             }),
         },
-        Broken {
-            name: "numeric error codes",
-            rule: "ERR-02",
-            breakage: Breakage::after(|_, res| {
-                let mut v = res.json();
-                if let Some(n) = v["error"]["code"].as_str().and_then(|c| c.parse::<u64>().ok()) {
-                    v["error"]["code"] = json!(n);
-                    res.set_json(&v);
-                }
-            }),
-        },
+        Broken { name: "numeric error codes", rule: "ERR-02", breakage: numeric_error_codes() },
         Broken {
             name: "missing trace ids",
             rule: "ERR-04",

@@ -1,0 +1,174 @@
+//! Turning `--target URL`, `--profile FILE` or nothing into a [`Target`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{ClockControl, DevicePools, DeviceSource, Merchant, Target};
+use crate::client::{ApiRequest, Client};
+use crate::profile::{self, Profile, ProfileError};
+
+/// What the user asked to certify.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// Start the simulator in-process (virtual clock, random port).
+    Embedded,
+    /// A running simulator with its `/_sim/` control API.
+    Simulator(String),
+    /// A deployment described by a profile.
+    Profile(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// Exit code 3.
+    #[error("target {url} is unreachable: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// Exit code 2.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Exit code 1: the target answered, but not as a simulator should.
+    #[error("cannot prepare the target: {0}")]
+    Setup(String),
+}
+
+/// How long the reachability probe may take in all (exit 3 "within 10 s, never a hang").
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Connects with the two merchants scenarios need.
+pub async fn connect(spec: &TargetSpec, request_timeout: Duration) -> Result<(Target, Client), TargetError> {
+    connect_with(spec, request_timeout, 2).await
+}
+
+/// Connects; on a simulator the harness provisions `merchants` merchants of its own.
+pub async fn connect_with(spec: &TargetSpec, request_timeout: Duration, merchants: usize) -> Result<(Target, Client), TargetError> {
+    let merchants = merchants.clamp(2, super::LABELS.len());
+    match spec {
+        TargetSpec::Embedded => {
+            let mut config = viopay_sim::SimConfig::new(viopay_sim::Fixtures::builtin().map_err(|e| TargetError::Setup(e.to_string()))?);
+            config.clock = viopay_sim::ClockMode::Virtual;
+            config.journal_capacity = 1000;
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let running = viopay_sim::spawn(config, addr).await.map_err(|e| TargetError::Setup(e.to_string()))?;
+            let client = client(&running.base_url, request_timeout)?;
+            let mut target = simulator(&client, "embedded simulator", merchants).await?;
+            target.embedded = Some(running);
+            Ok((target, client))
+        }
+        TargetSpec::Simulator(url) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(TargetError::Usage(format!("--target `{url}` must be an http:// or https:// URL")));
+            }
+            let client = client(url, request_timeout)?;
+            probe(&client).await?;
+            let target = simulator(&client, url, merchants).await?;
+            Ok((target, client))
+        }
+        TargetSpec::Profile(path) => {
+            let (p, merchants) = Profile::load(path)?;
+            let client = client(&p.base_url, request_timeout)?;
+            probe(&client).await?;
+            // A controllable clock may also be readable, which lets BOOT-03 compare server_time.
+            let clock_readable = p.clock.mode == profile::ClockMode::Control && {
+                let ex = client.send(&ApiRequest::new("GET", "/_sim/clock")).await;
+                ex.status == Some(200) && ex.json().is_some_and(|v| v["now"].is_string())
+            };
+            let labels = super::LABELS;
+            let target = Target {
+                description: format!("profile {}", path.display()),
+                base_url: client.base_url().to_owned(),
+                clock: match p.clock.mode {
+                    profile::ClockMode::Real => ClockControl::Real,
+                    profile::ClockMode::Control => ClockControl::Control,
+                },
+                faults: false,
+                clock_readable,
+                devices: DeviceSource::Pools(DevicePools::new(merchants.iter().map(|m| (m.name.clone(), m.devices.clone())).collect())),
+                merchants: merchants
+                    .into_iter()
+                    .zip(labels)
+                    .map(|(m, label)| Merchant { label, name: m.name, client_id: m.client_id, client_secret: m.client_secret })
+                    .collect(),
+                unknown_device: p.unknown_device,
+                min_version: p.min_supported_version.unwrap_or_else(|| crate::spec::DEFAULT_MIN_VERSION.to_owned()),
+                embedded: None,
+            };
+            Ok((target, client))
+        }
+    }
+}
+
+fn client(url: &str, timeout: Duration) -> Result<Client, TargetError> {
+    Client::new(url, timeout).map_err(|e| TargetError::Setup(e.to_string()))
+}
+
+/// Any HTTP answer to `GET /health/live` means reachable; no answer within [`PROBE_TIMEOUT`] is
+/// exit 3.
+async fn probe(client: &Client) -> Result<(), TargetError> {
+    let req = ApiRequest::new("GET", "/health/live");
+    let probe = client.send(&req);
+    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+        Ok(ex) if ex.status.is_some() => Ok(()),
+        Ok(ex) => Err(TargetError::Unreachable { url: client.base_url().to_owned(), reason: ex.transport_error.unwrap_or_default() }),
+        Err(_) => Err(TargetError::Unreachable {
+            url: client.base_url().to_owned(),
+            reason: format!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
+        }),
+    }
+}
+
+/// A viopay-sim: the harness provisions two merchants of its own and devices on demand.
+async fn simulator(client: &Client, description: &str, count: usize) -> Result<Target, TargetError> {
+    let clock = client.send(&ApiRequest::new("GET", "/_sim/clock")).await;
+    let mode = match (clock.status, clock.json()) {
+        (Some(200), Some(v)) => v["mode"].as_str().unwrap_or_default().to_owned(),
+        _ => {
+            return Err(TargetError::Usage(format!(
+                "{description} has no viopay-sim control API (GET /_sim/clock: {}); describe a real deployment with --profile",
+                clock.excerpt()
+            )));
+        }
+    };
+    let mut merchants = Vec::new();
+    let mut merchant_ids = Vec::new();
+    for label in super::LABELS.into_iter().take(count) {
+        let ex = client
+            .send(&ApiRequest::new("POST", "/_sim/merchants").json(&json!({ "name": format!("viopay-check merchant {label}") })))
+            .await;
+        let v = ex
+            .json()
+            .filter(|_| ex.status == Some(201))
+            .ok_or_else(|| TargetError::Setup(format!("POST /_sim/merchants: {}", ex.excerpt())))?;
+        let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        merchant_ids.push(field("id"));
+        merchants.push(Merchant { label, name: field("name"), client_id: field("client_id"), client_secret: field("client_secret") });
+    }
+    let unknown_device = unprovisioned(client).await?;
+    Ok(Target {
+        description: description.to_owned(),
+        base_url: client.base_url().to_owned(),
+        clock: if mode == "virtual" { ClockControl::Control } else { ClockControl::Real },
+        faults: true,
+        clock_readable: true,
+        merchants,
+        devices: DeviceSource::Provision { merchant_ids },
+        unknown_device,
+        min_version: crate::spec::DEFAULT_MIN_VERSION.to_owned(),
+        embedded: None,
+    })
+}
+
+/// A well-formed device id the simulator does not know.
+async fn unprovisioned(client: &Client) -> Result<String, TargetError> {
+    for candidate in ["POS-DEADBEEF", "POS-0BADC0DE", "POS-F00DF00D", "POS-C0FFEE00"] {
+        let ex = client.send(&ApiRequest::new("GET", &format!("/_sim/devices/{candidate}"))).await;
+        if ex.status == Some(404) {
+            return Ok(candidate.to_owned());
+        }
+    }
+    Err(TargetError::Setup("every candidate unprovisioned device id is provisioned".into()))
+}

@@ -1,0 +1,112 @@
+//! Where requests go and what the target can do. Three kinds, one shape: the embedded simulator,
+//! a running simulator reached by URL (the harness provisions through `/_sim/`), or a real
+//! deployment described by a profile.
+
+mod connect;
+mod pool;
+
+use std::time::Duration;
+
+pub use connect::{TargetError, TargetSpec, connect, connect_with};
+
+/// Merchant labels in scenarios and fuzz output: the first merchant is `A`, the second `B`, ….
+pub const LABELS: [&str; 26] =
+    ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z"];
+pub use pool::{DevicePools, Exhausted};
+
+use crate::client::{ApiRequest, Client};
+
+/// How time can be moved on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockControl {
+    /// `POST /_sim/clock/advance {"seconds": N}`: expiry scenarios take one call.
+    Control,
+    /// Wall clock: expiry scenarios wait for real (`@slow`).
+    Real,
+}
+
+/// A merchant the harness acts as: `A` is the first, `B` the second (ownership needs two), …
+#[derive(Debug, Clone)]
+pub struct Merchant {
+    pub label: &'static str,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Where fresh devices come from.
+#[derive(Debug)]
+pub enum DeviceSource {
+    /// A simulator: provision a new device of the merchant through `POST /_sim/devices`.
+    Provision { merchant_ids: Vec<String> },
+    /// A profile's finite pools of inactive devices.
+    Pools(DevicePools),
+}
+
+#[derive(Debug)]
+pub struct Target {
+    /// Human description: "embedded simulator", the URL, or the profile path.
+    pub description: String,
+    pub base_url: String,
+    pub clock: ClockControl,
+    /// `/_sim/faults` is available (PAIR-08 can be forced).
+    pub faults: bool,
+    /// `GET /_sim/clock` tells the target's time (to compare `server_time` with, BOOT-03).
+    pub clock_readable: bool,
+    pub merchants: Vec<Merchant>,
+    pub devices: DeviceSource,
+    pub unknown_device: String,
+    /// The `min_supported_version` the target is configured with (BOOT-06).
+    pub min_version: String,
+    /// Keeps the embedded simulator alive for the run.
+    pub embedded: Option<viopay_sim::RunningSimulator>,
+}
+
+impl Target {
+    /// A fresh inactive device of merchant `label` (`A` or `B`).
+    pub async fn take_device(&self, client: &Client, label: &str) -> Result<String, TakeError> {
+        let index = self.merchant_index(label)?;
+        match &self.devices {
+            DeviceSource::Pools(pools) => pools.take(index).map_err(TakeError::Exhausted),
+            DeviceSource::Provision { merchant_ids } => {
+                let body = serde_json::json!({ "merchant_id": merchant_ids[index] });
+                let ex = client.send(&ApiRequest::new("POST", "/_sim/devices").json(&body)).await;
+                let id = ex.json().and_then(|v| v["device_ids"][0].as_str().map(str::to_owned));
+                id.ok_or_else(|| TakeError::Provisioning(ex.excerpt()))
+            }
+        }
+    }
+
+    pub fn merchant(&self, label: &str) -> Result<&Merchant, TakeError> {
+        Ok(&self.merchants[self.merchant_index(label)?])
+    }
+
+    fn merchant_index(&self, label: &str) -> Result<usize, TakeError> {
+        self.merchants.iter().position(|m| m.label == label).ok_or_else(|| TakeError::NoMerchant(label.to_owned()))
+    }
+
+    /// Moves the target's clock, or waits for real.
+    pub async fn advance(&self, client: &Client, seconds: u32) -> Result<(), String> {
+        match self.clock {
+            ClockControl::Real => {
+                tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
+                Ok(())
+            }
+            ClockControl::Control => {
+                let ex =
+                    client.send(&ApiRequest::new("POST", "/_sim/clock/advance").json(&serde_json::json!({ "seconds": seconds }))).await;
+                if ex.status == Some(200) { Ok(()) } else { Err(format!("cannot move the target clock: {}", ex.excerpt())) }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TakeError {
+    #[error(transparent)]
+    Exhausted(Exhausted),
+    #[error("cannot provision a device: {0}")]
+    Provisioning(String),
+    #[error("no merchant {0}: scenarios use merchants A and B")]
+    NoMerchant(String),
+}
