@@ -28,6 +28,8 @@ pub struct JournalEntry {
     pub time: OffsetDateTime,
     #[serde(serialize_with = "method")]
     pub method: Method,
+    /// Copied out of the request: a `Uri` or `HeaderValue` from hyper shares the connection's
+    /// read buffer, and ten thousand of those would pin ten thousand buffers.
     pub path: String,
     /// The device the exchange concerns: `X-Device-Id` as sent, or the device behind a claimed code.
     #[serde(skip_serializing_if = "Option::is_none")]

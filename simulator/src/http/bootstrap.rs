@@ -32,13 +32,13 @@ pub async fn bootstrap(State(sim): State<Arc<Sim>>, device: PosDevice) -> Result
         return Err(ApiError::with_device(&BOOT_07, device.id));
     }
     // BOOT-08: an old app still gets 200; the simulator records a warning for the client team.
-    let warning = match &device.version {
+    let warning = match &device.version() {
         Some(v) if v.is_older_than(&sim.min_version) => Some(format!(
             "BOOT-08: app version {v} is older than min_supported_version {}; the client should ask for an update",
             sim.min_version
         )),
         Some(_) => None,
-        None => Some(format!("BOOT-08: no app version in User-Agent (`{}` after Viopay-POS/)", device.version_text)),
+        None => Some(format!("BOOT-08: no app version in User-Agent (`{}` after Viopay-POS/)", device.version_text())),
     };
     let body = Bootstrap { status: "ok", server_time: rfc3339(now), min_supported_version: sim.min_version.to_string() };
     Ok(JournalNote { device: None, warning }.attach(Json(body).into_response()))

@@ -44,7 +44,7 @@ pub async fn claim(
     let outcome = sim.store.write().state.claim(ClaimRequest { merchant, code: &code, expected_device }, now);
     match outcome {
         Ok(claimed) => {
-            let note = JournalNote { device: Some(claimed.device.to_string()), warning: None };
+            let note = JournalNote::device(claimed.device);
             Ok(note.attach(Json(Claimed { status: "claimed", device_id: claimed.device.to_string() }).into_response()))
         }
         Err(refused) => {
@@ -56,7 +56,7 @@ pub async fn claim(
                 ClaimError::Used { .. } => &CLAIM_18,
                 ClaimError::Expired { .. } => &CLAIM_19,
             };
-            let note = JournalNote { device: refused.device().map(|d| d.to_string()), warning: None };
+            let note = refused.device().map(JournalNote::device).unwrap_or_default();
             Ok(note.attach(ApiError::with_code(spec, &code).into_response()))
         }
     }

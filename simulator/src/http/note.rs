@@ -12,6 +12,11 @@ pub struct JournalNote {
 }
 
 impl JournalNote {
+    /// A note naming a device.
+    pub fn device(id: impl std::fmt::Display) -> Self {
+        JournalNote { device: Some(id.to_string()), warning: None }
+    }
+
     pub fn attach(self, mut res: Response) -> Response {
         res.extensions_mut().insert(self);
         res

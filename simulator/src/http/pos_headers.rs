@@ -2,9 +2,9 @@
 //! status (HDR-01). Checked in HDR-11's order, first failure reported.
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 
 use super::error::ApiError;
 use crate::errors::{HDR_02, HDR_04, HDR_07, HDR_10};
@@ -17,9 +17,22 @@ const UA_PREFIX: &[u8] = b"Viopay-POS/";
 #[derive(Debug, Clone)]
 pub struct PosDevice {
     pub id: DeviceId,
-    /// BOOT-08: the text after `Viopay-POS/` up to the first space, when it is a version.
-    pub version: Option<AppVersion>,
-    pub version_text: String,
+    /// The `User-Agent` as sent; only bootstrap reads the version in it (BOOT-08), so it is parsed
+    /// there, not on every status poll.
+    user_agent: HeaderValue,
+}
+
+impl PosDevice {
+    /// BOOT-08: the text after `Viopay-POS/` up to the first space.
+    pub fn version_text(&self) -> String {
+        let rest = String::from_utf8_lossy(&self.user_agent.as_bytes()[UA_PREFIX.len()..]).into_owned();
+        rest.split(' ').next().unwrap_or_default().to_owned()
+    }
+
+    /// That text as a version, when it is one.
+    pub fn version(&self) -> Option<AppVersion> {
+        AppVersion::parse(&self.version_text()).ok()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PosDevice {
@@ -36,14 +49,12 @@ pub fn pos_device(headers: &HeaderMap) -> Result<PosDevice, ApiError> {
     let raw = headers.get("x-device-id").ok_or_else(|| ApiError::of(&HDR_02))?;
     let id = raw.to_str().ok().and_then(|s| DeviceId::parse(s).ok()).ok_or_else(|| ApiError::of(&HDR_04))?;
     // HDR-06/HDR-07; HDR-08: only the prefix is checked.
-    let ua = headers.get(USER_AGENT).map(|v| v.as_bytes()).filter(|ua| ua.starts_with(UA_PREFIX)).ok_or_else(|| ApiError::of(&HDR_07))?;
+    let ua = headers.get(USER_AGENT).filter(|ua| ua.as_bytes().starts_with(UA_PREFIX)).ok_or_else(|| ApiError::of(&HDR_07))?;
     // HDR-09/HDR-10: exactly `pos`.
     if headers.get("x-client-type").map(|v| v.as_bytes()) != Some(b"pos".as_slice()) {
         return Err(ApiError::of(&HDR_10));
     }
-    let rest = String::from_utf8_lossy(&ua[UA_PREFIX.len()..]);
-    let version_text = rest.split(' ').next().unwrap_or_default().to_owned();
-    Ok(PosDevice { id, version: AppVersion::parse(&version_text).ok(), version_text })
+    Ok(PosDevice { id, user_agent: ua.clone() })
 }
 
 #[cfg(test)]
@@ -70,13 +81,14 @@ mod tests {
         assert_eq!(rule(&headers(&[("x-device-id", "POS-00000001"), ok_ua])), Some("HDR-10"));
         assert_eq!(rule(&headers(&[("x-device-id", "POS-00000001"), ok_ua, ("x-client-type", "POS")])), Some("HDR-10"));
         let dev = pos_device(&headers(&[("x-device-id", "POS-00000001"), ok_ua, ("x-client-type", "pos")])).expect("valid");
-        assert_eq!(dev.version.map(|v| v.to_string()), Some("1.4.2".into()));
+        assert_eq!(dev.version().map(|v| v.to_string()), Some("1.4.2".into()));
     }
 
     #[test]
     fn hdr_08_only_the_prefix_matters() {
         let h = headers(&[("x-device-id", "POS-00000001"), ("user-agent", "Viopay-POS/whatever"), ("x-client-type", "pos")]);
         let dev = pos_device(&h).expect("valid");
-        assert_eq!(dev.version, None);
+        assert_eq!(dev.version(), None);
+        assert_eq!(dev.version_text(), "whatever");
     }
 }
