@@ -42,10 +42,9 @@ fn profile_for(sim: &viopay_sim::RunningSimulator, mode: &str, per_merchant: usi
     let acme: Vec<String> = (0..per_merchant).map(|i| format!("\"POS-{:08X}\"", 0xC000_0000u32 + i as u32)).collect();
     let globex: Vec<String> = (0..per_merchant).map(|i| format!("\"POS-{:08X}\"", 0xD000_0000u32 + i as u32)).collect();
     let text = format!(
-        "base_url = \"{}\"\nunknown_device = \"POS-DEADBEEF\"\n[clock]\nmode = \"{mode}\"\n[[merchants]]\nname = \"acme\"\nclient_id = \"acme\"\nclient_secret = \"acme-secret\"\ndevices = [{}]\n[[merchants]]\nname = \"globex\"\nclient_id = \"globex\"\nclient_secret_env = \"VIOPAY_TEST_GLOBEX_SECRET_{}\"\ndevices = [{}]\n",
+        "base_url = \"{}\"\nunknown_device = \"POS-DEADBEEF\"\n[clock]\nmode = \"{mode}\"\n[[merchants]]\nname = \"acme\"\nclient_id = \"acme\"\nclient_secret = \"acme-secret\"\ndevices = [{}]\n[[merchants]]\nname = \"globex\"\nclient_id = \"globex\"\nclient_secret = \"globex-secret\"\ndevices = [{}]\n",
         sim.base_url,
         acme.join(", "),
-        std::process::id(),
         globex.join(", ")
     );
     write_temp(&text)
@@ -70,14 +69,8 @@ fn profile_sim_config() -> viopay_sim::SimConfig {
     c
 }
 
-fn set_globex_secret() {
-    // SAFETY: set once, to the same value, before any run reads it; no other thread writes it.
-    unsafe { std::env::set_var(format!("VIOPAY_TEST_GLOBEX_SECRET_{}", std::process::id()), "globex-secret") };
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_profile_with_a_controllable_clock_is_conformant() {
-    set_globex_secret();
     let sim = spawn_sim(profile_sim_config()).await;
     let profile = profile_for(&sim, "control", 400);
     let report = certify(TargetSpec::Profile(profile.path().into()), &options(None)).await;
@@ -89,7 +82,6 @@ async fn a_profile_with_a_controllable_clock_is_conformant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_clock_makes_expiry_scenarios_not_applicable_unless_slow_is_selected() {
-    set_globex_secret();
     let sim = spawn_sim(profile_sim_config()).await;
     let profile = profile_for(&sim, "real", 400);
     let report = certify(TargetSpec::Profile(profile.path().into()), &options(None)).await;
@@ -100,7 +92,6 @@ async fn a_real_clock_makes_expiry_scenarios_not_applicable_unless_slow_is_selec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_device_pool_is_not_run_and_fails_the_run() {
-    set_globex_secret();
     let sim = spawn_sim(profile_sim_config()).await;
     let profile = profile_for(&sim, "control", 3);
     let report = certify(TargetSpec::Profile(profile.path().into()), &options(None)).await;
