@@ -324,7 +324,8 @@ fn catalogue() -> Vec<Broken> {
         }),
     });
 
-    // A non-atomic claim race: "already used" within moments of the winning claim becomes 200.
+    // A non-atomic claim race: "already used" within a second of the winning claim becomes 200
+    // (a second, not milliseconds, so that a loaded CI machine still shows the race).
     let wins: Arc<Mutex<HashMap<String, (Instant, String)>>> = Arc::default();
     list.push(Broken {
         name: "a non-atomic claim race",
@@ -339,7 +340,7 @@ fn catalogue() -> Vec<Broken> {
                 wins.lock().insert(code, (Instant::now(), device));
             } else if error_of(res).1 == "Pairing code has already been used"
                 && let Some((at, device)) = wins.lock().get(&code).cloned()
-                && at.elapsed() < Duration::from_millis(50)
+                && at.elapsed() < Duration::from_secs(1)
             {
                 claimed(res, &device);
             }
