@@ -2,7 +2,7 @@
 //! named by rule ID, volatile fields redacted. A changed wire format fails here first.
 
 use axum::http::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::*;
 
@@ -105,5 +105,4 @@ async fn canonical_responses() {
     snapshot("ERR-11_body_too_large", &sim.request(Method::POST, "/pos/bootstrap", &pos_headers(ACME_DEVICE), vec![b'x'; 70_000]).await);
     snapshot("LIVE-02_health_200", &sim.request(Method::GET, "/health/live", &[], "").await);
     snapshot("AUTH-03_jwks_200", &sim.request(Method::GET, "/realms/viopay/protocol/openid-connect/certs", &[], "").await);
-    let _: Value = Value::Null;
 }
