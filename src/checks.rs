@@ -13,7 +13,7 @@ pub fn exchange_findings(schemas: &Schemas, catalogue: &Catalogue, req: &ApiRequ
     let Some(status) = ex.status else { return Vec::new() };
     let mut out = Vec::new();
     let mut add = |rule: &str, message: String| {
-        out.push(Finding { rule: rule.to_owned(), level: catalogue.level(rule), message, exchange: Some(ex.clone()), known: false });
+        out.push(Finding::new(catalogue, rule, message, Some(ex)));
     };
     for v in schemas.check(&req.method, &req.path, status, &ex.response_body) {
         let at = if v.pointer.is_empty() { "/" } else { &v.pointer };

@@ -24,6 +24,11 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding at the level the catalogue gives `rule`.
+    pub fn new(catalogue: &Catalogue, rule: &str, message: String, exchange: Option<&Exchange>) -> Self {
+        Finding { rule: rule.to_owned(), level: catalogue.level(rule), message, exchange: exchange.cloned(), known: false }
+    }
+
     /// Whether this finding fails the run: REQUIRED always, SIMULATOR under `--strict`, a known
     /// deviation never.
     pub fn is_failure(&self, strict: bool) -> bool {
@@ -201,11 +206,11 @@ pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bo
 }
 
 /// Exit code 0 (conformant) or 1: a failing rule, a scenario that errored or could not run.
-/// Baselined rules do not count.
-pub fn exit_code(rows: &[RuleRow], results: &[ScenarioResult], strict: bool, baseline: &BTreeSet<String>) -> i32 {
+/// Baselined rules do not count (their findings are `known`, and the matrix says "known deviation").
+pub fn exit_code(rows: &[RuleRow], results: &[ScenarioResult], strict: bool) -> i32 {
     let failing_rule = rows.iter().any(|r| matches!(r.verdict, RuleVerdict::Fail | RuleVerdict::NotRun));
     let failing_scenario = results.iter().any(|s| match &s.status {
-        ScenarioStatus::Failed => s.findings.iter().any(|f| f.is_failure(strict) && !baseline.contains(&f.rule)),
+        ScenarioStatus::Failed => s.findings.iter().any(|f| f.is_failure(strict)),
         ScenarioStatus::NotRun(_) | ScenarioStatus::Error(_) => true,
         _ => false,
     });

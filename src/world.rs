@@ -102,8 +102,8 @@ impl CheckWorld {
 
     /// Records a broken rule. Returns whether the scenario must stop (a failure-level finding).
     pub fn record(&mut self, rule: &str, message: String, exchange: Option<&Exchange>) -> bool {
-        let known = self.ctx.baseline.contains(rule);
-        let finding = Finding { rule: rule.to_owned(), level: self.level(rule), message, exchange: exchange.cloned(), known };
+        let mut finding = Finding::new(&self.ctx.catalogue, rule, message, exchange);
+        finding.known = self.ctx.baseline.contains(rule);
         let fails = finding.is_failure(self.ctx.strict);
         self.findings.push(finding);
         fails

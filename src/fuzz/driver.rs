@@ -149,14 +149,18 @@ impl Case<'_> {
             return Err(CaseError::Error(format!("no response: {}", ex.excerpt())));
         }
         for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, req, ex) {
-            if f.is_failure(self.ctx.strict) {
-                return Err(CaseError::Broken {
-                    then: format!("Then the status is {} [{}]", ex.status.unwrap_or_default(), f.rule),
-                    finding: Box::new(f),
-                });
-            }
-            self.ctx.advisories.lock().push(f);
+            let then = format!("Then the status is {} [{}]", ex.status.unwrap_or_default(), f.rule);
+            self.found(f, then)?;
         }
+        Ok(())
+    }
+
+    /// A broken rule: ends the case at failure level, else is kept as an advisory.
+    fn found(&mut self, finding: Finding, then: String) -> Result<(), CaseError> {
+        if finding.is_failure(self.ctx.strict) {
+            return Err(CaseError::Broken { finding: Box::new(finding), then });
+        }
+        self.ctx.advisories.lock().push(finding);
         Ok(())
     }
 
@@ -165,29 +169,13 @@ impl Case<'_> {
         match judge(expect, ex) {
             Judged::Accepted { label, advisory } => {
                 if let Some((rule, message)) = advisory {
-                    let finding = Finding {
-                        rule: rule.into(),
-                        level: self.ctx.catalogue.level(rule),
-                        message,
-                        exchange: Some(ex.clone()),
-                        known: false,
-                    };
-                    if finding.is_failure(self.ctx.strict) {
-                        return Err(CaseError::Broken { finding: Box::new(finding), then });
-                    }
-                    self.ctx.advisories.lock().push(finding);
+                    self.found(Finding::new(&self.ctx.catalogue, rule, message, Some(ex)), then)?;
                 }
                 Ok(label)
             }
             Judged::Broken { rule, message } => {
-                let finding =
-                    Finding { rule: rule.into(), level: self.ctx.catalogue.level(rule), message, exchange: Some(ex.clone()), known: false };
-                if finding.is_failure(self.ctx.strict) {
-                    Err(CaseError::Broken { finding: Box::new(finding), then })
-                } else {
-                    self.ctx.advisories.lock().push(finding);
-                    Ok("unexpected")
-                }
+                self.found(Finding::new(&self.ctx.catalogue, rule, message, Some(ex)), then)?;
+                Ok("unexpected")
             }
         }
     }
@@ -211,14 +199,9 @@ impl Case<'_> {
         let ex = self.send(ApiRequest::new("POST", "/client/session").json(&body))?;
         let token = ex.json().and_then(|v| v["access_token"].as_str().map(str::to_owned)).filter(|_| ex.status == Some(200));
         let Some(token) = token else {
-            let finding = Finding {
-                rule: "AUTH-04".into(),
-                level: self.ctx.catalogue.level("AUTH-04"),
-                message: "valid client credentials gave no token".into(),
-                exchange: Some(ex),
-                known: false,
-            };
-            return Err(CaseError::Broken { finding: Box::new(finding), then: "Then the status is 200 [AUTH-04]".into() });
+            let finding = Finding::new(&self.ctx.catalogue, "AUTH-04", "valid client credentials gave no token".into(), Some(&ex));
+            self.found(finding, "Then the status is 200 [AUTH-04]".into())?;
+            return Err(CaseError::Error(format!("merchant {} could not sign in", label(m))));
         };
         let init = ApiRequest::new("POST", "/session/initiate")
             .header("Authorization", &format!("Bearer {token}"))
@@ -266,20 +249,9 @@ impl Case<'_> {
                     && let Some(code) = ex.json().and_then(|v| v["pairing_code"].as_str().map(str::to_owned))
                 {
                     if live.contains(&code) {
-                        let finding = Finding {
-                            rule: "PAIR-07".into(),
-                            level: self.ctx.catalogue.level("PAIR-07"),
-                            message: format!("the new code {code} equals a live code"),
-                            exchange: Some(ex.clone()),
-                            known: false,
-                        };
-                        if finding.is_failure(self.ctx.strict) {
-                            return Err(CaseError::Broken {
-                                finding: Box::new(finding),
-                                then: "Then the codes of the devices are all different [PAIR-07]".into(),
-                            });
-                        }
-                        self.ctx.advisories.lock().push(finding);
+                        let finding =
+                            Finding::new(&self.ctx.catalogue, "PAIR-07", format!("the new code {code} equals a live code"), Some(&ex));
+                        self.found(finding, "Then the codes of the devices are all different [PAIR-07]".into())?;
                     }
                     self.ctx.seen_codes.lock().insert(code.clone());
                     self.oracle.issued(d, code);
@@ -376,22 +348,16 @@ impl Case<'_> {
             let ok = if only_success { winners == 1 && fine } else { winners <= 1 && fine };
             if !ok {
                 let statuses: Vec<String> = responses.iter().map(Exchange::excerpt).collect();
-                let level = self.ctx.catalogue.level("CLAIM-21");
-                let finding = Finding {
-                    rule: "CLAIM-21".into(),
-                    level,
-                    message: format!(
-                        "{winners} of {} concurrent claims succeeded (expected exactly one, the others {}): {statuses:?}",
-                        responses.len(),
-                        used.describe()
-                    ),
-                    exchange: responses.iter().find(|e| e.status == Some(200)).or(responses.first()).cloned(),
-                    known: false,
-                };
-                return Err(CaseError::Broken {
-                    finding: Box::new(finding),
-                    then: "Then exactly one of those claims succeeded [CLAIM-21]".into(),
-                });
+                let message = format!(
+                    "{winners} of {} concurrent claims succeeded (expected exactly one, the others {}): {statuses:?}",
+                    responses.len(),
+                    used.describe()
+                );
+                let shown = responses.iter().find(|e| e.status == Some(200)).or(responses.first());
+                self.found(
+                    Finding::new(&self.ctx.catalogue, "CLAIM-21", message, shown),
+                    "Then exactly one of those claims succeeded [CLAIM-21]".into(),
+                )?;
             }
             if winners == 1 {
                 self.oracle.claimed(d, k, "success");

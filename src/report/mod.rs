@@ -51,7 +51,7 @@ impl Report {
         duration_ms: u64,
     ) -> Self {
         let rules = rule_matrix(catalogue, &scenarios, strict, baseline);
-        let code = exit_code(&rules, &scenarios, strict, baseline);
+        let code = exit_code(&rules, &scenarios, strict);
         let count = |f: fn(&ScenarioStatus) -> bool| scenarios.iter().filter(|s| f(&s.status)).count();
         let counts = Counts {
             scenarios: scenarios.len(),

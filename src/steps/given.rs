@@ -2,13 +2,13 @@
 
 use cucumber::given;
 
-use super::{claim_code, device_name, request_code};
+use super::{claim_code, request_code};
 use crate::client::ApiRequest;
 use crate::world::{CheckWorld, ERROR};
 
 #[given(regex = r#"^a fresh device(?: "(\w+)")? of merchant ([A-Z])$"#)]
 async fn fresh_device(w: &mut CheckWorld, name: String, merchant: String) {
-    w.take_device(&device_name(name), &merchant).await;
+    w.take_device(&name, &merchant).await;
 }
 
 #[given("an unprovisioned device")]
@@ -19,7 +19,6 @@ async fn unprovisioned(w: &mut CheckWorld) {
 
 #[given(regex = r#"^(?:the device|device "(\w+)") has a pairing code$"#)]
 async fn has_code(w: &mut CheckWorld, name: String) {
-    let name = device_name(name);
     let code = request_code(w, &name).await;
     w.check("PAIR-02", code.is_some(), || "a provisioned, unclaimed device did not get a pairing code".into());
 }

@@ -1,6 +1,9 @@
 //! Step definitions: the vocabulary of `features/*.feature`. Every `Then` step names the rule it
 //! checks in brackets (`Then the status is 200 [BOOT-01]`); the rule's level in `rules.toml`
 //! decides whether a difference fails the scenario or is an advisory.
+//!
+//! Devices are named by the step: `the device` is `""` (cucumber passes an unmatched optional
+//! group as an empty string), `device "D2"` is `D2`.
 
 mod given;
 mod then;
@@ -18,12 +21,6 @@ pub fn endpoint(name: &str) -> (&'static str, &'static str) {
         "status" => ("GET", "/pos/status"),
         other => panic!("{ERROR}unknown endpoint `{other}`: use bootstrap, pairing-code or status"),
     }
-}
-
-/// The name a step gives a device: `the device` is `""` (cucumber passes an unmatched optional
-/// group as `""`), `device "D2"` is `D2`.
-pub fn device_name(name: String) -> String {
-    name
 }
 
 /// An optional `N times` count: absent means once.

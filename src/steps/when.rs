@@ -5,7 +5,7 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::tokens::authorization;
-use super::{claim_code, claim_raw, device_name, endpoint, request_code};
+use super::{claim_code, claim_raw, endpoint, request_code};
 use crate::client::{ApiRequest, HeaderCase};
 use crate::world::{CheckWorld, ERROR};
 
@@ -70,7 +70,6 @@ async fn header_case(w: &mut CheckWorld, case: String) {
 
 #[when(regex = r#"^(?:the device|device "(\w+)") requests a pairing code(?: (\d+) times)?$"#)]
 async fn pairing_code(w: &mut CheckWorld, name: String, times: String) {
-    let name = device_name(name);
     w.burst.clear();
     for _ in 0..super::count(&times) {
         request_code(w, &name).await;

@@ -82,10 +82,5 @@ async fn hdr_01_hdr_08_headers_alone_suffice_and_only_the_ua_prefix_is_checked()
     assert_eq!(r.status, 200);
 }
 
-#[tokio::test]
-async fn hdr_12_header_names_are_case_insensitive() {
-    let sim = TestSim::new();
-    let r =
-        sim.request(Method::GET, "/pos/status", &[("x-device-id", ACME_DEVICE), ("USER-AGENT", UA), ("X-CLIENT-TYPE", "pos")], "").await;
-    assert_eq!(r.status, 200);
-}
+// HDR-12 is tested on the wire in tests/cli.rs: through the router, header names are already
+// lowercased by the `http` crate, so a test here could not fail.
