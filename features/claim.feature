@@ -46,7 +46,7 @@ Feature: Step 4 - POST /pos/claim
       | the Basic scheme           |
       | an empty Bearer token      |
 
-  @CLAIM-03 @CLAIM-04 @clock @slow @serial
+  @CLAIM-03 @CLAIM-04 @AUTH-14 @clock @token-expiry @slow @serial
   Scenario: An expired token is refused with 401
     Given a fresh device "D2" of merchant A
     And merchant A is signed in
@@ -73,11 +73,11 @@ Feature: Step 4 - POST /pos/claim
       | empty | {"pairing_code": ""}   |
       | null  | {"pairing_code": null} |
 
-  @CLAIM-05
-  Scenario Outline: Content type <content type> with a valid body is refused
+  @CLAIM-24 @CLAIM-17
+  Scenario Outline: The simulator refuses content type <content type> with a valid body
     When merchant A claims with content type "<content type>" and the body {"pairing_code": "${code}"}
-    Then the error is 400 "4000" "Invalid request body" [CLAIM-05]
-    And the error details message is not empty [CLAIM-05]
+    Then the error is 400 "4000" "Invalid request body" [CLAIM-24]
+    And the error details message is not empty [CLAIM-24]
     And the device reads "inactive", not claimed, code "pending" [CLAIM-17]
 
     Examples:
@@ -85,10 +85,10 @@ Feature: Step 4 - POST /pos/claim
       | text/plain                        |
       | application/x-www-form-urlencoded |
 
-  @CLAIM-05
-  Scenario: A claim without Content-Type is refused
+  @CLAIM-24
+  Scenario: The simulator refuses a claim without Content-Type
     When merchant A claims without a content type and the body {"pairing_code": "${code}"}
-    Then the error is 400 "4000" "Invalid request body" [CLAIM-05]
+    Then the error is 400 "4000" "Invalid request body" [CLAIM-24]
 
   @CLAIM-05
   Scenario: Malformed JSON is refused

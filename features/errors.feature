@@ -70,9 +70,9 @@ Feature: Error envelope, trace ids and generic errors
   Scenario: Malformed input never gets a 5xx
     Given a fresh device of merchant A
     And the device has a pairing code
-    When merchant A claims with the body {"pairing_code": "\ud800"}
-    And merchant A claims with the body [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
-    And merchant A claims with the body {"pairing_code": 1e999}
+    When merchant A sends a claim with the raw body {"pairing_code": "\ud800"}
+    And merchant A sends a claim with the raw body [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
+    And merchant A sends a claim with the raw body {"pairing_code": 1e999}
     And merchant A claims with content type "application/json" and a body of invalid UTF-8
     And the device calls status with header "X-Device-Id" set to "POS-%00%00"
     And a client sends POST "/client/session" with the body {"client_id": [1], "client_secret": {}}

@@ -31,10 +31,11 @@ Feature: POS activation headers on bootstrap, pairing-code and status
       | status       | DEV-8F3A2C91   |
       | bootstrap    |                |
 
-  @HDR-05
+  @HDR-05 @HDR-04
   Scenario Outline: The simulator's pattern is exactly ^POS-[0-9A-F]{8}$ ("<value>" on <endpoint>)
     When the device calls <endpoint> with header "X-Device-Id" set to "<value>"
-    Then the error is 400 "4000" "X-Device-Id header is invalid" [HDR-05]
+    Then the error is 400 "4000" [HDR-05]
+    And the error message is "X-Device-Id header is invalid" [HDR-04]
 
     Examples:
       | endpoint     | value        |

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 const RULES_TOML: &str = include_str!("../rules.toml");
 
+/// The rules document generated from `rules.toml` (`viopay-check rules --markdown`), which every
+/// report links to so that a reader can look a rule ID up.
+pub const RULES_DOC: &str = "RULES.md";
+
 /// How a difference from a rule is judged (spec §0.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -51,6 +55,45 @@ impl Rule {
     }
 }
 
+/// A rule ID that the catalogue knows, with its level. Only [`Catalogue::id`] makes one.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId {
+    id: String,
+    level: Level,
+}
+
+impl RuleId {
+    pub fn as_str(&self) -> &str {
+        &self.id
+    }
+
+    pub fn level(&self) -> Level {
+        self.level
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.id)
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.id == *other
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule ID `{0}`: rules.toml has no such rule")]
+pub struct UnknownRule(pub String);
+
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     rules: BTreeMap<String, Rule>,
@@ -88,10 +131,13 @@ impl Catalogue {
         self.rules.get(id)
     }
 
-    /// The level a check against `id` is judged at; an unknown ID is treated as REQUIRED so that a
-    /// typo in a step cannot silently weaken a check.
-    pub fn level(&self, id: &str) -> Level {
-        self.get(id).map_or(Level::Required, |r| r.level)
+    /// Parses a rule ID against the catalogue. An ID the catalogue does not know is an error, never
+    /// a silent default: a typo in a step or in the model must not weaken (or invent) a check.
+    pub fn id(&self, id: &str) -> Result<RuleId, UnknownRule> {
+        match self.rules.get(id) {
+            Some(rule) => Ok(RuleId { id: rule.id.clone(), level: rule.level }),
+            None => Err(UnknownRule(id.to_owned())),
+        }
     }
 
     /// Every rule, in the spec's order.
@@ -113,12 +159,13 @@ mod tests {
     #[test]
     fn rules_toml_parses_and_counts_match_the_spec_index() {
         let c = Catalogue::parse(RULES_TOML).expect("rules.toml");
-        assert_eq!(c.iter().count(), 147);
-        assert_eq!(c.iter().filter(|r| r.is_checked() && r.level == Level::Required).count(), 63);
-        assert_eq!(c.iter().filter(|r| r.is_checked() && r.level == Level::Simulator).count(), 46);
-        assert_eq!(c.level("CLAIM-16"), Level::Required);
-        assert_eq!(c.level("PAIR-05"), Level::Simulator);
-        assert_eq!(c.level("NOPE-99"), Level::Required);
+        assert_eq!(c.iter().count(), 235);
+        assert_eq!(c.iter().filter(|r| r.is_checked() && r.level == Level::Required).count(), 99);
+        assert_eq!(c.iter().filter(|r| r.is_checked() && r.level == Level::Simulator).count(), 122);
+        assert_eq!(c.id("CLAIM-16").map(|r| r.level()), Ok(Level::Required));
+        assert_eq!(c.id("CLAIM-24").map(|r| r.level()), Ok(Level::Simulator));
+        assert_eq!(c.id("AUTH-14").map(|r| r.level()), Ok(Level::Required));
+        assert_eq!(c.id("NOPE-99"), Err(UnknownRule("NOPE-99".into())), "an unknown ID is an error, not REQUIRED");
     }
 
     #[test]

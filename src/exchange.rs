@@ -20,9 +20,9 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// The response body as JSON, if it is JSON.
+    /// The response body as JSON, if it is JSON by RFC 8259 (lone surrogates read as U+FFFD).
     pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_str(&self.response_body).ok()
+        crate::json::parse(&self.response_body).map(|p| p.value)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -7,30 +7,37 @@
 //! (`rules.toml`, `features/`, [`spec`]), never the simulator's code.
 
 pub mod catalogue;
-pub mod checks;
+mod checks;
 pub mod client;
-pub mod exchange;
+mod exchange;
 pub mod features;
-pub mod forge;
+mod forge;
 pub mod fuzz;
-pub mod profile;
+mod json;
+mod model;
+mod profile;
 pub mod report;
-pub mod run;
-pub mod schema;
-pub mod spec;
+pub mod rules_doc;
+mod run;
+mod schema;
+mod session;
+mod spec;
 mod steps;
-pub mod target;
+mod targets;
 pub mod verdict;
-pub mod world;
+mod world;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use catalogue::{Catalogue, Level};
+pub use exchange::Exchange;
+pub use profile::ProfileError;
 pub use report::Report;
-pub use run::RunOptions;
-pub use target::{TargetError, TargetSpec};
+pub use run::{RunError, RunOptions};
+pub use schema::SchemaError;
+pub use targets::{ConnectOptions, TargetError, TargetSpec};
 pub use verdict::{ScenarioResult, ScenarioStatus};
 
 /// Everything `viopay-check run` is told.
@@ -42,6 +49,8 @@ pub struct CheckOptions {
     pub features: Vec<features::FeatureFile>,
     /// Bound on every request, so a hung target fails a scenario instead of hanging the run.
     pub request_timeout: Duration,
+    /// How long the reachability probe waits before exit 3.
+    pub probe_timeout: Duration,
 }
 
 impl Default for CheckOptions {
@@ -52,6 +61,7 @@ impl Default for CheckOptions {
             baseline: BTreeSet::new(),
             features: features::builtin(),
             request_timeout: Duration::from_secs(30),
+            probe_timeout: ConnectOptions::default().probe_timeout,
         }
     }
 }
@@ -81,7 +91,8 @@ impl CheckError {
 pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&ScenarioResult) + 'static) -> Result<Report, CheckError> {
     let started = Instant::now();
     let schemas = schema::Schemas::builtin()?;
-    let (target, client) = target::connect(spec, opts.request_timeout).await?;
+    let connect = ConnectOptions { request_timeout: opts.request_timeout, probe_timeout: opts.probe_timeout, merchants: 2 };
+    let (target, client) = targets::connect(spec, &connect).await?;
     let description = target.description.clone();
     let catalogue = Catalogue::builtin();
     let ctx = Arc::new(world::RunContext {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use viopay_check::{CheckOptions, RunOptions, TargetSpec, catalogue::Catalogue, features, report};
+use viopay_check::{CheckOptions, RunOptions, TargetSpec, catalogue::Catalogue, features, report, rules_doc};
 
 #[derive(Parser)]
 #[command(name = "viopay-check", version, about = "Conformance harness for the VioPay POS device activation API")]
@@ -28,6 +28,9 @@ enum Command {
         /// Read features from this directory instead of the built-in ones.
         #[arg(long)]
         features: Option<PathBuf>,
+        /// Print the rules document (RULES.md) instead of the plain list.
+        #[arg(long)]
+        markdown: bool,
     },
 }
 
@@ -66,6 +69,9 @@ struct RunArgs {
     /// Seconds any single request may take.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Seconds the reachability probe waits before giving up (exit 3).
+    #[arg(long, default_value_t = 8.0)]
+    probe_timeout: f64,
 }
 
 #[derive(clap::Args)]
@@ -100,13 +106,38 @@ struct FuzzArgs {
     /// Seconds any single request may take.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Seconds the reachability probe waits before giving up (exit 3).
+    #[arg(long, default_value_t = 8.0)]
+    probe_timeout: f64,
+    /// Write a JUnit XML report here (a test case per rule the run judged).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// A positive number of seconds (a flag such as `--probe-timeout 0.5`).
+fn seconds(value: f64) -> Duration {
+    Duration::from_secs_f64(if value.is_finite() && value > 0.0 { value } else { 0.001 })
+}
+
+/// Writes a report file; a file that cannot be written is a usage error (exit 2).
+fn write_report(flag: &str, path: &std::path::Path, text: &str) -> bool {
+    match std::fs::write(path, text) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("viopay-check: cannot write {flag} {}: {e}", path.display());
+            false
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_init();
     let code = match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-        Command::Rules { features } => rules(features.as_deref()),
+        Command::Rules { features, markdown } => rules(features.as_deref(), markdown),
         Command::Run(args) => run(args),
         Command::Fuzz(args) => fuzz(args),
     };
@@ -147,6 +178,7 @@ fn run(args: RunArgs) -> i32 {
             baseline,
             features: load_features(args.features.as_deref())?,
             request_timeout: Duration::from_secs(args.timeout.max(1)),
+            probe_timeout: seconds(args.probe_timeout),
         };
         Ok((spec, opts))
     })();
@@ -175,17 +207,14 @@ fn run(args: RunArgs) -> i32 {
     print!("{}", report::summary(&report));
     let mut code = report.exit_code;
     if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, report::to_junit(&report))
+        && !write_report("--junit", path, &report::to_junit(&report))
     {
-        eprintln!("viopay-check: cannot write --junit {}: {e}", path.display());
         code = 2;
     }
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report::to_json(&report)).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("viopay-check: cannot write --json {}: {e}", path.display());
-            code = 2;
-        }
+    if let Some(path) = &args.json
+        && !write_report("--json", path, &serde_json::to_string_pretty(&report::to_json(&report)).unwrap_or_default())
+    {
+        code = 2;
     }
     code
 }
@@ -205,6 +234,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
         strict: args.strict,
         persist: (args.persist != "none").then(|| PathBuf::from(&args.persist)),
         request_timeout: Duration::from_secs(args.timeout.max(1)),
+        probe_timeout: seconds(args.probe_timeout),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -216,7 +246,18 @@ fn fuzz(args: FuzzArgs) -> i32 {
     match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {
         Ok(report) => {
             print!("{}", report.render());
-            report.exit_code()
+            let mut code = report.exit_code();
+            if let Some(path) = &args.junit
+                && !write_report("--junit", path, &report.to_junit())
+            {
+                code = 2;
+            }
+            if let Some(path) = &args.json
+                && !write_report("--json", path, &serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())
+            {
+                code = 2;
+            }
+            code
         }
         Err(e) => {
             eprintln!("viopay-check: {e}");
@@ -225,43 +266,22 @@ fn fuzz(args: FuzzArgs) -> i32 {
     }
 }
 
-fn rules(dir: Option<&std::path::Path>) -> i32 {
-    let files = match load_features(dir) {
-        Ok(f) => f,
+fn rules(dir: Option<&std::path::Path>, markdown: bool) -> i32 {
+    let covering = match load_features(dir).and_then(|files| Ok(rules_doc::covering(&files)?)) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("viopay-check: {e:#}");
             return 2;
         }
     };
-    let mut covering: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for file in &files {
-        let feature = match features::parse(file) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("viopay-check: {e}");
-                return 2;
-            }
-        };
-        for scenario in &feature.scenarios {
-            for rule in features::rule_tags(&feature, scenario) {
-                let name = format!("{}:{} {}", file.path.rsplit('/').next().unwrap_or(&file.path), scenario.position.line, scenario.name);
-                let list = covering.entry(rule).or_default();
-                if !list.contains(&name) {
-                    list.push(name);
-                }
-            }
-        }
-    }
     let catalogue = Catalogue::builtin();
+    if markdown {
+        print!("{}", rules_doc::markdown(&catalogue, &covering));
+        return 0;
+    }
     for rule in catalogue.iter() {
-        let release = if rule.is_checked() {
-            ""
-        } else if rule.level == viopay_check::Level::Unknown {
-            " (UNKNOWN: not asserted)"
-        } else {
-            " (later release)"
-        };
-        println!("{:<10} {:<9} {}{release}", rule.id, rule.level.as_str(), rule.statement);
+        let why = rules_doc::unchecked_reason(rule.level, rule.release).map(|w| format!(" ({w})")).unwrap_or_default();
+        println!("{:<10} {:<9} {}{why}", rule.id, rule.level.as_str(), rule.statement);
         for s in covering.get(&rule.id).into_iter().flatten() {
             println!("{:<21}- {s}", "");
         }

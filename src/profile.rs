@@ -18,6 +18,11 @@ pub enum ClockMode {
 #[serde(deny_unknown_fields)]
 pub struct ClockSection {
     pub mode: ClockMode,
+    /// AUTH-14: the deployment's Bearer tokens expire on the clock `control` moves (its identity
+    /// provider shares the test clock). Off by default: a real Keycloak runs on real time, so the
+    /// expired-token check waits `expires_in` for real (`--tags @slow`) or is "not applicable".
+    #[serde(default)]
+    pub tokens_follow: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,6 +133,7 @@ client_secret_env = "GLOBEX_SECRET"
     fn secrets_come_from_the_file_or_the_environment() {
         let (p, m) = Profile::parse(GOOD, "p.toml", |v| (v == "GLOBEX_SECRET").then(|| "from-env".into())).expect("valid");
         assert_eq!(p.clock.mode, ClockMode::Real);
+        assert!(!p.clock.tokens_follow, "AUTH-14: tokens follow real time unless the profile says otherwise");
         assert_eq!(m[1].client_secret, "from-env");
         assert_eq!(m[0].devices.len(), 2);
         let err = Profile::parse(GOOD, "p.toml", |_| None).expect_err("unset").to_string();

@@ -10,9 +10,9 @@ use futures::stream;
 use parking_lot::Mutex;
 
 use crate::features::{self, FeatureFile};
-use crate::target::ClockControl;
+use crate::targets::ClockControl;
 use crate::verdict::{ScenarioResult, ScenarioStatus};
-use crate::world::{CONTEXT, CheckWorld, ERROR, FAILED, NOT_APPLICABLE, NOT_RUN, RunContext};
+use crate::world::{CONTEXT, CheckWorld, RunContext, Stop};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -62,6 +62,13 @@ fn not_applicable(ctx: &RunContext, scenario: &Scenario, slow_selected: bool) ->
     if has("clock") && ctx.target.clock == ClockControl::Real && !slow_selected {
         return Some("needs time to pass: this target's clock is real; select @slow (--tags @slow) to wait in real time".into());
     }
+    if has("token-expiry") && !ctx.target.tokens_follow_clock && !slow_selected {
+        return Some(
+            "AUTH-14: this target's tokens expire on their identity provider's real clock, which the test clock does not move; \
+             select @slow (--tags @slow) to wait expires_in in real time, or declare `[clock] tokens_follow = true` in the profile"
+                .into(),
+        );
+    }
     None
 }
 
@@ -97,7 +104,7 @@ pub async fn run(
                 continue;
             }
             if let Some(reason) = not_applicable(&ctx, &scenario, slow_selected) {
-                let result = result_of(&feature, &scenario, ScenarioStatus::NotApplicable(reason), Vec::new(), 0, 0);
+                let result = result_of(&feature, &scenario, ScenarioStatus::NotApplicable(reason), None, 0);
                 progress(&result);
                 results.lock().push(result);
                 continue;
@@ -131,14 +138,7 @@ pub async fn run(
     Ok(out)
 }
 
-fn result_of(
-    feature: &Feature,
-    scenario: &Scenario,
-    status: ScenarioStatus,
-    findings: Vec<crate::verdict::Finding>,
-    requests: usize,
-    ms: u64,
-) -> ScenarioResult {
+fn result_of(feature: &Feature, scenario: &Scenario, status: ScenarioStatus, world: Option<&CheckWorld>, ms: u64) -> ScenarioResult {
     ScenarioResult {
         feature: feature.name.clone(),
         file: feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
@@ -146,40 +146,39 @@ fn result_of(
         line: scenario.position.line,
         rules: features::rule_tags(feature, scenario),
         status,
-        findings,
+        findings: world.map(|w| w.findings.clone()).unwrap_or_default(),
+        unverified: world.map(|w| w.unverified.clone()).unwrap_or_default(),
+        notes: world.map(|w| w.notes.clone()).unwrap_or_default(),
         duration_ms: ms,
-        requests,
+        requests: world.map_or(0, |w| w.requests),
     }
 }
 
 /// Turns cucumber's outcome and the World's findings into a result.
 fn conclude(feature: &Feature, scenario: &Scenario, finished: &event::ScenarioFinished, world: Option<&CheckWorld>) -> ScenarioResult {
-    let (findings, requests, strict) = world.map_or((Vec::new(), 0, false), |w| (w.findings.clone(), w.requests, w.ctx.strict));
+    let strict = world.is_some_and(|w| w.ctx.strict);
+    let fails = world.is_some_and(|w| w.findings.iter().any(|f| f.is_failure(strict)));
+    let advisories = world.is_some_and(|w| !w.findings.is_empty());
     let ms = world.map_or(0, |w| u64::try_from(w.started.elapsed().as_millis()).unwrap_or(u64::MAX));
-    let fails = findings.iter().any(|f| f.is_failure(strict));
     let status = match finished {
         event::ScenarioFinished::StepPassed if fails => ScenarioStatus::Failed,
-        event::ScenarioFinished::StepPassed if !findings.is_empty() => ScenarioStatus::Advisory,
+        event::ScenarioFinished::StepPassed if advisories => ScenarioStatus::Advisory,
         event::ScenarioFinished::StepPassed => ScenarioStatus::Passed,
         event::ScenarioFinished::StepSkipped => ScenarioStatus::Error("a step has no definition (a typo in the feature?)".into()),
         event::ScenarioFinished::BeforeHookFailed(info) => ScenarioStatus::Error(panic_text(info)),
-        event::ScenarioFinished::StepFailed(_, _, err) => {
-            let text = match err {
-                event::StepError::Panic(info) => panic_text(info),
-                other => other.to_string(),
-            };
-            if let Some(why) = text.strip_prefix(NOT_RUN) {
-                ScenarioStatus::NotRun(why.to_owned())
-            } else if let Some(why) = text.strip_prefix(NOT_APPLICABLE).filter(|_| !fails) {
-                ScenarioStatus::NotApplicable(why.to_owned())
-            } else if text.starts_with(FAILED) || fails {
-                ScenarioStatus::Failed
-            } else {
-                ScenarioStatus::Error(text.strip_prefix(ERROR).unwrap_or(&text).to_owned())
-            }
-        }
+        event::ScenarioFinished::StepFailed(_, _, err) => match err {
+            event::StepError::Panic(info) => match info.downcast_ref::<Stop>() {
+                Some(Stop::NotRun(why)) => ScenarioStatus::NotRun(why.clone()),
+                Some(Stop::NotApplicable(why)) if !fails => ScenarioStatus::NotApplicable(why.clone()),
+                Some(Stop::Failed(_)) | Some(Stop::NotApplicable(_)) => ScenarioStatus::Failed,
+                _ if fails => ScenarioStatus::Failed,
+                Some(Stop::Error(why)) => ScenarioStatus::Error(why.clone()),
+                None => ScenarioStatus::Error(format!("the harness panicked: {}", panic_text(info))),
+            },
+            other => ScenarioStatus::Error(other.to_string()),
+        },
     };
-    result_of(feature, scenario, status, findings, requests, ms)
+    result_of(feature, scenario, status, world, ms)
 }
 
 fn panic_text(info: &event::Info) -> String {

@@ -120,7 +120,7 @@ impl Schemas {
             self.route(method, path).and_then(|r| r.by_status.get(&status)).map(String::as_str)
         };
         let Some(schema) = schema else { return Vec::new() };
-        let Ok(value) = serde_json::from_str::<Value>(body) else {
+        let Some(value) = crate::json::parse(body).map(|p| p.value) else {
             let rule = if status >= 400 { "ERR-01" } else { "CONV-02" };
             return vec![Violation {
                 rule: rule.into(),
@@ -207,6 +207,8 @@ mod tests {
         assert_eq!(v.iter().map(|v| v.rule.as_str()).collect::<Vec<_>>(), vec!["ERR-04"], "a missing trace_id is ERR-04");
         let v = s.check("GET", "/pos/status", 502, "<html>bad gateway</html>");
         assert_eq!(v[0].rule, "ERR-01");
+        let echoed = r#"{"error":{"code":"4004","message":"Pairing code not found","details":{"pairing_code":"\ud800"},"trace_id":"t"}}"#;
+        assert!(s.check("POST", "/pos/claim", 400, echoed).is_empty(), "an escaped lone surrogate is JSON (RFC 8259)");
         assert!(
             s.check("GET", "/pos/status", 200, r#"{"device_status":"inactive","is_claimed":false,"pairing_code_status":"none"}"#)
                 .is_empty()

@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::catalogue::{Catalogue, Level};
+use crate::catalogue::{Catalogue, Level, RuleId};
 use crate::exchange::Exchange;
 
 /// One observed difference from a rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub rule: String,
+    pub rule: RuleId,
     pub level: Level,
     /// Expected against actual.
     pub message: String,
@@ -24,9 +24,9 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding at the level the catalogue gives `rule`.
-    pub fn new(catalogue: &Catalogue, rule: &str, message: String, exchange: Option<&Exchange>) -> Self {
-        Finding { rule: rule.to_owned(), level: catalogue.level(rule), message, exchange: exchange.cloned(), known: false }
+    /// A finding at the level of `rule`.
+    pub fn new(rule: RuleId, message: String, exchange: Option<&Exchange>) -> Self {
+        Finding { level: rule.level(), rule, message, exchange: exchange.cloned(), known: false }
     }
 
     /// Whether this finding fails the run: REQUIRED always, SIMULATOR under `--strict`, a known
@@ -83,8 +83,22 @@ pub struct ScenarioResult {
     #[serde(flatten)]
     pub status: ScenarioStatus,
     pub findings: Vec<Finding>,
+    /// Checks that did not apply because the target took another branch the spec allows (a
+    /// cascade of an earlier difference): reported, never failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<Unverified>,
+    /// Observations that are not rule verdicts (e.g. non-I-JSON content, RFC 7493).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub duration_ms: u64,
     pub requests: usize,
+}
+
+/// A check of `rule` that was skipped, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Unverified {
+    pub rule: String,
+    pub reason: String,
 }
 
 /// A rule's verdict over the whole run.
@@ -98,6 +112,9 @@ pub enum RuleVerdict {
     /// Baselined, and passing now: the baseline entry can go.
     Fixed,
     Pass,
+    /// Every scenario for it followed another branch the spec allows, so its checks did not
+    /// apply; does not fail the run.
+    NotVerified,
     NotApplicable,
     NotSelected,
 }
@@ -111,6 +128,7 @@ impl RuleVerdict {
             RuleVerdict::KnownDeviation => "known deviation",
             RuleVerdict::Fixed => "fixed (prune baseline)",
             RuleVerdict::Pass => "pass",
+            RuleVerdict::NotVerified => "not verified",
             RuleVerdict::NotApplicable => "n/a",
             RuleVerdict::NotSelected => "not selected",
         }
@@ -142,6 +160,12 @@ pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bo
     for r in results {
         for f in &r.findings {
             findings.entry(f.rule.as_str()).or_default().push(f);
+        }
+    }
+    let mut skipped: BTreeMap<&str, Vec<(&ScenarioResult, &Unverified)>> = BTreeMap::new();
+    for r in results {
+        for u in &r.unverified {
+            skipped.entry(u.rule.as_str()).or_default().push((r, u));
         }
     }
     catalogue
@@ -176,6 +200,12 @@ pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bo
                 RuleVerdict::NotRun
             } else if !own.is_empty() {
                 RuleVerdict::Advisory
+            } else if !ran.is_empty()
+                && ran.iter().all(|s| skipped.get(rule.id.as_str()).is_some_and(|l| l.iter().any(|(r, _)| std::ptr::eq(*r, **s))))
+            {
+                let why = skipped.get(rule.id.as_str()).and_then(|l| l.first()).map(|(_, u)| u.reason.clone()).unwrap_or_default();
+                notes.push(format!("not verified: {why}"));
+                RuleVerdict::NotVerified
             } else if !ran.is_empty() {
                 RuleVerdict::Pass
             } else if let Some(why) = scenarios.iter().find_map(|s| match &s.status {

@@ -1,19 +1,23 @@
-//! The cucumber World: one per scenario. It sends every request through [`CheckWorld::send`], which
-//! checks each response against the schemas and the trace-id rules whatever the scenario asked,
-//! and turns every broken rule into a [`Finding`] at the rule's level.
+//! The cucumber World: one per scenario. Every request goes through [`CheckWorld::send`], which
+//! checks each response against the schemas and the trace-id rules whatever the scenario asked.
+//! Requests whose answer the model predicts go through [`CheckWorld::judged`] as well: the shared
+//! model ([`crate::model`]) judges them exactly as the fuzzer would, and follows the branch the
+//! target took. Once a target has taken another branch the spec allows, the literal `Then` checks
+//! written for the simulator's branch are "not verified" instead of failing a second time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::catalogue::{Catalogue, Level};
+use crate::catalogue::Catalogue;
 use crate::client::{ApiRequest, Client, HeaderCase};
 use crate::exchange::Exchange;
+use crate::model::{Expect, Model, Verdict, judge};
 use crate::schema::Schemas;
-use crate::spec;
-use crate::target::{TakeError, Target};
-use crate::verdict::Finding;
+use crate::session::Session;
+use crate::targets::{ClockControl, TakeError, Target};
+use crate::verdict::{Finding, Unverified};
 
 /// Everything a run shares between its scenarios.
 #[derive(Debug)]
@@ -33,29 +37,56 @@ tokio::task_local! {
     pub static CONTEXT: Arc<RunContext>;
 }
 
-/// Panic prefixes the runner maps to scenario outcomes.
-pub const NOT_RUN: &str = "NOT RUN: ";
-pub const NOT_APPLICABLE: &str = "NOT APPLICABLE: ";
-pub const ERROR: &str = "ERROR: ";
-pub const FAILED: &str = "FAILED: ";
+/// Why a scenario stopped before its last step. Raised as a typed panic payload (cucumber's way
+/// of failing a step) and read back by the runner by type, never by parsing text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A rule broken at failure level; the finding is already recorded.
+    Failed(String),
+    /// The target lacks a capability the scenario needs.
+    NotApplicable(String),
+    /// The scenario should have run and could not (device pool exhausted).
+    NotRun(String),
+    /// No response, or a defect in the feature or the harness.
+    Error(String),
+}
+
+impl Stop {
+    pub fn raise(self) -> ! {
+        std::panic::panic_any(self)
+    }
+}
+
+/// Raises [`Stop::Error`] with a formatted message.
+macro_rules! harness_error {
+    ($($arg:tt)*) => { $crate::world::Stop::Error(format!($($arg)*)).raise() };
+}
+pub(crate) use harness_error;
 
 #[derive(cucumber::World)]
 #[world(init = Self::from_context)]
 pub struct CheckWorld {
     pub ctx: Arc<RunContext>,
+    pub session: Session,
     pub findings: Vec<Finding>,
+    pub unverified: Vec<Unverified>,
+    pub notes: Vec<String>,
     pub requests: usize,
-    /// Devices by name; `""` is "the device".
-    pub devices: BTreeMap<String, String>,
+    /// Devices by name (`""` is "the device"), with their index in the model (`None` for a
+    /// device the target does not know, or one the model no longer follows).
+    pub devices: BTreeMap<String, (String, Option<usize>)>,
+    pub model: Model,
     /// Codes issued in this scenario, oldest first: (device name, code).
     pub codes: Vec<(String, String)>,
-    /// Bearer tokens by merchant label, with the clock seconds moved since each was issued.
-    pub tokens: BTreeMap<String, (String, u32)>,
     pub last: Option<Exchange>,
     /// Responses of a concurrent burst.
     pub burst: Vec<Exchange>,
     /// Every exchange of the scenario.
     pub exchanges: Vec<Exchange>,
+    /// Where the target first took another branch than the simulator's.
+    pub diverged: Option<String>,
+    /// The device whose next pairing-code request the target was told to fail (PAIR-08).
+    pub fault_armed: Option<String>,
     pub started: std::time::Instant,
 }
 
@@ -74,16 +105,22 @@ impl CheckWorld {
         // A World outside a run is a harness defect, not something a target can cause.
         #[allow(clippy::expect_used)]
         let ctx = CONTEXT.try_with(Arc::clone).expect("CheckWorld is created by viopay-check's runner");
+        let real = ctx.target.clock == ClockControl::Real;
         CheckWorld {
+            session: Session::new(),
             ctx,
             findings: Vec::new(),
+            unverified: Vec::new(),
+            notes: Vec::new(),
             requests: 0,
             devices: BTreeMap::new(),
+            model: Model::new(Vec::new(), real),
             codes: Vec::new(),
-            tokens: BTreeMap::new(),
             last: None,
             burst: Vec::new(),
             exchanges: Vec::new(),
+            diverged: None,
+            fault_armed: None,
             started: std::time::Instant::now(),
         }
     }
@@ -96,30 +133,41 @@ impl CheckWorld {
         &self.ctx.target
     }
 
-    pub fn level(&self, rule: &str) -> Level {
-        self.ctx.catalogue.level(rule)
-    }
-
     /// Records a broken rule. Returns whether the scenario must stop (a failure-level finding).
+    /// An unknown rule ID is a defect of the feature or the model, reported as an error.
     pub fn record(&mut self, rule: &str, message: String, exchange: Option<&Exchange>) -> bool {
-        let mut finding = Finding::new(&self.ctx.catalogue, rule, message, exchange);
-        finding.known = self.ctx.baseline.contains(rule);
+        let rule = match self.ctx.catalogue.id(rule) {
+            Ok(r) => r,
+            Err(e) => harness_error!("{e}"),
+        };
+        let mut finding = Finding::new(rule, message, exchange);
+        finding.known = self.ctx.baseline.contains(finding.rule.as_str());
         let fails = finding.is_failure(self.ctx.strict);
         self.findings.push(finding);
         fails
     }
 
-    /// Asserts one rule on the last response: a REQUIRED break (or any break under `--strict`)
-    /// stops the scenario; a SIMULATOR difference is noted and the scenario goes on.
+    /// Asserts one rule on the last response, as the simulator answers: a REQUIRED break (or any
+    /// break under `--strict`) stops the scenario; a SIMULATOR difference is noted and the
+    /// scenario goes on. After the target took another allowed branch, the check is "not
+    /// verified": the model has judged every request since, so nothing REQUIRED goes unchecked.
     pub fn check(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String) {
         if ok {
+            return;
+        }
+        if let Some(reason) = &self.diverged {
+            let reason = reason.clone();
+            if self.ctx.catalogue.id(rule).is_err() {
+                harness_error!("unknown rule ID `{rule}` in a Then step");
+            }
+            self.unverified.push(Unverified { rule: rule.to_owned(), reason });
             return;
         }
         let message = message();
         let last = self.last.clone();
         if self.record(rule, message.clone(), last.as_ref()) {
             let excerpt = last.map(|e| format!("\n  response: {}", e.excerpt())).unwrap_or_default();
-            panic!("{FAILED}{rule} ({}): {message}{excerpt}", self.level(rule).as_str());
+            Stop::Failed(format!("{rule}: {message}{excerpt}")).raise();
         }
     }
 
@@ -134,31 +182,68 @@ impl CheckWorld {
         ex
     }
 
+    /// Sends a request whose answer the model predicts, and judges it. Returns the exchange and
+    /// the label of the branch the target took.
+    pub async fn judged(&mut self, req: ApiRequest, expect: &Expect) -> (Exchange, &'static str) {
+        let ex = self.send(req).await;
+        let label = self.verdict(expect, &ex);
+        (ex, label)
+    }
+
+    /// The model's verdict on one response, recorded: a break at its rule's level, a difference
+    /// from a SIMULATOR rule as an advisory; any other branch than the simulator's is remembered.
+    pub fn verdict(&mut self, expect: &Expect, ex: &Exchange) -> &'static str {
+        let verdict = judge(expect, ex);
+        match &verdict {
+            Verdict::Choice { .. } => {}
+            Verdict::Alternative { rule, advisory, message, .. } => {
+                if *advisory && self.record(rule, message.clone(), Some(ex)) {
+                    Stop::Failed(format!("{rule}: {message}")).raise();
+                }
+                if self.diverged.is_none() {
+                    self.diverged = Some(format!("the target took another branch the spec allows ({rule}): {message}"));
+                }
+            }
+            Verdict::Broken { rule, message } => {
+                if self.record(rule, message.clone(), Some(ex)) {
+                    Stop::Failed(format!("{rule}: {message}")).raise();
+                }
+            }
+        }
+        verdict.label()
+    }
+
     /// Checks a response (schemas, trace ids, no 5xx) and keeps it; stops the scenario on a
     /// failure-level finding. Requests sent concurrently come through here too.
     pub fn observe(&mut self, req: &ApiRequest, ex: &Exchange) {
         self.requests += 1;
         if ex.status.is_none() {
-            panic!("{ERROR}no response from the target: {}", ex.excerpt());
+            harness_error!("no response from the target: {}", ex.excerpt());
+        }
+        let (findings, notes) = crate::checks::exchange_findings(&self.ctx.schemas, req, ex);
+        for note in notes {
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
         }
         let mut stop = Vec::new();
-        for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, req, ex) {
-            let summary = format!("{} ({}): {}", f.rule, f.level.as_str(), f.message);
-            if self.record(&f.rule, f.message, Some(ex)) {
+        for (rule, message) in findings {
+            let summary = format!("{rule}: {message}");
+            if self.record(&rule, message, Some(ex)) {
                 stop.push(summary);
             }
         }
         self.exchanges.push(ex.clone());
         self.last = Some(ex.clone());
         if !stop.is_empty() {
-            panic!("{FAILED}{}\n  response: {}", stop.join("\n  "), ex.excerpt());
+            Stop::Failed(format!("{}\n  response: {}", stop.join("\n  "), ex.excerpt())).raise();
         }
     }
 
     pub fn last(&self) -> &Exchange {
         match &self.last {
             Some(ex) => ex,
-            None => panic!("{ERROR}the scenario checks a response before sending a request"),
+            None => harness_error!("the scenario checks a response before sending a request"),
         }
     }
 
@@ -169,43 +254,56 @@ impl CheckWorld {
     /// A device by name (`""` for "the device").
     pub fn device(&self, name: &str) -> String {
         match self.devices.get(name) {
-            Some(d) => d.clone(),
-            None => panic!("{ERROR}no device named `{name}` in this scenario: add a `Given a fresh device` step"),
+            Some((id, _)) => id.clone(),
+            None => harness_error!("no device named `{name}` in this scenario: add a `Given a fresh device` step"),
+        }
+    }
+
+    /// The model's index of a device, when the model follows it.
+    pub fn modeled(&self, name: &str) -> Option<usize> {
+        self.devices.get(name).and_then(|(_, i)| *i)
+    }
+
+    /// The model stops following a device whose state an unmodeled request may have changed.
+    pub fn unfollow(&mut self, name: &str) {
+        if let Some((_, i)) = self.devices.get_mut(name) {
+            *i = None;
         }
     }
 
     pub async fn take_device(&mut self, name: &str, merchant: &str) {
+        let owner = match self.ctx.target.merchants.iter().position(|m| m.label == merchant) {
+            Some(i) => i,
+            None => harness_error!("no merchant {merchant}: scenarios use merchants A and B"),
+        };
         match self.ctx.target.take_device(&self.ctx.client, merchant).await {
             Ok(id) => {
-                self.devices.insert(name.to_owned(), id);
+                let index = self.model.add_device(id.clone(), owner);
+                self.devices.insert(name.to_owned(), (id, Some(index)));
             }
-            Err(TakeError::Exhausted(e)) => panic!("{NOT_RUN}{e}"),
-            Err(e) => panic!("{ERROR}{e}"),
+            Err(TakeError::Exhausted(e)) => Stop::NotRun(e.to_string()).raise(),
+            Err(e) => harness_error!("{e}"),
         }
-    }
-
-    /// The three POS headers of `device`, and `Content-Type` on POST as the docs show.
-    pub fn pos_request(&self, method: &str, path: &str, device: &str) -> ApiRequest {
-        let req = ApiRequest::new(method, path)
-            .header("X-Device-Id", device)
-            .header("User-Agent", spec::USER_AGENT)
-            .header("X-Client-Type", "pos");
-        if method == "POST" { req.header("Content-Type", "application/json") } else { req }
     }
 
     /// The latest code issued to the device named `name`.
     pub fn latest_code(&self, name: &str) -> String {
         match self.codes.iter().rev().find(|(d, _)| d == name) {
             Some((_, c)) => c.clone(),
-            None => panic!("{ERROR}no pairing code was issued in this scenario"),
+            None => harness_error!("no pairing code was issued in this scenario"),
         }
     }
 
     pub fn first_code(&self) -> String {
         match self.codes.first() {
             Some((_, c)) => c.clone(),
-            None => panic!("{ERROR}no pairing code was issued in this scenario"),
+            None => harness_error!("no pairing code was issued in this scenario"),
         }
+    }
+
+    /// The model's (device, code) indices of a code value issued in this scenario.
+    pub fn code_index(&self, value: &str) -> Option<(usize, usize)> {
+        self.model.devices.iter().enumerate().find_map(|(d, dev)| dev.codes.iter().position(|c| c.value == value).map(|k| (d, k)))
     }
 
     /// Replaces `${device}`, `${device NAME}`, `${code}`, `${code NAME}`, `${first code}` and
@@ -221,7 +319,7 @@ impl CheckWorld {
         if out.contains("${code}") {
             out = out.replace("${code}", &self.latest_code(""));
         }
-        for (name, id) in &self.devices {
+        for (name, (id, _)) in &self.devices {
             let key = if name.is_empty() { "${device}".to_owned() } else { format!("${{device {name}}}") };
             out = out.replace(&key, id);
             let code_key = format!("${{code {name}}}");
@@ -233,12 +331,10 @@ impl CheckWorld {
     }
 
     /// A valid token of merchant `label`: signs in (client session, then session initiate,
-    /// AUTH-10) when there is none or the clock has moved close to its expiry.
+    /// AUTH-10) when there is none or it is due for renewal.
     pub async fn token(&mut self, label: &str) -> String {
-        if let Some((token, moved)) = self.tokens.get(label)
-            && *moved < 240
-        {
-            return token.clone();
+        if let Some(token) = self.session.token(label, self.model.now) {
+            return token.to_owned();
         }
         self.sign_in(label).await
     }
@@ -246,30 +342,17 @@ impl CheckWorld {
     pub async fn sign_in(&mut self, label: &str) -> String {
         let merchant = match self.ctx.target.merchant(label) {
             Ok(m) => m.clone(),
-            Err(e) => panic!("{ERROR}{e}"),
+            Err(e) => harness_error!("{e}"),
         };
-        let body = serde_json::json!({ "client_id": merchant.client_id, "client_secret": merchant.client_secret });
-        let ex = self.send(ApiRequest::new("POST", "/client/session").json(&body)).await;
+        let ex = self.send(Session::sign_in("/client/session", &merchant)).await;
         self.check("AUTH-04", ex.status == Some(200), || format!("merchant {label}'s client credentials did not give a token"));
-        let token = ex.json().and_then(|v| v["access_token"].as_str().map(str::to_owned)).unwrap_or_default();
-        let ex = self
-            .send(
-                ApiRequest::new("POST", "/session/initiate")
-                    .header("Authorization", &format!("Bearer {token}"))
-                    .json(&serde_json::json!({ "host": "merchant.viopay.io" })),
-            )
-            .await;
+        let body = ex.json().unwrap_or(Value::Null);
+        let token = body["access_token"].as_str().unwrap_or_default().to_owned();
+        let ex = self.send(Session::initiate(&token, "merchant.viopay.io")).await;
         self.check("AUTH-08", ex.status == Some(200), || {
             format!("POST /session/initiate with a fresh token answered {}", ex.status.unwrap_or_default())
         });
-        self.tokens.insert(label.to_owned(), (token.clone(), 0));
+        self.session.remember(label, token.clone(), body["expires_in"].as_u64(), self.model.now);
         token
-    }
-
-    /// After the clock moved: tokens age with it.
-    pub fn clock_moved(&mut self, seconds: u32) {
-        for (_, moved) in self.tokens.values_mut() {
-            *moved = moved.saturating_add(seconds);
-        }
     }
 }

@@ -15,8 +15,10 @@ fn rules_lists_the_catalogue_with_covering_scenarios() {
     assert_eq!(code, 0);
     assert!(out.contains("CLAIM-16   REQUIRED"), "{out}");
     assert!(out.contains("claim.feature:"), "scenarios are listed under their rules");
-    assert!(out.contains("ATT-01") && out.contains("(later release)"));
-    assert!(out.contains("CLAIM-22") && out.contains("(UNKNOWN: not asserted)"));
+    assert!(out.contains("CLAIM-22   UNKNOWN   ") && out.contains("(UNKNOWN: never asserted)"));
+    let (code, doc, _) = run(&["rules", "--markdown"]);
+    assert_eq!(code, 0);
+    assert!(doc.starts_with("# VioPay POS activation API") && doc.contains("| `CLAIM-24` | SIMULATOR |"), "{doc}");
 }
 
 #[test]
@@ -60,4 +62,31 @@ fn exit_codes_for_usage_profile_and_unreachable() {
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = run(&["run", "--baseline", "/nonexistent/baseline.txt"]);
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn fuzz_writes_junit_and_json_like_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (junit, json) = (dir.path().join("f.xml"), dir.path().join("f.json"));
+    let (code, out, err) = run(&[
+        "fuzz",
+        "--cases",
+        "5",
+        "--seed",
+        "3",
+        "--persist",
+        "none",
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+        "--json",
+        json.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("JSON");
+    assert_eq!((report["exit_code"].as_i64(), report["seed"].as_u64(), report["rules_doc"].as_str()), (Some(0), Some(3), Some("RULES.md")));
+    let exercised: Vec<&str> = report["rules_exercised"].as_array().expect("rules").iter().filter_map(|r| r.as_str()).collect();
+    assert!(exercised.contains(&"STAT-05") && exercised.contains(&"CLAIM-20"), "{exercised:?}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert_eq!(xml.matches("<testcase ").count(), exercised.len(), "a test case per rule judged:\n{xml}");
+    assert!(xml.contains(r#"<testcase name="CLAIM-20" classname="fuzz""#), "{xml}");
 }

@@ -1,5 +1,6 @@
 //! Runs one generated case against the target: provisions fresh devices, sends each operation,
-//! checks every response (schemas, trace ids) and judges it against the oracle's prediction.
+//! checks every response (schemas, trace ids) and judges it through the shared model
+//! ([`crate::model`]), the same judge the Gherkin steps use.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,15 +12,15 @@ use parking_lot::Mutex;
 use serde_json::json;
 use tokio::runtime::Handle;
 
-use super::expect::{Expect, Judged, Outcome, StatusMatch, judge};
-use super::ops::{BadToken, CodeRef, Malformed, Op};
-use super::oracle::{Device, Oracle};
+use super::ops::{BadToken, CodeRef, Op};
 use crate::catalogue::Catalogue;
 use crate::client::{ApiRequest, Client};
 use crate::exchange::Exchange;
+use crate::model::{ContentType, Device, Expect, Model, Outcome, StatusMatch, Verdict, judge};
 use crate::schema::Schemas;
+use crate::session::Session;
 use crate::spec;
-use crate::target::{ClockControl, TakeError, Target};
+use crate::targets::{ClockControl, TakeError, Target};
 use crate::verdict::Finding;
 
 /// Shared by every case of a fuzz run.
@@ -36,6 +37,10 @@ pub struct FuzzContext {
     pub operations: AtomicU64,
     pub requests: AtomicU64,
     pub advisories: Mutex<Vec<Finding>>,
+    /// Observations that are not rule verdicts (non-I-JSON bodies), one of each.
+    pub notes: Mutex<Vec<String>>,
+    /// Rules whose verdict some case judged, for the reports' test cases.
+    pub exercised: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// One executed operation, for the failure report.
@@ -66,15 +71,15 @@ pub struct CaseRun {
 struct Case<'a> {
     ctx: &'a FuzzContext,
     handle: &'a Handle,
-    oracle: Oracle,
-    tokens: Vec<Option<(String, f64)>>,
+    oracle: Model,
+    session: Session,
     started: Instant,
     steps: Vec<Step>,
     unknown_counter: u32,
 }
 
 fn label(m: usize) -> &'static str {
-    crate::target::LABELS.get(m).copied().unwrap_or("A")
+    crate::targets::LABELS.get(m).copied().unwrap_or("A")
 }
 
 fn device_name(d: usize) -> String {
@@ -85,7 +90,7 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
     let mut devices = Vec::new();
     for d in 0..ctx.devices {
         match handle.block_on(ctx.target.take_device(&ctx.client, label(d % ctx.merchants))) {
-            Ok(id) => devices.push(Device { id, owner: d % ctx.merchants, claimed: false, codes: Vec::new() }),
+            Ok(id) => devices.push(Device::new(id, d % ctx.merchants)),
             Err(TakeError::Exhausted(e)) => {
                 return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Exhausted(e.to_string())) };
             }
@@ -97,8 +102,8 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
     let mut case = Case {
         ctx,
         handle,
-        oracle: Oracle::new(devices, real),
-        tokens: vec![None; ctx.merchants],
+        oracle: Model::new(devices, real),
+        session: Session::new(),
         started: Instant::now(),
         steps: Vec::new(),
         unknown_counter: 0,
@@ -148,15 +153,25 @@ impl Case<'_> {
         if ex.status.is_none() {
             return Err(CaseError::Error(format!("no response: {}", ex.excerpt())));
         }
-        for f in crate::checks::exchange_findings(&self.ctx.schemas, &self.ctx.catalogue, req, ex) {
-            let then = format!("Then the status is {} [{}]", ex.status.unwrap_or_default(), f.rule);
-            self.found(f, then)?;
+        let (findings, notes) = crate::checks::exchange_findings(&self.ctx.schemas, req, ex);
+        for note in notes {
+            let mut all = self.ctx.notes.lock();
+            if !all.contains(&note) {
+                all.push(note);
+            }
+        }
+        for (rule, message) in findings {
+            let then = format!("Then the status is {} [{rule}]", ex.status.unwrap_or_default());
+            self.found(&rule, message, Some(ex), then)?;
         }
         Ok(())
     }
 
-    /// A broken rule: ends the case at failure level, else is kept as an advisory.
-    fn found(&mut self, finding: Finding, then: String) -> Result<(), CaseError> {
+    /// A broken rule: ends the case at failure level, else is kept as an advisory. An ID the
+    /// catalogue does not know is a harness defect, reported as an error of the case.
+    fn found(&mut self, rule: &str, message: String, ex: Option<&Exchange>, then: String) -> Result<(), CaseError> {
+        let rule = self.ctx.catalogue.id(rule).map_err(|e| CaseError::Error(e.to_string()))?;
+        let finding = Finding::new(rule, message, ex);
         if finding.is_failure(self.ctx.strict) {
             return Err(CaseError::Broken { finding: Box::new(finding), then });
         }
@@ -164,59 +179,40 @@ impl Case<'_> {
         Ok(())
     }
 
-    /// Judges a response; follows the target's branch; fails on a broken REQUIRED rule.
+    /// Judges a response through the shared model; fails on a broken REQUIRED rule; returns the
+    /// label of the branch the target took, which the model then follows.
     fn expect(&mut self, expect: &Expect, ex: &Exchange, then: String) -> Result<&'static str, CaseError> {
-        match judge(expect, ex) {
-            Judged::Accepted { label, advisory } => {
-                if let Some((rule, message)) = advisory {
-                    self.found(Finding::new(&self.ctx.catalogue, rule, message, Some(ex)), then)?;
-                }
-                Ok(label)
-            }
-            Judged::Broken { rule, message } => {
-                self.found(Finding::new(&self.ctx.catalogue, rule, message, Some(ex)), then)?;
-                Ok("unexpected")
+        self.ctx.exercised.lock().insert(expect.rule.to_owned());
+        let verdict = judge(expect, ex);
+        match &verdict {
+            Verdict::Choice { .. } | Verdict::Alternative { advisory: false, .. } => {}
+            Verdict::Alternative { rule, message, .. } | Verdict::Broken { rule, message } => {
+                self.ctx.exercised.lock().insert((*rule).to_owned());
+                self.found(rule, message.clone(), Some(ex), then)?;
             }
         }
+        Ok(verdict.label())
     }
 
     fn pos(&self, method: &str, path: &str, d: usize) -> ApiRequest {
-        let req = ApiRequest::new(method, path)
-            .header("X-Device-Id", &self.oracle.devices[d].id)
-            .header("User-Agent", spec::USER_AGENT)
-            .header("X-Client-Type", "pos");
-        if method == "POST" { req.header("Content-Type", "application/json") } else { req }
+        Session::pos(method, path, &self.oracle.devices[d].id)
     }
 
     fn token(&mut self, m: usize) -> Result<String, CaseError> {
-        if let Some((t, at)) = &self.tokens[m]
-            && self.oracle.now - at < 240.0
-        {
-            return Ok(t.clone());
+        if let Some(t) = self.session.token(label(m), self.oracle.now) {
+            return Ok(t.to_owned());
         }
         let merchant = self.ctx.target.merchant(label(m)).map_err(|e| CaseError::Error(e.to_string()))?.clone();
-        let body = json!({ "client_id": merchant.client_id, "client_secret": merchant.client_secret });
-        let ex = self.send(ApiRequest::new("POST", "/client/session").json(&body))?;
-        let token = ex.json().and_then(|v| v["access_token"].as_str().map(str::to_owned)).filter(|_| ex.status == Some(200));
-        let Some(token) = token else {
-            let finding = Finding::new(&self.ctx.catalogue, "AUTH-04", "valid client credentials gave no token".into(), Some(&ex));
-            self.found(finding, "Then the status is 200 [AUTH-04]".into())?;
+        let ex = self.send(Session::sign_in("/client/session", &merchant))?;
+        let body = ex.json().filter(|_| ex.status == Some(200));
+        let Some(token) = body.as_ref().and_then(|v| v["access_token"].as_str().map(str::to_owned)) else {
+            self.found("AUTH-04", "valid client credentials gave no token".into(), Some(&ex), "Then the status is 200 [AUTH-04]".into())?;
             return Err(CaseError::Error(format!("merchant {} could not sign in", label(m))));
         };
-        let init = ApiRequest::new("POST", "/session/initiate")
-            .header("Authorization", &format!("Bearer {token}"))
-            .json(&json!({ "host": "merchant.viopay.io" }));
-        self.send(init)?;
-        self.tokens[m] = Some((token.clone(), self.oracle.now));
+        self.send(Session::initiate(&token, "merchant.viopay.io"))?;
+        let expires_in = body.as_ref().and_then(|v| v["expires_in"].as_u64());
+        self.session.remember(label(m), token.clone(), expires_in, self.oracle.now);
         Ok(token)
-    }
-
-    fn claim_request(auth: Option<String>, body: impl Into<Vec<u8>>) -> ApiRequest {
-        let mut req = ApiRequest::new("POST", "/pos/claim").header("Content-Type", "application/json");
-        if let Some(auth) = auth {
-            req = req.header("Authorization", &auth);
-        }
-        req.body(body)
     }
 
     fn begin(&mut self, op: &Op, when: String) {
@@ -245,13 +241,12 @@ impl Case<'_> {
                 let ex = self.send(self.pos("POST", "/pos/pairing-code", d))?;
                 let e = self.oracle.request_code(d);
                 let label = self.expect(&e, &ex, then_for(&e, d))?;
-                if label == "issued"
+                if (label == "issued" || ex.status == Some(200))
                     && let Some(code) = ex.json().and_then(|v| v["pairing_code"].as_str().map(str::to_owned))
                 {
                     if live.contains(&code) {
-                        let finding =
-                            Finding::new(&self.ctx.catalogue, "PAIR-07", format!("the new code {code} equals a live code"), Some(&ex));
-                        self.found(finding, "Then the codes of the devices are all different [PAIR-07]".into())?;
+                        let message = format!("the new code {code} equals a live code");
+                        self.found("PAIR-07", message, Some(&ex), "Then the codes of the devices are all different [PAIR-07]".into())?;
                     }
                     self.ctx.seen_codes.lock().insert(code.clone());
                     self.oracle.issued(d, code);
@@ -266,29 +261,42 @@ impl Case<'_> {
                 self.begin(op, format!("When merchant {} claims {which} of device \"{}\"", label(m), device_name(d)));
                 let token = self.token(m)?;
                 let value = self.oracle.devices[d].codes[k].value.clone();
-                let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": value }).to_string()))?;
+                let ex = self.send(Session::bearer_claim(&token, &value))?;
                 let e = self.oracle.claim(m, d, k);
                 let label = self.expect(&e, &ex, then_for(&e, d))?;
-                self.oracle.claimed(d, k, label);
+                self.oracle.claim_answered(d, k, label, ex.status);
+            }
+            Op::ClaimAsText { merchant: m, device: d } => {
+                let Some(k) = self.resolve(d, CodeRef::Latest) else { return Ok(()) };
+                let value = self.oracle.devices[d].codes[k].value.clone();
+                let body = json!({ "pairing_code": value }).to_string();
+                self.begin(
+                    op,
+                    format!(
+                        "When merchant {} claims with content type \"text/plain\" and the body {{\"pairing_code\": \"{value}\"}}",
+                        label(m)
+                    ),
+                );
+                let token = self.token(m)?;
+                let text = ContentType::Other("text/plain".into());
+                let ex = self.send(Session::claim(Some(&format!("Bearer {token}")), &text, body))?;
+                let e = self.oracle.claim_with_content_type(m, d, k, &text);
+                let label = self.expect(&e, &ex, then_for(&e, d))?;
+                self.oracle.claim_answered(d, k, label, ex.status);
             }
             Op::ClaimUnknown { merchant: m } => {
                 let code = self.unknown_code();
                 self.begin(op, format!("When merchant {} claims with the body {{\"pairing_code\": \"{code}\"}}", label(m)));
                 let token = self.token(m)?;
-                let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": code }).to_string()))?;
+                let ex = self.send(Session::bearer_claim(&token, &code))?;
                 let e = self.oracle.unknown(&code);
                 self.expect(&e, &ex, then_for(&e, 0))?;
             }
             Op::ClaimMalformed { merchant: m, body } => {
-                let text = match body {
-                    Malformed::MissingCode => "{}",
-                    Malformed::EmptyCode => r#"{"pairing_code": ""}"#,
-                    Malformed::BrokenJson => r#"{"pairing_code":"#,
-                    Malformed::NumericCode => r#"{"pairing_code": 123456}"#,
-                };
+                let text = body.body();
                 self.begin(op, format!("When merchant {} claims with the body {text}", label(m)));
                 let token = self.token(m)?;
-                let ex = self.send(Self::claim_request(Some(format!("Bearer {token}")), text))?;
+                let ex = self.send(Session::claim(Some(&format!("Bearer {token}")), &ContentType::Json, text))?;
                 let e = self.oracle.malformed(body);
                 self.expect(&e, &ex, then_for(&e, 0))?;
             }
@@ -305,9 +313,10 @@ impl Case<'_> {
                     format!("When merchant {} claims the latest code of device \"{}\" with {words}", label(owner), device_name(d)),
                 );
                 let value = self.oracle.devices[d].codes[k].value.clone();
-                let ex = self.send(Self::claim_request(auth, json!({ "pairing_code": value }).to_string()))?;
+                let ex = self.send(Session::claim(auth.as_deref(), &ContentType::Json, json!({ "pairing_code": value }).to_string()))?;
                 let e = self.oracle.bad_token();
-                self.expect(&e, &ex, then_for(&e, d))?;
+                let label = self.expect(&e, &ex, then_for(&e, d))?;
+                self.oracle.claim_answered(d, k, label, ex.status);
             }
             Op::Burst { merchant: m, device: d, n } => {
                 let Some(k) = self.resolve(d, CodeRef::Latest) else { return Ok(()) };
@@ -317,7 +326,7 @@ impl Case<'_> {
                 );
                 let token = self.token(m)?;
                 let value = self.oracle.devices[d].codes[k].value.clone();
-                let req = Self::claim_request(Some(format!("Bearer {token}")), json!({ "pairing_code": value }).to_string());
+                let req = Session::bearer_claim(&token, &value);
                 let client = self.ctx.client.clone();
                 let responses = self.handle.block_on(join_all((0..n).map(|_| client.send(&req))));
                 for ex in &responses {
@@ -341,10 +350,11 @@ impl Case<'_> {
         let single = self.oracle.claim(m, d, k);
         let used = Outcome::error("used", 400, "4220", "Pairing code has already been used");
         let winners = responses.iter().filter(|ex| ex.status == Some(200)).count();
-        let only_success = single.required.iter().all(|o| o.label == "success");
+        let only_success = single.alternatives.iter().all(|a| a.outcome.label == "success");
         if only_success || winners > 0 {
-            let fine =
-                responses.iter().all(|ex| ex.status == Some(200) || used.matches(ex) || single.required.iter().any(|o| o.matches(ex)));
+            let fine = responses
+                .iter()
+                .all(|ex| ex.status == Some(200) || used.matches(ex) || single.alternatives.iter().any(|a| a.outcome.matches(ex)));
             let ok = if only_success { winners == 1 && fine } else { winners <= 1 && fine };
             if !ok {
                 let statuses: Vec<String> = responses.iter().map(Exchange::excerpt).collect();
@@ -354,10 +364,7 @@ impl Case<'_> {
                     used.describe()
                 );
                 let shown = responses.iter().find(|e| e.status == Some(200)).or(responses.first());
-                self.found(
-                    Finding::new(&self.ctx.catalogue, "CLAIM-21", message, shown),
-                    "Then exactly one of those claims succeeded [CLAIM-21]".into(),
-                )?;
+                self.found("CLAIM-21", message, shown, "Then exactly one of those claims succeeded [CLAIM-21]".into())?;
             }
             if winners == 1 {
                 self.oracle.claimed(d, k, "success");
@@ -366,7 +373,7 @@ impl Case<'_> {
         }
         for ex in responses {
             let label = self.expect(&single, ex, then_for(&single, d))?;
-            self.oracle.claimed(d, k, label);
+            self.oracle.claim_answered(d, k, label, ex.status);
         }
         Ok(())
     }
@@ -402,7 +409,7 @@ impl Case<'_> {
 
 /// The Gherkin `Then` that asserts an expectation's first alternative.
 fn then_for(e: &Expect, d: usize) -> String {
-    let Some(o) = e.required.first() else { return format!("Then the status is 200 [{}]", e.rule) };
+    let Some(o) = e.alternatives.first().map(|a| &a.outcome) else { return format!("Then the status is 200 [{}]", e.rule) };
     match (&o.status, o.fields.as_ref()) {
         (StatusMatch::Exact(200), Some(f)) if f.get("pairing_code_status").is_some() => {
             let claimed = if f["is_claimed"] == true { "claimed" } else { "not claimed" };

@@ -1,13 +1,12 @@
 //! `viopay-check fuzz`: stateful property testing against any target. proptest-state-machine
-//! generates and shrinks operation sequences ([`ops`]); the harness's own reference model
-//! ([`oracle`]) predicts every response; [`driver`] runs a case; [`render`] turns the shortest
+//! generates and shrinks operation sequences ([`ops`]); the harness's shared model
+//! ([`crate::model`], the same the Gherkin steps judge through) predicts every response; [`driver`] runs a case; [`render`] turns the shortest
 //! failing sequence into numbered steps, curl commands and a Gherkin regression scenario.
 
 pub mod driver;
-pub mod expect;
 pub mod ops;
-pub mod oracle;
 mod render;
+mod report;
 
 pub use render::gherkin as render_gherkin;
 
@@ -22,7 +21,7 @@ use tokio::runtime::Handle;
 
 pub use crate::forge::tamper;
 use crate::schema::Schemas;
-use crate::target::{self, ClockControl, TargetSpec};
+use crate::targets::{self, ClockControl, ConnectOptions, TargetSpec};
 use crate::verdict::Finding;
 use crate::{Catalogue, CheckError, TargetError};
 use driver::{CaseError, FuzzContext, Step};
@@ -38,6 +37,7 @@ pub struct FuzzOptions {
     /// Where failing seeds are kept and replayed first (`None`: not persisted).
     pub persist: Option<PathBuf>,
     pub request_timeout: Duration,
+    pub probe_timeout: Duration,
 }
 
 impl Default for FuzzOptions {
@@ -51,6 +51,7 @@ impl Default for FuzzOptions {
             strict: false,
             persist: None,
             request_timeout: Duration::from_secs(30),
+            probe_timeout: ConnectOptions::default().probe_timeout,
         }
     }
 }
@@ -58,7 +59,10 @@ impl Default for FuzzOptions {
 /// The shortest failing sequence found.
 #[derive(Debug, Clone)]
 pub struct FuzzFailure {
-    pub finding: Finding,
+    /// The broken rule; `None` when the case stopped on an error (no response, a harness defect).
+    pub finding: Option<Finding>,
+    /// What went wrong, expected against actual.
+    pub message: String,
     pub then: String,
     pub steps: Vec<Step>,
     pub devices: Vec<String>,
@@ -77,6 +81,10 @@ pub struct FuzzReport {
     pub failure: Option<FuzzFailure>,
     /// SIMULATOR-rule differences, one per rule (the first seen).
     pub advisories: Vec<Finding>,
+    /// Observations that are not rule verdicts (non-I-JSON bodies, RFC 7493).
+    pub notes: Vec<String>,
+    /// Every rule some case judged, sorted.
+    pub exercised: Vec<String>,
     /// Why the run stopped early, if it did (device pool exhausted, target errors).
     pub stopped: Option<String>,
     pub devices: usize,
@@ -92,6 +100,15 @@ impl FuzzReport {
     pub fn render(&self) -> String {
         render::report(self)
     }
+
+    /// JUnit XML: a test case per rule the run judged.
+    pub fn to_junit(&self) -> String {
+        report::to_junit(self)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        report::to_json(self)
+    }
 }
 
 /// Runs the fuzzer. Call it from a thread that is not inside the runtime behind `handle`: each
@@ -99,7 +116,8 @@ impl FuzzReport {
 pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<FuzzReport, CheckError> {
     let started = Instant::now();
     let schemas = Schemas::builtin()?;
-    let (target, client) = handle.block_on(target::connect_with(spec, opts.request_timeout, opts.merchants))?;
+    let connect = ConnectOptions { request_timeout: opts.request_timeout, probe_timeout: opts.probe_timeout, merchants: opts.merchants };
+    let (target, client) = handle.block_on(targets::connect(spec, &connect))?;
     if target.merchants.len() < opts.merchants {
         return Err(CheckError::Target(TargetError::Usage(format!(
             "--merchants {} but the target offers {}",
@@ -121,6 +139,8 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         operations: AtomicU64::new(0),
         requests: AtomicU64::new(0),
         advisories: Mutex::default(),
+        notes: Mutex::default(),
+        exercised: Mutex::default(),
     };
     ops::set_shape(ctx.devices, ctx.merchants, clock);
 
@@ -169,23 +189,23 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         Err(TestError::Fail(reason, (_, ops, _))) => {
             // Replay the shortest sequence once more, recording every exchange.
             let run = driver::run_case(&ctx, handle, &ops, None);
-            let (finding, then, note) = match run.result {
-                Err(CaseError::Broken { finding, then }) => (*finding, then, None),
+            let (finding, message, then, note) = match run.result {
+                Err(CaseError::Broken { finding, then }) => {
+                    let message = finding.message.clone();
+                    (Some(*finding), message, then, None)
+                }
                 Err(CaseError::Error(e)) => {
                     stop = Some(e.clone());
-                    (
-                        Finding { rule: "-".into(), level: crate::Level::Required, message: e, exchange: None, known: false },
-                        String::new(),
-                        None,
-                    )
+                    (None, e, String::new(), None)
                 }
                 other => (
-                    Finding { rule: "-".into(), level: crate::Level::Required, message: reason.to_string(), exchange: None, known: false },
+                    None,
+                    reason.to_string(),
                     String::new(),
                     Some(format!("the replay of the shortest sequence did not fail again ({other:?}): the target is not deterministic")),
                 ),
             };
-            failure = Some(FuzzFailure { finding, then, steps: run.steps, devices: run.devices, note });
+            failure = Some(FuzzFailure { finding, message, then, steps: run.steps, devices: run.devices, note });
         }
         Err(TestError::Abort(reason)) => {
             stop = Some(stop.map_or_else(|| reason.to_string(), |why| format!("{why} (after {} cases)", passed.load(Ordering::Relaxed))));
@@ -206,6 +226,8 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         duration: started.elapsed(),
         failure,
         advisories,
+        notes: std::mem::take(&mut *ctx.notes.lock()),
+        exercised: ctx.exercised.lock().iter().cloned().collect(),
         stopped: stop,
         devices: ctx.devices,
         merchants: ctx.merchants,

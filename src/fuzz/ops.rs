@@ -16,18 +16,7 @@ pub enum BadToken {
     Tampered,
 }
 
-/// A malformed claim body (CLAIM-05…CLAIM-08).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Malformed {
-    /// `{}`: CLAIM-06's exact validator message.
-    MissingCode,
-    /// `{"pairing_code": ""}`.
-    EmptyCode,
-    /// Not JSON.
-    BrokenJson,
-    /// `{"pairing_code": 123456}`.
-    NumericCode,
-}
+pub use crate::model::Malformed;
 
 /// Which of a device's codes a claim names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +54,11 @@ pub enum Op {
     ClaimBadToken {
         device: usize,
         token: BadToken,
+    },
+    /// A claim of the device's latest code sent as `text/plain` (CLAIM-24).
+    ClaimAsText {
+        merchant: usize,
+        device: usize,
     },
     /// `n` claims of the device's latest code at once.
     Burst {
@@ -137,6 +131,7 @@ impl ReferenceStateMachine for Generator {
             1 => m.clone().prop_map(|merchant| Op::ClaimUnknown { merchant }),
             1 => (m.clone(), body).prop_map(|(merchant, body)| Op::ClaimMalformed { merchant, body }),
             1 => (d.clone(), token).prop_map(|(device, token)| Op::ClaimBadToken { device, token }),
+            1 => (m.clone(), d.clone()).prop_map(|(merchant, device)| Op::ClaimAsText { merchant, device }),
             1 => (m, d, 2usize..=6).prop_map(|(merchant, device, n)| Op::Burst { merchant, device, n }),
             clock_weight => seconds().prop_map(|seconds| Op::Advance { seconds }),
         ]
@@ -156,9 +151,10 @@ impl ReferenceStateMachine for Generator {
     fn preconditions(state: &Shape, op: &Op) -> bool {
         let issued = |d: &usize| state.issued.get(*d).copied().unwrap_or(0);
         match op {
-            Op::Claim { device, code: CodeRef::Latest, .. } | Op::Burst { device, .. } | Op::ClaimBadToken { device, .. } => {
-                issued(device) > 0
-            }
+            Op::Claim { device, code: CodeRef::Latest, .. }
+            | Op::Burst { device, .. }
+            | Op::ClaimBadToken { device, .. }
+            | Op::ClaimAsText { device, .. } => issued(device) > 0,
             Op::Claim { device, code: CodeRef::Nth(n), .. } => *n <= issued(device),
             Op::Advance { .. } => state.clock,
             Op::Bootstrap { device } | Op::Status { device } | Op::RequestCode { device } => *device < state.devices,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::FuzzReport;
 use super::ops::Op;
-use crate::target::LABELS;
+use crate::targets::LABELS;
 
 pub fn report(r: &FuzzReport) -> String {
     let mut out = String::new();
@@ -26,11 +26,21 @@ pub fn report(r: &FuzzReport) -> String {
     for a in &r.advisories {
         let _ = writeln!(out, "advisory {} ({}): {}", a.rule, a.level.as_str(), first_line(&a.message));
     }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
     if let Some(why) = &r.stopped {
         let _ = writeln!(out, "STOPPED: {why}");
     }
     if let Some(f) = &r.failure {
-        let _ = writeln!(out, "\nFAIL {} ({}): {}", f.finding.rule, f.finding.level.as_str(), f.finding.message);
+        match &f.finding {
+            Some(finding) => {
+                let _ = writeln!(out, "\nFAIL {} ({}): {}", finding.rule, finding.level.as_str(), f.message);
+            }
+            None => {
+                let _ = writeln!(out, "\nERROR: {}", f.message);
+            }
+        }
         if let Some(note) = &f.note {
             let _ = writeln!(out, "note: {note}");
         }
@@ -66,8 +76,10 @@ pub fn gherkin(r: &FuzzReport) -> String {
     let timed = f.steps.iter().any(|s| matches!(s.op, Op::Advance { .. }));
     let mut out = String::new();
     let tags = if timed { " @clock @slow @serial" } else { "" };
-    let _ = writeln!(out, "  @regression @{}{tags}", f.finding.rule);
-    let _ = writeln!(out, "  Scenario: fuzz seed {} breaks {}", r.seed, f.finding.rule);
+    let rule = f.finding.as_ref().map_or_else(|| "error".to_owned(), |x| x.rule.to_string());
+    let tag = f.finding.as_ref().map_or_else(String::new, |x| format!(" @{}", x.rule));
+    let _ = writeln!(out, "  @regression{tag}{tags}");
+    let _ = writeln!(out, "  Scenario: fuzz seed {} breaks {rule}", r.seed);
     for d in 0..f.devices.len() {
         let keyword = if d == 0 { "Given" } else { "And" };
         let _ = writeln!(

@@ -7,6 +7,7 @@ use super::Report;
 
 pub fn to_json(report: &Report) -> Value {
     let mut value = serde_json::to_value(report).unwrap_or(Value::Null);
+    value["rules_doc"] = json!(crate::catalogue::RULES_DOC);
     // Add the replay command next to every finding's exchange.
     if let Some(scenarios) = value["scenarios"].as_array_mut() {
         for (s, original) in scenarios.iter_mut().zip(&report.scenarios) {

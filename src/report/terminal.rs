@@ -45,6 +45,9 @@ pub fn summary(report: &Report) -> String {
                     let _ = writeln!(out, "      replay: {}", ex.curl());
                 }
             }
+            for u in &s.unverified {
+                let _ = writeln!(out, "    {} not verified: {}", u.rule, first_line(&u.reason));
+            }
         }
     }
 
@@ -63,16 +66,21 @@ pub fn summary(report: &Report) -> String {
             let _ = writeln!(out, "  {:<10} {:<10} {:<22}   {}", "", "", "", first_line(note));
         }
     }
+    let notes: std::collections::BTreeSet<&String> = report.scenarios.iter().flat_map(|s| &s.notes).collect();
+    for n in notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
     let passing = report.rules.iter().filter(|r| r.verdict == RuleVerdict::Pass).count();
     let _ = writeln!(out, "  … and {passing} rules pass (the JSON report lists every rule with its scenarios)");
     let tally = |v: RuleVerdict| report.rules.iter().filter(|r| r.verdict == v).count();
     let c = &report.counts;
     let _ = writeln!(
         out,
-        "\nRules: {} pass, {} FAIL, {} advisory, {} not run, {} n/a, {} known deviation, {} fixed, {} not selected",
+        "\nRules: {} pass, {} FAIL, {} advisory, {} not verified, {} not run, {} n/a, {} known deviation, {} fixed, {} not selected",
         tally(RuleVerdict::Pass),
         tally(RuleVerdict::Fail),
         tally(RuleVerdict::Advisory),
+        tally(RuleVerdict::NotVerified),
         tally(RuleVerdict::NotRun),
         tally(RuleVerdict::NotApplicable),
         tally(RuleVerdict::KnownDeviation),
@@ -94,6 +102,7 @@ pub fn summary(report: &Report) -> String {
     if !report.fixed.is_empty() {
         let _ = writeln!(out, "Fixed since the baseline (remove them from it): {}", report.fixed.join(", "));
     }
+    let _ = writeln!(out, "What each rule means: {}", crate::catalogue::RULES_DOC);
     let verdict = if report.exit_code == 0 { "CONFORMANT" } else { "NOT CONFORMANT" };
     let _ = writeln!(out, "{verdict}: {} (exit {})", report.target, report.exit_code);
     out

@@ -4,7 +4,7 @@ use cucumber::given;
 
 use super::{claim_code, request_code};
 use crate::client::ApiRequest;
-use crate::world::{CheckWorld, ERROR};
+use crate::world::{CheckWorld, harness_error};
 
 #[given(regex = r#"^a fresh device(?: "(\w+)")? of merchant ([A-Z])$"#)]
 async fn fresh_device(w: &mut CheckWorld, name: String, merchant: String) {
@@ -14,7 +14,7 @@ async fn fresh_device(w: &mut CheckWorld, name: String, merchant: String) {
 #[given("an unprovisioned device")]
 async fn unprovisioned(w: &mut CheckWorld) {
     let id = w.target().unknown_device.clone();
-    w.devices.insert(String::new(), id);
+    w.devices.insert(String::new(), (id, None));
 }
 
 #[given(regex = r#"^(?:the device|device "(\w+)") has a pairing code$"#)]
@@ -26,8 +26,7 @@ async fn has_code(w: &mut CheckWorld, name: String) {
 #[given(regex = r"^merchant ([A-Z]) has claimed the code$")]
 async fn has_claimed(w: &mut CheckWorld, merchant: String) {
     let code = w.latest_code("");
-    claim_code(w, &merchant, &code).await;
-    let status = w.last().status;
+    let status = claim_code(w, &merchant, &code).await.status;
     w.check("CLAIM-20", status == Some(200), || format!("the owner's claim of a pending code answered {}", status.unwrap_or_default()));
 }
 
@@ -42,6 +41,7 @@ async fn fail_next_code(w: &mut CheckWorld) {
     let body = serde_json::json!({ "endpoint": "/pos/pairing-code", "rule": "PAIR-08", "count": 1, "device_id": device });
     let ex = w.client().send(&ApiRequest::new("POST", "/_sim/faults").json(&body)).await;
     if ex.status != Some(201) {
-        panic!("{ERROR}cannot arm a fault: {}", ex.excerpt());
+        harness_error!("cannot arm a fault: {}", ex.excerpt());
     }
+    w.fault_armed = Some(device);
 }

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::client::ApiRequest;
 use crate::spec;
-use crate::target::ClockControl;
-use crate::world::{CheckWorld, ERROR, NOT_APPLICABLE};
+use crate::targets::ClockControl;
+use crate::world::{CheckWorld, Stop, harness_error};
 
 fn status_text(s: Option<u16>) -> String {
     s.map_or_else(|| "no response".into(), |s| s.to_string())
@@ -19,7 +19,7 @@ fn status_text(s: Option<u16>) -> String {
 /// Parses a JSON literal written in a feature, after placeholders are expanded.
 fn literal(w: &CheckWorld, text: &str) -> Value {
     let expanded = w.expand(text);
-    serde_json::from_str(&expanded).unwrap_or_else(|e| panic!("{ERROR}`{expanded}` in the feature is not JSON: {e}"))
+    serde_json::from_str(&expanded).unwrap_or_else(|e| harness_error!("`{expanded}` in the feature is not JSON: {e}"))
 }
 
 fn error_field(w: &CheckWorld, field: &str) -> Value {
@@ -125,9 +125,11 @@ async fn field_current_time(w: &mut CheckWorld, field: String, rule: String) {
     } else if w.target().clock == ClockControl::Real {
         (Some(time::OffsetDateTime::now_utc()), 60)
     } else {
-        panic!(
-            "{NOT_APPLICABLE}the target's clock is moved by the harness but cannot be read (no GET /_sim/clock), so server_time has nothing to be compared with"
-        );
+        Stop::NotApplicable(
+            "the target's clock is moved by the harness but cannot be read (no GET /_sim/clock), so server_time has nothing to be compared with"
+                .into(),
+        )
+        .raise();
     };
     let (Some(actual), Some(reference)) = (actual, reference) else {
         w.check(&rule, false, || format!("`{field}` is not a time"));
@@ -344,9 +346,7 @@ fn all_json(w: &mut CheckWorld, rule: String) {
     regex = r#"^the device reads "(inactive|claimed|activated)", (not claimed|claimed), code "(none|pending|used|expired)" \[([A-Z]+-\d+)\]$"#
 )]
 async fn device_reads(w: &mut CheckWorld, device_status: String, claimed: String, code: String, rule: String) {
-    let device = w.device("");
-    let req = w.pos_request("GET", "/pos/status", &device);
-    let ex = w.send(req).await;
+    let ex = super::pos(w, "", "status").await;
     let v = ex.json().unwrap_or(Value::Null);
     let expected = serde_json::json!({ "device_status": device_status, "is_claimed": claimed == "claimed", "pairing_code_status": code });
     let actual = serde_json::json!({ "device_status": v["device_status"], "is_claimed": v["is_claimed"], "pairing_code_status": v["pairing_code_status"] });
@@ -358,9 +358,7 @@ async fn device_reads(w: &mut CheckWorld, device_status: String, claimed: String
 #[then(regex = r"^bootstrap's server_time moved by (\d+) seconds \[([A-Z]+-\d+)\]$")]
 async fn server_time_moved(w: &mut CheckWorld, seconds: i64, rule: String) {
     let before = w.exchanges.iter().rev().find(|e| e.url.ends_with("/pos/bootstrap") && e.status == Some(200)).and_then(|e| e.json());
-    let device = w.device("");
-    let req = w.pos_request("POST", "/pos/bootstrap", &device);
-    let after = w.send(req).await.json();
+    let after = super::pos(w, "", "bootstrap").await.json();
     let (Some(t0), Some(t1)) = (before.and_then(|v| parse_time(&v["server_time"])), after.and_then(|v| parse_time(&v["server_time"])))
     else {
         w.check(&rule, false, || "bootstrap gave no server_time".into());

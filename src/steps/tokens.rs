@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 use crate::forge::tamper;
-use crate::world::{CheckWorld, ERROR};
+use crate::world::{CheckWorld, harness_error};
 
 /// The `Authorization` header value for a named variant, or `None` for "no Authorization header".
 pub async fn authorization(w: &mut CheckWorld, variant: &str) -> Option<String> {
@@ -32,9 +32,9 @@ pub async fn authorization(w: &mut CheckWorld, variant: &str) -> Option<String> 
             let claims = payload.unwrap_or_else(|| serde_json::json!({ "sub": "attacker", "exp": 4_102_444_800_i64 }));
             match jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"an attacker's key")) {
                 Ok(t) => format!("Bearer {t}"),
-                Err(e) => panic!("{ERROR}cannot build the forged token: {e}"),
+                Err(e) => harness_error!("cannot build the forged token: {e}"),
             }
         }
-        other => panic!("{ERROR}unknown token variant `{other}`"),
+        other => harness_error!("unknown token variant `{other}`"),
     })
 }

@@ -24,8 +24,14 @@ fn assert_clean(report: &viopay_check::Report) {
 async fn the_embedded_simulator_is_conformant_on_every_rule() {
     let report = certify(TargetSpec::Embedded, &options(None)).await;
     assert_clean(&report);
-    assert!(report.rules.iter().all(|r| r.verdict == RuleVerdict::Pass), "every checked rule passes");
-    assert_eq!(report.rules.len(), 109);
+    let not_passing: Vec<(&str, RuleVerdict)> = report
+        .rules
+        .iter()
+        .filter(|r| r.verdict != RuleVerdict::Pass && !r.scenarios.is_empty())
+        .map(|r| (r.id.as_str(), r.verdict))
+        .collect();
+    assert!(not_passing.is_empty(), "every rule with a scenario passes: {not_passing:?}");
+    assert_eq!(report.rules.iter().filter(|r| r.verdict == RuleVerdict::Pass).count(), 111);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,22 +117,19 @@ async fn an_unreachable_target_is_exit_3() {
     assert_eq!(err.exit_code(), 3, "{err}");
 }
 
-#[tokio::test]
-async fn a_target_that_never_answers_is_exit_3_within_the_probe_bound() {
-    let server = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(120)))
-        .mount(&server)
-        .await;
-    // The bound here only keeps a regression from hanging the suite; the probe itself gives up
-    // after viopay_check::target::connect's PROBE_TIMEOUT.
-    let outcome = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        viopay_check::certify(&TargetSpec::Simulator(server.uri()), &options(None), |_| {}),
-    )
-    .await;
-    let err = outcome.expect("the probe gives up by itself").expect_err("unreachable");
+/// A target that accepts the connection and never answers: the probe gives up after
+/// `--probe-timeout`, on paused tokio time (the test waits for nothing real).
+#[tokio::test(start_paused = true)]
+async fn a_target_that_never_answers_is_exit_3_after_the_probe_timeout() {
+    // Bound and listening, never accepting: the kernel completes the handshake, nobody answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let mut opts = options(None);
+    opts.probe_timeout = std::time::Duration::from_secs(3);
+    let err = viopay_check::certify(&TargetSpec::Simulator(url), &opts, |_| {}).await.expect_err("unreachable");
     assert_eq!(err.exit_code(), 3, "{err}");
+    assert!(err.to_string().contains("no answer within 3 s"), "{err}");
+    drop(silent);
 }
 
 #[tokio::test]

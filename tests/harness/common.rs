@@ -24,6 +24,7 @@ pub async fn spawn_sim(config: SimConfig) -> RunningSimulator {
 }
 
 /// A request on its way to the simulator; a breakage may rewrite it.
+#[derive(Clone)]
 pub struct ProxyRequest {
     pub method: Method,
     pub path: String,
@@ -50,22 +51,31 @@ impl ProxyResponse {
 
 type Before = Arc<dyn Fn(&mut ProxyRequest) + Send + Sync>;
 type After = Arc<dyn Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync>;
+/// The simulator behind the proxy, callable from an [`Around`] hook (any number of times).
+pub type Next<'a> = &'a dyn Fn(ProxyRequest) -> ProxyResponse;
+type Around = Arc<dyn Fn(ProxyRequest, Next<'_>) -> ProxyResponse + Send + Sync>;
 
-/// One deliberate defect: a rewrite of requests before the simulator sees them and/or of its
-/// responses.
+/// One deliberate change of behaviour: a rewrite of requests before the simulator sees them, of
+/// its responses, or a middleware around it that may call it as often as it likes. Broken targets
+/// break one REQUIRED rule with it; conformant variants change only what the spec leaves open.
 #[derive(Clone, Default)]
 pub struct Breakage {
     pub before: Option<Before>,
     pub after: Option<After>,
+    pub around: Option<Around>,
 }
 
 impl Breakage {
     pub fn after(f: impl Fn(&ProxyRequest, &mut ProxyResponse) + Send + Sync + 'static) -> Self {
-        Breakage { before: None, after: Some(Arc::new(f)) }
+        Breakage { after: Some(Arc::new(f)), ..Default::default() }
     }
 
     pub fn before(f: impl Fn(&mut ProxyRequest) + Send + Sync + 'static) -> Self {
-        Breakage { before: Some(Arc::new(f)), after: None }
+        Breakage { before: Some(Arc::new(f)), ..Default::default() }
+    }
+
+    pub fn around(f: impl Fn(ProxyRequest, Next<'_>) -> ProxyResponse + Send + Sync + 'static) -> Self {
+        Breakage { around: Some(Arc::new(f)), ..Default::default() }
     }
 }
 
@@ -84,23 +94,30 @@ impl Respond for SimProxy {
         if let Some(before) = &self.breakage.before {
             before(&mut req);
         }
-        let mut builder = Request::builder().method(req.method.clone()).uri(&req.path);
-        for (k, v) in &req.headers {
-            builder = builder.header(k, v);
-        }
-        let Ok(http_req) = builder.body(Body::from(req.body.clone())) else {
-            return ResponseTemplate::new(400);
-        };
-        // The simulator's handlers never wait on I/O, so its router can be driven to completion
-        // on wiremock's responder thread.
         let router = self.router.clone();
-        let mut res = futures::executor::block_on(async move {
-            let res = router.oneshot(http_req).await.expect("infallible");
-            let status = res.status().as_u16();
-            let headers = res.headers().clone();
-            let body = res.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-            ProxyResponse { status, headers, body }
-        });
+        let call = move |req: ProxyRequest| -> ProxyResponse {
+            let mut builder = Request::builder().method(req.method.clone()).uri(&req.path);
+            for (k, v) in &req.headers {
+                builder = builder.header(k, v);
+            }
+            let Ok(http_req) = builder.body(Body::from(req.body)) else {
+                return ProxyResponse { status: 400, headers: HeaderMap::new(), body: Vec::new() };
+            };
+            // The simulator's handlers never wait on I/O, so its router can be driven to
+            // completion on wiremock's responder thread.
+            let router = router.clone();
+            futures::executor::block_on(async move {
+                let res = router.oneshot(http_req).await.expect("infallible");
+                let status = res.status().as_u16();
+                let headers = res.headers().clone();
+                let body = res.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+                ProxyResponse { status, headers, body }
+            })
+        };
+        let mut res = match &self.breakage.around {
+            Some(around) => around(req.clone(), &call),
+            None => call(req.clone()),
+        };
         if let Some(after) = &self.breakage.after {
             after(&req, &mut res);
         }
@@ -116,8 +133,13 @@ impl Respond for SimProxy {
 
 /// A wiremock server that behaves like the simulator (control API included) but for `breakage`.
 pub async fn broken_target(breakage: Breakage) -> MockServer {
+    proxy_target(sim_config(), breakage).await
+}
+
+/// The same, in front of a simulator with its own configuration.
+pub async fn proxy_target(config: SimConfig, breakage: Breakage) -> MockServer {
     let server = MockServer::start().await;
-    let simulator = Simulator::new(sim_config(), &server.uri()).expect("simulator");
+    let simulator = Simulator::new(config, &server.uri()).expect("simulator");
     Mock::given(wiremock::matchers::any()).respond_with(SimProxy { router: simulator.router(), breakage }).mount(&server).await;
     server
 }

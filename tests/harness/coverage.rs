@@ -17,13 +17,49 @@ fn tagged_rules() -> BTreeSet<String> {
     tags
 }
 
+/// Rule families the harness does not certify yet, each with the work that brings it: steps 5–8
+/// (attest, keys, config, terminal parameters, activate) and the client rules the simulator's
+/// verdict judges. Exactly these are exempt, by name; everything else needs a scenario.
+const NOT_YET: &[(&str, &str)] = &[
+    ("ATT", "steps 5-8"),
+    ("IDK", "steps 5-8"),
+    ("KEYS", "steps 5-8"),
+    ("CFG", "steps 5-8"),
+    ("TPAR", "steps 5-8"),
+    ("ACT", "steps 5-8"),
+    ("MSK", "steps 5-8"),
+    ("CLI", "the client-conformance verdict"),
+];
+/// Single rules of other families that belong to the same work.
+const NOT_YET_RULES: &[(&str, &str)] =
+    &[("FLOW-03", "steps 5-8"), ("DEV-03", "steps 5-8: activate"), ("TIME-05", "steps 5-8: attestation token lifetime")];
+
+fn exempt(id: &str) -> bool {
+    let family = id.split('-').next().unwrap_or_default();
+    NOT_YET.iter().any(|(f, _)| *f == family) || NOT_YET_RULES.iter().any(|(r, _)| *r == id)
+}
+
 #[test]
 fn every_checked_rule_has_a_scenario() {
     let catalogue = Catalogue::builtin();
     let tagged = tagged_rules();
-    let missing: Vec<&str> = catalogue.iter().filter(|r| r.is_checked() && !tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();
+    let missing: Vec<&str> =
+        catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id) && !tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();
     assert!(missing.is_empty(), "rules without a scenario: {missing:?}");
-    assert_eq!(catalogue.iter().filter(|r| r.is_checked()).count(), 109);
+    assert_eq!(catalogue.iter().filter(|r| r.is_checked()).count(), 221);
+    assert_eq!(catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id)).count(), 111, "steps 1-4 and merchant auth");
+    // An exemption that a scenario already covers is stale: drop it.
+    let stale: Vec<&str> = catalogue.iter().filter(|r| exempt(&r.id) && tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();
+    assert!(stale.is_empty(), "exempt rules that have scenarios now: {stale:?}");
+}
+
+#[test]
+fn the_rules_document_is_generated_from_rules_toml() {
+    let covering = viopay_check::rules_doc::covering(&features::builtin()).expect("features parse");
+    let expected = viopay_check::rules_doc::markdown(&Catalogue::builtin(), &covering);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("RULES.md");
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(actual == expected, "RULES.md is out of date: run `cargo run --bin viopay-check -- rules --markdown > RULES.md`");
 }
 
 #[test]

@@ -7,3 +7,4 @@ mod common;
 mod coverage;
 mod reports;
 mod selftest;
+mod variants;

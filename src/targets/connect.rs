@@ -36,17 +36,27 @@ pub enum TargetError {
     Setup(String),
 }
 
-/// How long the reachability probe may take in all (exit 3 "within 10 s, never a hang").
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(8);
+/// How a run connects.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    /// Bound on every request.
+    pub request_timeout: Duration,
+    /// How long the reachability probe may take in all: no answer by then is exit 3, never a hang.
+    pub probe_timeout: Duration,
+    /// Merchants the harness acts as (at least the two ownership rules need).
+    pub merchants: usize,
+}
 
-/// Connects with the two merchants scenarios need.
-pub async fn connect(spec: &TargetSpec, request_timeout: Duration) -> Result<(Target, Client), TargetError> {
-    connect_with(spec, request_timeout, 2).await
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions { request_timeout: Duration::from_secs(30), probe_timeout: Duration::from_secs(8), merchants: 2 }
+    }
 }
 
 /// Connects; on a simulator the harness provisions `merchants` merchants of its own.
-pub async fn connect_with(spec: &TargetSpec, request_timeout: Duration, merchants: usize) -> Result<(Target, Client), TargetError> {
-    let merchants = merchants.clamp(2, super::LABELS.len());
+pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target, Client), TargetError> {
+    let merchants = opts.merchants.clamp(2, super::LABELS.len());
+    let request_timeout = opts.request_timeout;
     match spec {
         TargetSpec::Embedded => {
             let mut config = viopay_sim::SimConfig::new(viopay_sim::Fixtures::builtin().map_err(|e| TargetError::Setup(e.to_string()))?);
@@ -64,14 +74,14 @@ pub async fn connect_with(spec: &TargetSpec, request_timeout: Duration, merchant
                 return Err(TargetError::Usage(format!("--target `{url}` must be an http:// or https:// URL")));
             }
             let client = client(url, request_timeout)?;
-            probe(&client).await?;
+            probe(&client, opts.probe_timeout).await?;
             let target = simulator(&client, url, merchants).await?;
             Ok((target, client))
         }
         TargetSpec::Profile(path) => {
             let (p, merchants) = Profile::load(path)?;
             let client = client(&p.base_url, request_timeout)?;
-            probe(&client).await?;
+            probe(&client, opts.probe_timeout).await?;
             // A controllable clock may also be readable, which lets BOOT-03 compare server_time.
             let clock_readable = p.clock.mode == profile::ClockMode::Control && {
                 let ex = client.send(&ApiRequest::new("GET", "/_sim/clock")).await;
@@ -85,6 +95,7 @@ pub async fn connect_with(spec: &TargetSpec, request_timeout: Duration, merchant
                     profile::ClockMode::Real => ClockControl::Real,
                     profile::ClockMode::Control => ClockControl::Control,
                 },
+                tokens_follow_clock: p.clock.tokens_follow,
                 faults: false,
                 clock_readable,
                 devices: DeviceSource::Pools(DevicePools::new(merchants.iter().map(|m| (m.name.clone(), m.devices.clone())).collect())),
@@ -106,17 +117,16 @@ fn client(url: &str, timeout: Duration) -> Result<Client, TargetError> {
     Client::new(url, timeout).map_err(|e| TargetError::Setup(e.to_string()))
 }
 
-/// Any HTTP answer to `GET /health/live` means reachable; no answer within [`PROBE_TIMEOUT`] is
-/// exit 3.
-async fn probe(client: &Client) -> Result<(), TargetError> {
+/// Any HTTP answer to `GET /health/live` means reachable; no answer within `timeout` is exit 3.
+async fn probe(client: &Client, timeout: Duration) -> Result<(), TargetError> {
     let req = ApiRequest::new("GET", "/health/live");
     let probe = client.send(&req);
-    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+    match tokio::time::timeout(timeout, probe).await {
         Ok(ex) if ex.status.is_some() => Ok(()),
         Ok(ex) => Err(TargetError::Unreachable { url: client.base_url().to_owned(), reason: ex.transport_error.unwrap_or_default() }),
         Err(_) => Err(TargetError::Unreachable {
             url: client.base_url().to_owned(),
-            reason: format!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
+            reason: format!("no answer within {} s", timeout.as_secs_f64()),
         }),
     }
 }
@@ -152,6 +162,8 @@ async fn simulator(client: &Client, description: &str, count: usize) -> Result<T
         description: description.to_owned(),
         base_url: client.base_url().to_owned(),
         clock: if mode == "virtual" { ClockControl::Control } else { ClockControl::Real },
+        // The simulator judges its tokens' `exp` on its own clock (TIME-03).
+        tokens_follow_clock: true,
         faults: true,
         clock_readable: true,
         merchants,

@@ -7,7 +7,7 @@ mod pool;
 
 use std::time::Duration;
 
-pub use connect::{TargetError, TargetSpec, connect, connect_with};
+pub use connect::{ConnectOptions, TargetError, TargetSpec, connect};
 
 /// Merchant labels in scenarios and fuzz output: the first merchant is `A`, the second `B`, ….
 pub const LABELS: [&str; 26] =
@@ -49,6 +49,10 @@ pub struct Target {
     pub description: String,
     pub base_url: String,
     pub clock: ClockControl,
+    /// AUTH-14: the target's Bearer tokens expire on the clock the harness moves. True for the
+    /// simulator; for a profile only when it says so (`[clock] tokens_follow = true`): a real
+    /// identity provider's clock is real time, whatever the backend's test clock says.
+    pub tokens_follow_clock: bool,
     /// `/_sim/faults` is available (PAIR-08 can be forced).
     pub faults: bool,
     /// `GET /_sim/clock` tells the target's time (to compare `server_time` with, BOOT-03).
