@@ -103,7 +103,8 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
         strict: opts.strict,
         baseline: opts.baseline.clone(),
     });
+    let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let results = run::run(ctx, &opts.features, &opts.run, progress).await?;
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(Report::new(&description, &catalogue, results, opts.strict, &opts.baseline, ms))
+    Ok(Report::new(&description, &catalogue, results, opts.strict, &opts.baseline, &covered, ms))
 }

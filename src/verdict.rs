@@ -117,6 +117,8 @@ pub enum RuleVerdict {
     NotVerified,
     NotApplicable,
     NotSelected,
+    /// No scenario checks it yet (the families listed in the coverage test).
+    NoScenario,
 }
 
 impl RuleVerdict {
@@ -131,6 +133,7 @@ impl RuleVerdict {
             RuleVerdict::NotVerified => "not verified",
             RuleVerdict::NotApplicable => "n/a",
             RuleVerdict::NotSelected => "not selected",
+            RuleVerdict::NoScenario => "no scenario yet",
         }
     }
 }
@@ -148,8 +151,15 @@ pub struct RuleRow {
     pub notes: Vec<String>,
 }
 
-/// Builds the rule matrix for every checked rule of the catalogue.
-pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bool, baseline: &BTreeSet<String>) -> Vec<RuleRow> {
+/// Builds the rule matrix for every checked rule of the catalogue. `covered` holds the rules some
+/// feature has a scenario for, selected or not.
+pub fn rule_matrix(
+    catalogue: &Catalogue,
+    results: &[ScenarioResult],
+    strict: bool,
+    baseline: &BTreeSet<String>,
+    covered: &BTreeSet<String>,
+) -> Vec<RuleRow> {
     let mut by_rule: BTreeMap<&str, Vec<&ScenarioResult>> = BTreeMap::new();
     for r in results {
         for rule in &r.rules {
@@ -214,8 +224,10 @@ pub fn rule_matrix(catalogue: &Catalogue, results: &[ScenarioResult], strict: bo
             }) {
                 notes.push(why);
                 RuleVerdict::NotApplicable
-            } else {
+            } else if covered.contains(&rule.id) {
                 RuleVerdict::NotSelected
+            } else {
+                RuleVerdict::NoScenario
             };
             let verdict = match (baseline.contains(&rule.id), verdict) {
                 (true, RuleVerdict::Fail | RuleVerdict::Advisory) => RuleVerdict::KnownDeviation,

@@ -266,6 +266,26 @@ impl Case<'_> {
                 let label = self.expect(&e, &ex, then_for(&e, d))?;
                 self.oracle.claim_answered(d, k, label, ex.status);
             }
+            Op::BadHeader { device: d, endpoint, fault } => {
+                let (name, value) = fault.header();
+                let words = match value {
+                    Some(v) => format!("with header \"{name}\" set to \"{v}\""),
+                    None => format!("without the \"{name}\" header"),
+                };
+                self.begin(op, format!("When device \"{}\" calls {} {words}", device_name(d), endpoint.name()));
+                let (method, path) = endpoint.route();
+                let ex = self.send(fault.apply(self.pos(method, path, d)))?;
+                let e = self.oracle.header_fault(fault);
+                self.expect(&e, &ex, then_for(&e, d))?;
+            }
+            Op::UnknownDevice { endpoint } => {
+                self.begin(op, format!("When an unprovisioned device calls {}", endpoint.name()));
+                let id = self.ctx.target.unknown_device.clone();
+                let (method, path) = endpoint.route();
+                let ex = self.send(Session::pos(method, path, &id))?;
+                let e = self.oracle.unknown_device(endpoint, &id);
+                self.expect(&e, &ex, then_for(&e, 0))?;
+            }
             Op::ClaimAsText { merchant: m, device: d } => {
                 let Some(k) = self.resolve(d, CodeRef::Latest) else { return Ok(()) };
                 let value = self.oracle.devices[d].codes[k].value.clone();

@@ -16,7 +16,7 @@ pub enum BadToken {
     Tampered,
 }
 
-pub use crate::model::Malformed;
+pub use crate::model::{HeaderFault, Malformed, PosEndpoint};
 
 /// Which of a device's codes a claim names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +54,17 @@ pub enum Op {
     ClaimBadToken {
         device: usize,
         token: BadToken,
+    },
+    /// A POS request of the device with one header fault (HDR-02…HDR-10).
+    BadHeader {
+        device: usize,
+        endpoint: PosEndpoint,
+        fault: HeaderFault,
+    },
+    /// A POS request naming a well-formed device id that is not provisioned (BOOT-07, STAT-12,
+    /// PAIR-09).
+    UnknownDevice {
+        endpoint: PosEndpoint,
     },
     /// A claim of the device's latest code sent as `text/plain` (CLAIM-24).
     ClaimAsText {
@@ -122,6 +133,13 @@ impl ReferenceStateMachine for Generator {
             Just(Malformed::BrokenJson),
             Just(Malformed::NumericCode)
         ];
+        let endpoint = prop_oneof![Just(PosEndpoint::Bootstrap), Just(PosEndpoint::PairingCode), Just(PosEndpoint::Status)];
+        let fault = prop_oneof![
+            Just(HeaderFault::MissingDeviceId),
+            Just(HeaderFault::InvalidDeviceId),
+            Just(HeaderFault::ForeignUserAgent),
+            Just(HeaderFault::MissingClientType)
+        ];
         let clock_weight = if state.clock { 3 } else { 0 };
         prop_oneof![
             1 => d.clone().prop_map(|device| Op::Bootstrap { device }),
@@ -132,6 +150,8 @@ impl ReferenceStateMachine for Generator {
             1 => (m.clone(), body).prop_map(|(merchant, body)| Op::ClaimMalformed { merchant, body }),
             1 => (d.clone(), token).prop_map(|(device, token)| Op::ClaimBadToken { device, token }),
             1 => (m.clone(), d.clone()).prop_map(|(merchant, device)| Op::ClaimAsText { merchant, device }),
+            1 => (d.clone(), endpoint.clone(), fault).prop_map(|(device, endpoint, fault)| Op::BadHeader { device, endpoint, fault }),
+            1 => endpoint.prop_map(|endpoint| Op::UnknownDevice { endpoint }),
             1 => (m, d, 2usize..=6).prop_map(|(merchant, device, n)| Op::Burst { merchant, device, n }),
             clock_weight => seconds().prop_map(|seconds| Op::Advance { seconds }),
         ]
@@ -157,7 +177,10 @@ impl ReferenceStateMachine for Generator {
             | Op::ClaimAsText { device, .. } => issued(device) > 0,
             Op::Claim { device, code: CodeRef::Nth(n), .. } => *n <= issued(device),
             Op::Advance { .. } => state.clock,
-            Op::Bootstrap { device } | Op::Status { device } | Op::RequestCode { device } => *device < state.devices,
+            Op::Bootstrap { device } | Op::Status { device } | Op::RequestCode { device } | Op::BadHeader { device, .. } => {
+                *device < state.devices
+            }
+            Op::UnknownDevice { .. } => true,
             Op::ClaimUnknown { merchant } | Op::ClaimMalformed { merchant, .. } => *merchant < state.merchants,
         }
     }

@@ -32,6 +32,41 @@ impl Malformed {
     }
 }
 
+/// One fault in the POS headers of a request (§1.8), the other headers valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderFault {
+    /// No `X-Device-Id` (HDR-02).
+    MissingDeviceId,
+    /// An `X-Device-Id` that is not `POS-` + 8 hex characters (HDR-03).
+    InvalidDeviceId,
+    /// A `User-Agent` without the `Viopay-POS/` prefix (HDR-06).
+    ForeignUserAgent,
+    /// No `X-Client-Type` (HDR-09).
+    MissingClientType,
+}
+
+impl HeaderFault {
+    /// The header and the value it gets (`None`: the header is left out).
+    pub fn header(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            HeaderFault::MissingDeviceId => ("X-Device-Id", None),
+            HeaderFault::InvalidDeviceId => ("X-Device-Id", Some("POS-XYZ")),
+            HeaderFault::ForeignUserAgent => ("User-Agent", Some("curl/8.5.0")),
+            HeaderFault::MissingClientType => ("X-Client-Type", None),
+        }
+    }
+
+    /// `req` with the fault put in.
+    pub fn apply(self, mut req: crate::client::ApiRequest) -> crate::client::ApiRequest {
+        let (name, value) = self.header();
+        req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        match value {
+            Some(v) => req.header(name, v),
+            None => req,
+        }
+    }
+}
+
 /// The `Content-Type` a claim carries (CLAIM-01 requires JSON; CLAIM-09, CLAIM-24).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContentType {

@@ -9,5 +9,5 @@ pub mod call;
 pub mod viopay;
 
 pub use allowed::{Expect, Outcome, StatusMatch, Verdict, judge};
-pub use call::{ContentType, Malformed};
+pub use call::{ContentType, HeaderFault, Malformed};
 pub use viopay::{Device, Model, PosEndpoint};

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::allowed::{Expect, Outcome, StatusMatch};
-use super::call::{ContentType, Malformed};
+use super::call::{ContentType, HeaderFault, Malformed};
 use crate::spec::{CLAIM_06_MESSAGE, CODE_TTL_SECS};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +62,30 @@ pub enum PosEndpoint {
     Bootstrap,
     PairingCode,
     Status,
+}
+
+impl PosEndpoint {
+    /// Method and path (§2).
+    pub fn route(self) -> (&'static str, &'static str) {
+        match self {
+            PosEndpoint::Bootstrap => ("POST", "/pos/bootstrap"),
+            PosEndpoint::PairingCode => ("POST", "/pos/pairing-code"),
+            PosEndpoint::Status => ("GET", "/pos/status"),
+        }
+    }
+
+    /// The word the features use for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PosEndpoint::Bootstrap => "bootstrap",
+            PosEndpoint::PairingCode => "pairing-code",
+            PosEndpoint::Status => "status",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [PosEndpoint::Bootstrap, PosEndpoint::PairingCode, PosEndpoint::Status].into_iter().find(|e| e.name() == name)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -195,6 +219,27 @@ impl Model {
             PosEndpoint::Bootstrap => Expect::only("BOOT-07", not_found),
             PosEndpoint::Status => Expect::only("STAT-12", not_found),
             PosEndpoint::PairingCode => Expect::only("PAIR-09", not_found).or_differs(Outcome::refusal("refused"), "PAIR-10"),
+        }
+    }
+
+    /// A POS request with one header fault: 400 `"4000"` on every POS endpoint, before the device
+    /// is looked up (HDR-11); where the message is the simulator's choice, another is a difference.
+    pub fn header_fault(&self, fault: HeaderFault) -> Expect {
+        let any_message = Outcome { codes: vec!["4000"], message: None, fields: None, ..Outcome::error("refused", 400, "4000", "") };
+        match fault {
+            HeaderFault::MissingDeviceId => {
+                Expect::only("HDR-02", Outcome::error("refused", 400, "4000", "X-Device-Id header is required"))
+            }
+            HeaderFault::InvalidDeviceId => Expect::only("HDR-03", Outcome::error("refused", 400, "4000", "X-Device-Id header is invalid"))
+                .or_differs(any_message, "HDR-04"),
+            HeaderFault::ForeignUserAgent => {
+                Expect::only("HDR-06", Outcome::error("refused", 400, "4000", "User-Agent header must start with Viopay-POS/"))
+                    .or_differs(any_message, "HDR-07")
+            }
+            HeaderFault::MissingClientType => {
+                Expect::only("HDR-09", Outcome::error("refused", 400, "4000", "X-Client-Type header must be pos"))
+                    .or_differs(any_message, "HDR-10")
+            }
         }
     }
 

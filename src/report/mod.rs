@@ -48,9 +48,10 @@ impl Report {
         scenarios: Vec<ScenarioResult>,
         strict: bool,
         baseline: &BTreeSet<String>,
+        covered: &BTreeSet<String>,
         duration_ms: u64,
     ) -> Self {
-        let rules = rule_matrix(catalogue, &scenarios, strict, baseline);
+        let rules = rule_matrix(catalogue, &scenarios, strict, baseline, covered);
         let code = exit_code(&rules, &scenarios, strict);
         let count = |f: fn(&ScenarioStatus) -> bool| scenarios.iter().filter(|s| f(&s.status)).count();
         let counts = Counts {

@@ -60,7 +60,7 @@ pub fn summary(report: &Report) -> String {
     let _ = writeln!(out, "  {:<10} {:<10} {:<22} scenarios", "rule", "level", "verdict");
     let mut rows: Vec<_> = report.rules.iter().collect();
     rows.sort_by_key(|r| r.verdict);
-    for r in rows.iter().filter(|r| !matches!(r.verdict, RuleVerdict::Pass | RuleVerdict::NotSelected)) {
+    for r in rows.iter().filter(|r| !matches!(r.verdict, RuleVerdict::Pass | RuleVerdict::NotSelected | RuleVerdict::NoScenario)) {
         let _ = writeln!(out, "  {:<10} {:<10} {:<22} {}", r.id, r.level.as_str(), r.verdict.label(), r.scenarios.len());
         for note in r.notes.iter().take(2) {
             let _ = writeln!(out, "  {:<10} {:<10} {:<22}   {}", "", "", "", first_line(note));
@@ -76,7 +76,7 @@ pub fn summary(report: &Report) -> String {
     let c = &report.counts;
     let _ = writeln!(
         out,
-        "\nRules: {} pass, {} FAIL, {} advisory, {} not verified, {} not run, {} n/a, {} known deviation, {} fixed, {} not selected",
+        "\nRules: {} pass, {} FAIL, {} advisory, {} not verified, {} not run, {} n/a, {} known deviation, {} fixed, {} not selected, {} without a scenario yet",
         tally(RuleVerdict::Pass),
         tally(RuleVerdict::Fail),
         tally(RuleVerdict::Advisory),
@@ -86,6 +86,7 @@ pub fn summary(report: &Report) -> String {
         tally(RuleVerdict::KnownDeviation),
         tally(RuleVerdict::Fixed),
         tally(RuleVerdict::NotSelected),
+        tally(RuleVerdict::NoScenario),
     );
     let _ = writeln!(
         out,

@@ -24,11 +24,9 @@ use crate::world::{CheckWorld, harness_error};
 
 /// `bootstrap`, `pairing-code`, `status` → method, path and endpoint.
 pub fn endpoint(name: &str) -> (&'static str, &'static str, PosEndpoint) {
-    match name {
-        "bootstrap" => ("POST", "/pos/bootstrap", PosEndpoint::Bootstrap),
-        "pairing-code" => ("POST", "/pos/pairing-code", PosEndpoint::PairingCode),
-        "status" => ("GET", "/pos/status", PosEndpoint::Status),
-        other => harness_error!("unknown endpoint `{other}`: use bootstrap, pairing-code or status"),
+    match PosEndpoint::parse(name) {
+        Some(e) => (e.route().0, e.route().1, e),
+        None => harness_error!("unknown endpoint `{name}`: use bootstrap, pairing-code or status"),
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::tokens::authorization;
 use super::{claim_code, claim_refused_token, claim_with, count, endpoint, pos, pos_call, request_code};
 use crate::client::{ApiRequest, HeaderCase};
-use crate::model::ContentType;
+use crate::model::{ContentType, HeaderFault};
 use crate::session::Session;
 use crate::world::{CheckWorld, Stop, harness_error};
 
@@ -37,36 +37,60 @@ async fn bootstrap_with_ua(w: &mut CheckWorld, ua: String) {
     w.send(req.header("User-Agent", &ua)).await;
 }
 
-/// Header faults are checked literally (HDR-*); a request that gets through may change state the
-/// model did not predict, so the model stops following the device then.
-async fn header_fault(w: &mut CheckWorld, req: ApiRequest) {
-    let ex = w.send(req).await;
+/// A request with exactly one header fault the model knows is judged by it (HDR-02…HDR-10); other
+/// header values are checked literally, and a request that gets through may change state the model
+/// did not predict, so the model stops following the device then.
+async fn header_fault(w: &mut CheckWorld, name: &str, req: ApiRequest, fault: Option<HeaderFault>) {
+    let ex = match fault {
+        Some(fault) => {
+            let expect = w.model.header_fault(fault);
+            w.judged(req, &expect).await.0
+        }
+        None => w.send(req).await,
+    };
     if ex.status == Some(200) {
-        w.unfollow("");
+        w.unfollow(name);
     }
 }
 
-#[when(regex = r#"^the device calls (bootstrap|pairing-code|status) without the "([\w-]+)" header$"#)]
-async fn without_header(w: &mut CheckWorld, name: String, header: String) {
-    let (method, path, _) = endpoint(&name);
-    let mut req = Session::pos(method, path, &w.device(""));
+/// The model's name for a single header change, if it has one.
+fn known_fault(header: &str, value: Option<&str>) -> Option<HeaderFault> {
+    [HeaderFault::MissingDeviceId, HeaderFault::InvalidDeviceId, HeaderFault::ForeignUserAgent, HeaderFault::MissingClientType]
+        .into_iter()
+        .find(|f| f.header().0.eq_ignore_ascii_case(header) && f.header().1 == value)
+}
+
+#[when(regex = r#"^(?:the device|device "(\w+)") calls (bootstrap|pairing-code|status) without the "([\w-]+)" header$"#)]
+async fn without_header(w: &mut CheckWorld, name: String, endpoint_name: String, header: String) {
+    let (method, path, _) = endpoint(&endpoint_name);
+    let mut req = Session::pos(method, path, &w.device(&name));
     req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&header));
-    header_fault(w, req).await;
+    header_fault(w, &name, req, known_fault(&header, None)).await;
 }
 
 #[when(
-    regex = r#"^the device calls (bootstrap|pairing-code|status) with header "([\w-]+)" set to "(.*?)"(?: and header "([\w-]+)" set to "(.*?)")?$"#
+    regex = r#"^(?:the device|device "(\w+)") calls (bootstrap|pairing-code|status) with header "([\w-]+)" set to "(.*?)"(?: and header "([\w-]+)" set to "(.*?)")?$"#
 )]
-async fn with_header(w: &mut CheckWorld, name: String, h1: String, v1: String, h2: String, v2: String) {
-    let (method, path, _) = endpoint(&name);
-    let mut req = Session::pos(method, path, &w.device(""));
+async fn with_header(w: &mut CheckWorld, name: String, endpoint_name: String, h1: String, v1: String, h2: String, v2: String) {
+    let (method, path, _) = endpoint(&endpoint_name);
+    let mut req = Session::pos(method, path, &w.device(&name));
+    let fault = if h2.is_empty() { known_fault(&h1, Some(&v1)) } else { None };
     for (h, v) in [(h1, v1), (h2, v2)] {
         if !h.is_empty() {
             req.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&h));
             req = req.header(&h, &v);
         }
     }
-    header_fault(w, req).await;
+    header_fault(w, &name, req, fault).await;
+}
+
+/// A well-formed device id that the target does not know (BOOT-07, STAT-12, PAIR-09).
+#[when(regex = r"^an unprovisioned device calls (bootstrap|pairing-code|status)$")]
+async fn unknown_device_calls(w: &mut CheckWorld, endpoint_name: String) {
+    let (method, path, endpoint) = endpoint(&endpoint_name);
+    let id = w.target().unknown_device.clone();
+    let expect = w.model.unknown_device(endpoint, &id);
+    w.judged(Session::pos(method, path, &id), &expect).await;
 }
 
 #[when(regex = r"^the device polls status with header names in (lowercase|Title-Case)$")]

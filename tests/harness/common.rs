@@ -147,7 +147,7 @@ pub async fn proxy_target(config: SimConfig, breakage: Breakage) -> MockServer {
 pub fn options(tags: Option<&str>) -> CheckOptions {
     CheckOptions {
         run: RunOptions { tags: tags.map(str::to_owned), ..Default::default() },
-        request_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(30),
         ..Default::default()
     }
 }

@@ -358,7 +358,7 @@ fn fuzz_options(seed: u64) -> FuzzOptions {
         devices: 3,
         merchants: 2,
         persist: None,
-        request_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(30),
         ..FuzzOptions::default()
     }
 }
@@ -419,11 +419,18 @@ fn the_correct_simulator_passes_run_and_fuzz_20_times_in_a_row() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     for round in 0..20u64 {
         let report = rt.block_on(certify(TargetSpec::Embedded, &options(None)));
+        let problems: Vec<String> = report
+            .scenarios
+            .iter()
+            .filter(|s| !matches!(s.status, viopay_check::ScenarioStatus::Passed | viopay_check::ScenarioStatus::NotApplicable(_)))
+            .map(|s| format!("{}:{} {:?} {:?}", s.file, s.line, s.status, s.findings.iter().map(|f| &f.message).collect::<Vec<_>>()))
+            .collect();
         assert_eq!(
-            (report.exit_code, report.counts.failed, report.counts.advisory),
-            (0, 0, 0),
-            "round {round}: {:?}",
-            failing_rules(&report)
+            (report.exit_code, report.counts.failed, report.counts.advisory, report.counts.errors),
+            (0, 0, 0, 0),
+            "round {round}: {:?}\n{}",
+            failing_rules(&report),
+            problems.join("\n")
         );
         let fz = fuzz(rt.handle(), &TargetSpec::Embedded, &FuzzOptions { cases: 25, ..fuzz_options(1000 + round) }).expect("fuzz runs");
         assert!(fz.failure.is_none() && fz.advisories.is_empty() && fz.stopped.is_none(), "round {round}:\n{}", fz.render());
