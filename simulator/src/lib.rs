@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 mod control;
+pub mod crypto;
 pub mod domain;
 pub mod errors;
 pub mod faults;
