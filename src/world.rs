@@ -171,6 +171,14 @@ impl CheckWorld {
         }
     }
 
+    /// A precondition of the scenario (a sign-in, a code to claim): checked as [`Self::check`]
+    /// does, but never skipped after a divergence, since every later step builds on it.
+    pub fn require(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String) {
+        let diverged = self.diverged.take();
+        self.check(rule, ok, message);
+        self.diverged = diverged;
+    }
+
     pub async fn send(&mut self, req: ApiRequest) -> Exchange {
         self.send_with(req, HeaderCase::Title).await
     }
@@ -345,11 +353,11 @@ impl CheckWorld {
             Err(e) => harness_error!("{e}"),
         };
         let ex = self.send(Session::sign_in("/client/session", &merchant)).await;
-        self.check("AUTH-04", ex.status == Some(200), || format!("merchant {label}'s client credentials did not give a token"));
+        self.require("AUTH-04", ex.status == Some(200), || format!("merchant {label}'s client credentials did not give a token"));
         let body = ex.json().unwrap_or(Value::Null);
         let token = body["access_token"].as_str().unwrap_or_default().to_owned();
         let ex = self.send(Session::initiate(&token, "merchant.viopay.io")).await;
-        self.check("AUTH-08", ex.status == Some(200), || {
+        self.require("AUTH-08", ex.status == Some(200), || {
             format!("POST /session/initiate with a fresh token answered {}", ex.status.unwrap_or_default())
         });
         self.session.remember(label, token.clone(), body["expires_in"].as_u64(), self.model.now);

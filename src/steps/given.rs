@@ -20,14 +20,14 @@ async fn unprovisioned(w: &mut CheckWorld) {
 #[given(regex = r#"^(?:the device|device "(\w+)") has a pairing code$"#)]
 async fn has_code(w: &mut CheckWorld, name: String) {
     let code = request_code(w, &name).await;
-    w.check("PAIR-02", code.is_some(), || "a provisioned, unclaimed device did not get a pairing code".into());
+    w.require("PAIR-02", code.is_some(), || "a provisioned, unclaimed device did not get a pairing code".into());
 }
 
 #[given(regex = r"^merchant ([A-Z]) has claimed the code$")]
 async fn has_claimed(w: &mut CheckWorld, merchant: String) {
     let code = w.latest_code("");
     let status = claim_code(w, &merchant, &code).await.status;
-    w.check("CLAIM-20", status == Some(200), || format!("the owner's claim of a pending code answered {}", status.unwrap_or_default()));
+    w.require("CLAIM-20", status == Some(200), || format!("the owner's claim of a pending code answered {}", status.unwrap_or_default()));
 }
 
 #[given(regex = r"^merchant ([A-Z]) is signed in$")]

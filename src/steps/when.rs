@@ -97,8 +97,7 @@ async fn unknown_device_calls(w: &mut CheckWorld, endpoint_name: String) {
 async fn header_case(w: &mut CheckWorld, case: String) {
     let req = Session::pos("GET", "/pos/status", &w.device(""));
     let case = if case == "lowercase" { HeaderCase::Lower } else { HeaderCase::Title };
-    let ex = w.client().send_with(&req, case).await;
-    w.observe(&req, &ex);
+    let ex = w.send_with(req, case).await;
     if let Some(d) = w.modeled("") {
         let expect = w.model.status(d);
         let label = w.verdict(&expect, &ex);
