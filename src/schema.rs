@@ -19,6 +19,9 @@ const FILES: &[(&str, &str)] = &[
     ("health-response.json", include_str!("../schemas/health-response.json")),
     ("jwks.json", include_str!("../schemas/jwks.json")),
     ("openid-configuration.json", include_str!("../schemas/openid-configuration.json")),
+    ("attest-response.json", include_str!("../schemas/attest-response.json")),
+    ("keys-response.json", include_str!("../schemas/keys-response.json")),
+    ("envelope.json", include_str!("../schemas/envelope.json")),
 ];
 
 /// A response that does not match its schema.

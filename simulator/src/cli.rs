@@ -63,6 +63,10 @@ pub struct Cli {
     /// How many exchanges the journal keeps (0 turns it off).
     #[arg(long, env = "VIOPAY_SIM_JOURNAL_SIZE", default_value_t = crate::config::DEFAULT_JOURNAL_CAPACITY)]
     pub journal_size: usize,
+
+    /// Bytes of gzip stream per terminal-parameters chunk (TPAR-06).
+    #[arg(long, env = "VIOPAY_SIM_CHUNK_SIZE", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
+    pub chunk_size: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +115,7 @@ impl Cli {
             signing_key,
             token_ttl: Duration::seconds(i64::from(self.token_ttl)),
             journal_capacity: self.journal_size,
+            chunk_size: self.chunk_size as usize,
         })
     }
 }

@@ -23,6 +23,9 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::seconds(300);
 /// The default journal ring size.
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 
+/// TPAR-06: the default terminal-parameters chunk, in bytes of gzip stream.
+pub const DEFAULT_CHUNK_SIZE: usize = 16_384;
+
 /// Where the token signing key comes from.
 #[derive(Clone)]
 pub enum KeySource {
@@ -53,6 +56,8 @@ pub struct SimConfig {
     pub signing_key: KeySource,
     pub token_ttl: Duration,
     pub journal_capacity: usize,
+    /// TPAR-06: bytes of gzip stream per terminal-parameters chunk.
+    pub chunk_size: usize,
 }
 
 impl SimConfig {
@@ -70,6 +75,7 @@ impl SimConfig {
             signing_key: KeySource::Generate,
             token_ttl: DEFAULT_TOKEN_TTL,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            chunk_size: DEFAULT_CHUNK_SIZE,
         }
     }
 

@@ -78,6 +78,33 @@ pub fn injectable(path: &str) -> &'static [ErrorSpec] {
     }
 }
 
+// ---- steps 5–8 (§5) ----------------------------------------------------------------------
+
+pub const ATT_21: ErrorSpec = spec("ATT-21", 404, "4004", "Device not found", DeviceId);
+pub const ATT_22: ErrorSpec = spec("ATT-22", 400, "4000", "X-Key-Id header is required", DetailsKey::None);
+pub const ATT_23: ErrorSpec = spec("ATT-23", 400, "4000", "X-Key-Id header is invalid", DetailsKey::None);
+pub const ATT_24: ErrorSpec = spec("ATT-24", 400, "4000", "X-Timestamp header is required", DetailsKey::None);
+pub const ATT_25: ErrorSpec = spec("ATT-25", 400, "4000", "X-Timestamp header is invalid", DetailsKey::None);
+pub const ATT_26: ErrorSpec = spec("ATT-26", 400, "4000", "X-Nonce header is required", DetailsKey::None);
+pub const ATT_27: ErrorSpec = spec("ATT-27", 400, "4000", "X-Nonce header is invalid", DetailsKey::None);
+pub const ATT_28: ErrorSpec = spec("ATT-28", 400, "4000", "X-Signature header is required", DetailsKey::None);
+pub const ATT_29: ErrorSpec = spec("ATT-29", 400, "4000", "X-Signature header is invalid", DetailsKey::None);
+pub const ATT_30: ErrorSpec = spec("ATT-30", 401, "4010", "Invalid device key", DetailsKey::None);
+/// `details.server_time` (filled by the handler).
+pub const ATT_31: ErrorSpec = spec("ATT-31", 401, "4010", "Timestamp outside the accepted window", DetailsKey::None);
+pub const ATT_32: ErrorSpec = spec("ATT-32", 401, "4010", "Nonce already used", DetailsKey::None);
+pub const ATT_33: ErrorSpec = spec("ATT-33", 401, "4010", "Invalid signature", DetailsKey::None);
+pub const ATT_34: ErrorSpec = spec("ATT-34", 400, "4220", "Device is not claimed", DeviceId);
+pub const ATT_38: ErrorSpec = spec("ATT-38", 401, "4010", "Unauthorized", DetailsKey::None);
+pub const ATT_39: ErrorSpec = spec("ATT-39", 400, "4000", "X-Device-Id header is required", DetailsKey::None);
+pub const ATT_40: ErrorSpec = spec("ATT-40", 400, "4000", "X-Device-Id header is invalid", DetailsKey::None);
+pub const ATT_41: ErrorSpec = spec("ATT-41", 403, "4003", "Attestation token does not belong to this device", DeviceId);
+pub const MSK_09: ErrorSpec = spec("MSK-09", 400, "4000", "Invalid envelope", Message);
+pub const MSK_10: ErrorSpec = spec("MSK-10", 400, "4220", "Keys have not been issued", DetailsKey::None);
+pub const ACT_06: ErrorSpec = spec("ACT-06", 400, "4000", "Invalid envelope", Message);
+/// `details.not_ready` (filled by the handler).
+pub const ACT_07: ErrorSpec = spec("ACT-07", 400, "4220", "Device is not ready for activation", DetailsKey::None);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,10 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::domain::{DeviceStatus, Merchant, ProvisionError, State};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::domain::{CONFIG_MEMBERS, DeviceStatus, IdentityKey, Merchant, ProvisionError, State, default_key_id};
 use crate::ids::{AppVersion, DeviceId};
 
 /// The built-in set: two merchants, a few devices each.
@@ -41,6 +44,9 @@ struct MerchantFixture {
     name: String,
     client_id: Spanned<String>,
     client_secret: String,
+    /// CFG-07: config values for the merchant's devices (`merchant_key`, `tip_info`, `location`, …).
+    #[serde(default)]
+    config: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +58,13 @@ struct DeviceFixture {
     /// (§2.3: "other combinations arise only from provisioning fixtures").
     #[serde(default)]
     status: Option<DeviceStatus>,
+    /// IDK-02, IDK-05: the identity key id and its secret (standard Base64 of 32 bytes).
+    identity_key_id: Option<Spanned<String>>,
+    identity_secret: Option<Spanned<String>>,
+    /// IDK-04: the ZMK (standard Base64 of 32 bytes).
+    zmk: Option<Spanned<String>>,
+    /// CFG-06: `TERM-` + digits.
+    terminal_id: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -106,10 +119,21 @@ impl Fixtures {
                 client_id: m.client_id.get_ref().clone(),
                 client_secret: m.client_secret,
             };
-            state.add_merchant(merchant).map_err(|e| {
+            let idx = state.add_merchant(merchant).map_err(|e| {
                 let span = if matches!(e, ProvisionError::DuplicateClient(_)) { m.client_id.span() } else { m.id.span() };
                 at(span, e.to_string())
             })?;
+            if let Some(config) = m.config {
+                let span = config.span();
+                let table = config.into_inner();
+                if let Some(unknown) = table.keys().find(|k| !CONFIG_MEMBERS.contains(&k.as_str())) {
+                    return Err(at(span, format!("config member `{unknown}` is not one of {}", CONFIG_MEMBERS.join(", "))));
+                }
+                let json = serde_json::to_value(&table).map_err(|e| at(span.clone(), e.to_string()))?;
+                if let serde_json::Value::Object(map) = json {
+                    state.set_merchant_config(idx, map);
+                }
+            }
         }
         let owner_of = |state: &State, id: &Spanned<String>| {
             state
@@ -120,6 +144,37 @@ impl Fixtures {
             let id = DeviceId::parse(d.id.get_ref()).map_err(|e| at(d.id.span(), e.to_string()))?;
             let owner = owner_of(&state, &d.merchant_id)?;
             state.add_device(id, owner, d.status.unwrap_or(DeviceStatus::Inactive)).map_err(|e| at(d.id.span(), e.to_string()))?;
+            let key32 = |v: &Spanned<String>| -> Result<[u8; 32], FixtureError> {
+                STANDARD
+                    .decode(v.get_ref())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| at(v.span(), "must be standard Base64 of 32 bytes".into()))
+            };
+            match (&d.identity_key_id, &d.identity_secret) {
+                (key_id, Some(secret)) => {
+                    let key_id = key_id.as_ref().map_or_else(|| default_key_id(id), |k| k.get_ref().clone());
+                    let key = IdentityKey { key_id, secret: key32(secret)?, revoked: false };
+                    state.device_ext_mut(id).map_err(|e| at(d.id.span(), e.to_string()))?.identity_keys = Some(vec![key]);
+                }
+                (Some(key_id), None) => {
+                    state.device_ext_mut(id).map_err(|e| at(d.id.span(), e.to_string()))?.default_key_id = Some(key_id.get_ref().clone());
+                }
+                (None, None) => {}
+            }
+            if let Some(zmk) = &d.zmk {
+                let zmk_bytes = key32(zmk)?;
+                state.device_ext_mut(id).map_err(|e| at(d.id.span(), e.to_string()))?.zmk = Some(zmk_bytes);
+            }
+            if let Some(t) = &d.terminal_id {
+                let number = t
+                    .get_ref()
+                    .strip_prefix("TERM-")
+                    .filter(|n| n.len() >= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .ok_or_else(|| at(t.span(), "terminal_id must be TERM- and at least 6 digits".into()))?;
+                state.set_terminal(id, number).map_err(|e| at(t.span(), e.to_string()))?;
+            }
         }
         let mut ranges = Vec::new();
         for r in file.device_ranges {
@@ -173,5 +228,53 @@ mod tests {
             "{head}[[devices]]\nid = \"POS-0000000F\"\nmerchant_id = \"m\"\n[[device_ranges]]\nmerchant_id = \"m\"\nfirst = \"POS-0000000E\"\ncount = 3\n"
         );
         assert!(Fixtures::parse(&dup, "f.toml").expect_err("overlap").to_string().contains("already provisioned"));
+    }
+
+    /// IDK-04, IDK-05, CFG-06, CFG-07: steps 5–8 values from the fixtures.
+    #[test]
+    fn devices_and_merchants_carry_their_steps_5_to_8_values() {
+        let text = r#"
+[[merchants]]
+id = "m"
+name = "Shop"
+client_id = "c"
+client_secret = "s"
+[merchants.config]
+merchant_key = "mk-custom"
+tip_info = { enabled = true, presets = [10, 15] }
+location = { name = "Harbour" }
+
+[[devices]]
+id = "POS-00000001"
+merchant_id = "m"
+identity_key_id = "device-id-key-2025-01"
+identity_secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+zmk = "Hx4dHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA="
+terminal_id = "TERM-000002"
+
+[[devices]]
+id = "POS-00000002"
+merchant_id = "m"
+identity_key_id = "only-the-id"
+"#;
+        let f = Fixtures::parse(text, "f.toml").expect("valid");
+        let (one, two) = (DeviceId::from_u32(1), DeviceId::from_u32(2));
+        let keys = f.state.identity_keys(one);
+        assert_eq!((keys[0].key_id.as_str(), keys[0].secret), ("device-id-key-2025-01", std::array::from_fn(|i| i as u8)));
+        assert_eq!(f.state.zmk(one)[0], 0x1F);
+        assert_eq!(f.state.terminal_id(one).ok(), Some("TERM-000002".into()));
+        assert_eq!(f.state.terminal_id(two).ok(), Some("TERM-000003".into()), "automatic numbers skip explicit ones");
+        assert_eq!(f.state.identity_keys(two)[0].key_id, "only-the-id");
+        let doc = f.state.config_document(one).expect("config");
+        assert_eq!(doc["merchant"]["merchant_key"], "mk-custom");
+        assert_eq!(doc["merchant"]["tip_info"], serde_json::json!({ "enabled": true, "presets": [10, 15] }));
+        assert_eq!(doc["location"], serde_json::json!({ "id": "loc-001", "name": "Harbour", "address": "", "timezone": "UTC" }));
+        assert_eq!(doc["merchant"]["tax_info"], serde_json::json!({ "enabled": false }), "defaults where the fixtures set none");
+
+        let bad = text.replace("zmk = \"Hx4dHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=\"", "zmk = \"short\"");
+        let err = Fixtures::parse(&bad, "f.toml").expect_err("bad zmk").to_string();
+        assert!(err.starts_with("f.toml:17:") && err.contains("32 bytes"), "{err}");
+        let typo = text.replace("merchant_key =", "merchant_kee =");
+        assert!(Fixtures::parse(&typo, "f.toml").expect_err("unknown member").to_string().contains("merchant_kee"));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::auth::{KeyError, SigningKey, TokenIssuer};
 use crate::clock::{Clock, ClockMode};
 use crate::config::{DEFAULT_MIN_VERSION, KeySource, SEEDED_START, SimConfig};
-use crate::domain::State;
+use crate::domain::{SecretSeed, State};
 use crate::faults::Faults;
 use crate::fixtures::Fixtures;
 use crate::ids::AppVersion;
@@ -49,6 +49,8 @@ pub struct Sim {
     /// Where clients reach it: `--public-url`, else the listen URL. Tokens name it as issuer.
     pub base_url: String,
     pub control: bool,
+    /// TPAR-06: bytes of gzip stream per terminal-parameters chunk.
+    pub chunk_size: usize,
 }
 
 impl Sim {
@@ -76,10 +78,12 @@ impl Sim {
             .min_version
             .or_else(|| config.fixtures.min_supported_version.clone())
             .map_or_else(|| AppVersion::parse(DEFAULT_MIN_VERSION).map_err(|e| SimError::Config(e.to_string())), Ok)?;
+        let mut fixtures = config.fixtures;
+        fixtures.state.set_secret_seed(SecretSeed::from_seed(seed));
         Ok(Sim {
             clock,
-            store: RwLock::new(Store { state: config.fixtures.state.clone(), rng: StdRng::seed_from_u64(seed) }),
-            fixtures: config.fixtures,
+            store: RwLock::new(Store { state: fixtures.state.clone(), rng: StdRng::seed_from_u64(seed) }),
+            fixtures,
             seed,
             tokens: TokenIssuer::new(key, issuer, config.token_ttl),
             journal: Journal::new(config.journal_capacity),
@@ -90,6 +94,7 @@ impl Sim {
             listen_url,
             base_url,
             control: config.control,
+            chunk_size: config.chunk_size,
         })
     }
 

@@ -3,14 +3,13 @@
 //! wraps must unwrap in `psec` to the same key and header; every block `psec` wraps must unwrap in
 //! the simulator. A cross-check that cannot install `psec` fails: it never passes silently.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value, json};
 use viopay_sim::crypto::kcv::kcv;
 use viopay_sim::crypto::tr31::{self, Header};
 
-const PSEC: &str = "psec==1.3.0";
+mod py;
 
 /// The cross-check script: reads cases from stdin, unwraps and wraps with psec, prints JSON.
 const SCRIPT: &str = r#"
@@ -37,19 +36,6 @@ for c in cases["broken"]:
         out["refused"].append(True)
 print(json.dumps(out))
 "#;
-
-fn venv() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-psec");
-    let python = dir.join("bin/python3");
-    let ready = Command::new(&python).args(["-c", "import psec"]).output().is_ok_and(|o| o.status.success());
-    if !ready {
-        let made = Command::new("python3").arg("-m").arg("venv").arg(&dir).status().expect("python3 runs");
-        assert!(made.success(), "cannot create a virtual environment at {}", dir.display());
-        let installed = Command::new(&python).args(["-m", "pip", "install", "--quiet", PSEC]).status().expect("pip runs");
-        assert!(installed.success(), "cannot install {PSEC}: the cross-check needs it");
-    }
-    python
-}
 
 fn key(seed: u8) -> [u8; 32] {
     std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8 * 7))
@@ -87,7 +73,7 @@ fn psec_unwraps_every_block_the_simulator_wraps_and_the_simulator_unwraps_psec_s
         json!({ "kbpk": hex::encode(key(1)), "block": good.replacen("K0AB", "D0AB", 1) }),
     ];
 
-    let python = venv();
+    let python = py::python();
     let mut child = Command::new(python)
         .args(["-c", SCRIPT])
         .stdin(std::process::Stdio::piped())

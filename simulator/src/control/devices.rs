@@ -10,7 +10,11 @@ use fake::{Fake, Faker};
 use serde::{Deserialize, Serialize};
 
 use super::{CONFLICT, body};
-use crate::domain::{DeviceStatus, ProvisionError};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::crypto::kcv::kcv;
+use crate::domain::{DeviceStatus, KEY_NAMES, ProvisionError, TOKEN_TTL};
 use crate::http::error::ApiError;
 use crate::ids::DeviceId;
 use crate::sim::Sim;
@@ -79,6 +83,29 @@ pub struct CodeView {
 }
 
 #[derive(Serialize)]
+pub struct IdentityKeyView {
+    key_id: String,
+    /// IDK-03: standard Base64 with padding.
+    secret: String,
+    revoked: bool,
+}
+
+#[derive(Serialize)]
+pub struct KeySetView {
+    key_set_id: String,
+    issued_at: String,
+    expires_at: String,
+    keys: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct TokenView {
+    token: String,
+    issued_at: String,
+    expires_at: String,
+}
+
+#[derive(Serialize)]
 pub struct DeviceView {
     device_id: String,
     merchant_id: String,
@@ -88,6 +115,18 @@ pub struct DeviceView {
     pairing_code_status: &'static str,
     /// Oldest first; the last one is the latest.
     codes: Vec<CodeView>,
+    /// IDK-01…IDK-06: what a firmware test needs to sign attests.
+    identity_keys: Vec<IdentityKeyView>,
+    /// IDK-04: the key the TMK is wrapped under.
+    zmk: String,
+    /// CFG-06.
+    terminal_id: String,
+    /// KEYS-12, KEYS-13: the current key set (KCVs, not keys: unwrap the blocks with the ZMK).
+    key_set: Option<KeySetView>,
+    /// ACT-08.
+    activated_at: Option<String>,
+    /// ATT-17, ATT-18: tokens issued and not yet swept, oldest first.
+    attestation_tokens: Vec<TokenView>,
 }
 
 pub async fn inspect(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<DeviceView>, ApiError> {
@@ -115,6 +154,29 @@ pub async fn inspect(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathR
                 issued_at: rfc3339(c.issued_at),
                 expires_at: rfc3339(c.expires_at()),
             })
+            .collect(),
+        identity_keys: state
+            .identity_keys(device_id)
+            .into_iter()
+            .map(|k| IdentityKeyView { key_id: k.key_id, secret: STANDARD.encode(k.secret), revoked: k.revoked })
+            .collect(),
+        zmk: STANDARD.encode(state.zmk(device_id)),
+        terminal_id: state.terminal_id(device_id).map_err(|_| not_found(&raw))?,
+        key_set: state.key_set(device_id).map(|set| KeySetView {
+            key_set_id: set.id("ks"),
+            issued_at: rfc3339(set.issued_at),
+            expires_at: rfc3339(set.expires_at()),
+            keys: KEY_NAMES
+                .iter()
+                .zip(&set.keys)
+                .map(|(name, key)| ((*name).to_owned(), serde_json::json!({ "key_id": set.id(name), "kcv": kcv(key) })))
+                .collect(),
+        }),
+        activated_at: state.activated_at(device_id).map(rfc3339),
+        attestation_tokens: state
+            .tokens_of(device_id)
+            .into_iter()
+            .map(|(token, r)| TokenView { token, issued_at: rfc3339(r.issued_at), expires_at: rfc3339(r.issued_at + TOKEN_TTL) })
             .collect(),
     }))
 }

@@ -4,6 +4,7 @@
 
 mod body;
 mod clock;
+mod device_keys;
 mod devices;
 mod faults;
 mod journal;
@@ -13,7 +14,7 @@ mod reset;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::http::guarded;
 use crate::sim::Sim;
@@ -30,6 +31,10 @@ pub fn routes(sim: &Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/merchants", g(get(merchants::list).post(merchants::create)))
         .route("/_sim/devices", g(post(devices::create)))
         .route("/_sim/devices/{id}", g(get(devices::inspect)))
+        .route("/_sim/devices/{id}/identity-keys", g(post(device_keys::add_key)))
+        .route("/_sim/devices/{id}/identity-keys/{key_id}", g(delete(device_keys::revoke_key)))
+        .route("/_sim/devices/{id}/key-set/rotate", g(post(device_keys::rotate)))
+        .route("/_sim/devices/{id}/reset", g(post(device_keys::reset)))
         .route("/_sim/reset", g(post(reset::reset)))
         .route("/_sim/journal", g(get(journal::journal)))
         .route("/_sim/faults", g(get(faults::list).post(faults::arm).delete(faults::clear)))

@@ -2,6 +2,7 @@
 
 use super::code::CodeRecord;
 use super::merchant::MerchantIdx;
+use super::secrets::DeviceExt;
 
 /// `device_status` (STAT-03). Transitions only forward (DEV-04).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -11,7 +12,7 @@ pub enum DeviceStatus {
     Inactive,
     /// DEV-02: after a successful claim.
     Claimed,
-    /// DEV-03 (later release): after a successful activate; reachable now only from fixtures.
+    /// DEV-03: after a successful activate (ACT-03, ACT-08).
     Activated,
 }
 
@@ -41,12 +42,16 @@ pub struct Device {
     /// The device's codes, oldest first; the last one is the latest (STAT-05). Bounded by
     /// [`super::CODE_HISTORY`].
     pub codes: Vec<CodeRecord>,
+    /// CFG-06: the number of its `TERM-` id, unique, in provisioning order.
+    pub terminal: u32,
+    /// Steps 5–8 state, created when a device first needs it (keeps idle devices small).
+    pub ext: Option<Box<DeviceExt>>,
 }
 
 impl Device {
-    pub fn new(owner: MerchantIdx, status: DeviceStatus) -> Self {
+    pub fn new(owner: MerchantIdx, status: DeviceStatus, terminal: u32) -> Self {
         let claimed_by = status.is_claimed().then_some(owner);
-        Device { owner, status, claimed_by, codes: Vec::new() }
+        Device { owner, status, claimed_by, codes: Vec::new(), terminal, ext: None }
     }
 
     pub fn latest_code(&self) -> Option<&CodeRecord> {

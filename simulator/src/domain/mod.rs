@@ -2,19 +2,29 @@
 //! returns a typed outcome. No HTTP, no clock reads, no randomness except through an injected
 //! [`CodeGenerator`]. Rule IDs live in the doc comments of the operations that enforce them.
 
+mod attest;
 mod claim;
 mod code;
+mod config_doc;
 mod device;
+mod device_admin;
+mod keyset;
 mod merchant;
 mod pairing;
+mod secrets;
 mod state;
 mod status;
 
+pub use attest::{AttestError, AttestRequest, Attested, TOKEN_TTL, TokenError, TokenRecord, WINDOW_FUTURE, WINDOW_PAST};
 pub use claim::{ClaimError, ClaimRequest, Claimed};
 pub use code::{CODE_TTL, CodeRecord, CodeState, CodeStatus};
+pub use config_doc::{CONFIG_MEMBERS, terminal_parameters_gz};
 pub use device::{Device, DeviceStatus};
+pub use device_admin::KeyAdminError;
+pub use keyset::{ActivateError, KEY_NAMES, Readiness};
 pub use merchant::{Merchant, MerchantIdx};
 pub use pairing::{CODE_HISTORY, CodeGenerator, GENERATION_ATTEMPTS, IssuedCode, PairError};
+pub use secrets::{DeviceExt, IdentityKey, KeySet, SecretSeed, default_key_id};
 pub use state::{ProvisionError, State};
 pub use status::StatusView;
 

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 
 use super::DeviceNotFound;
+use super::attest::TokenRecord;
 use super::device::{Device, DeviceStatus};
 use super::merchant::{Merchant, MerchantIdx};
+use super::secrets::SecretSeed;
 use crate::ids::{DeviceId, PairingCode};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,10 @@ pub enum ProvisionError {
     RangeOverflow { first: DeviceId, count: u32 },
     #[error("`{0}` must not be empty")]
     Empty(&'static str),
+    #[error("terminal id TERM-{0:06} is already used by another device")]
+    DuplicateTerminal(u32),
+    #[error("device {0} is not provisioned")]
+    UnknownDevice(DeviceId),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -38,6 +44,17 @@ pub struct State {
     /// unique (PAIR-07), so a value may be reissued after its record expired or was used; the
     /// newest record then wins a lookup.
     pub(super) codes: HashMap<PairingCode, DeviceId, RandomState>,
+    /// IDK-05: identity secrets and ZMKs are derived from this and the device id.
+    pub(super) secret_seed: SecretSeed,
+    /// Attestation tokens (ATT-17, ATT-18), expired ones swept as new ones come.
+    pub(super) tokens: HashMap<String, TokenRecord>,
+    pub(super) tokens_swept_at: usize,
+    /// CFG-06: the last terminal number given out, and the numbers fixtures set explicitly
+    /// (skipped by the automatic numbering, so terminal ids stay unique).
+    last_terminal: u32,
+    explicit_terminals: std::collections::HashSet<u32>,
+    /// CFG-07: the config values a merchant's fixtures set.
+    merchant_config: HashMap<MerchantIdx, serde_json::Map<String, serde_json::Value>>,
 }
 
 impl State {
@@ -64,13 +81,40 @@ impl State {
         Ok(idx)
     }
 
-    /// DEV-01: a provisioned device starts `inactive` unless fixtures say otherwise.
+    /// DEV-01: a provisioned device starts `inactive` unless fixtures say otherwise. CFG-06: it
+    /// gets the next terminal number.
     pub fn add_device(&mut self, id: DeviceId, owner: MerchantIdx, status: DeviceStatus) -> Result<(), ProvisionError> {
         if self.devices.contains_key(&id) {
             return Err(ProvisionError::DuplicateDevice(id));
         }
-        self.devices.insert(id, Device::new(owner, status));
+        self.last_terminal += 1;
+        while self.explicit_terminals.contains(&self.last_terminal) {
+            self.last_terminal += 1;
+        }
+        self.devices.insert(id, Device::new(owner, status, self.last_terminal));
         Ok(())
+    }
+
+    /// CFG-06: a terminal number set by fixtures; refused when another device has it.
+    pub fn set_terminal(&mut self, id: DeviceId, number: u32) -> Result<(), ProvisionError> {
+        if self.devices.iter().any(|(other, d)| *other != id && d.terminal == number) {
+            return Err(ProvisionError::DuplicateTerminal(number));
+        }
+        let device = self.devices.get_mut(&id).ok_or(ProvisionError::UnknownDevice(id))?;
+        device.terminal = number;
+        self.explicit_terminals.insert(number);
+        Ok(())
+    }
+
+    /// IDK-05: where derived secrets come from (the simulator's seed).
+    pub fn set_secret_seed(&mut self, seed: SecretSeed) {
+        self.secret_seed = seed;
+    }
+
+    /// The device's steps 5–8 state, created when first needed.
+    pub fn device_ext_mut(&mut self, id: DeviceId) -> Result<&mut super::secrets::DeviceExt, DeviceNotFound> {
+        let device = self.devices.get_mut(&id).ok_or(DeviceNotFound(id))?;
+        Ok(device.ext.get_or_insert_with(Default::default))
     }
 
     /// Provisions `count` devices with ids counting up in hex from `first`.
@@ -92,6 +136,15 @@ impl State {
 
     pub fn merchants(&self) -> impl Iterator<Item = (MerchantIdx, &Merchant)> {
         self.merchants.iter().enumerate().map(|(i, m)| (MerchantIdx(i as u32), m))
+    }
+
+    /// CFG-07: config values for the merchant's devices, over the defaults.
+    pub fn set_merchant_config(&mut self, idx: MerchantIdx, config: serde_json::Map<String, serde_json::Value>) {
+        self.merchant_config.insert(idx, config);
+    }
+
+    pub fn merchant_config(&self, idx: MerchantIdx) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.merchant_config.get(&idx)
     }
 
     pub fn merchant_by_id(&self, id: &str) -> Option<MerchantIdx> {

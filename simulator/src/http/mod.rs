@@ -1,12 +1,17 @@
 //! The HTTP surface: thin handlers over the domain, one file per endpoint.
 
+mod activate;
+mod attest;
+mod attestation;
 mod bearer;
 mod bootstrap;
 mod claim;
+mod config;
 pub mod error;
 mod fallback;
 mod health;
 pub mod json_body;
+mod keys;
 pub mod middleware;
 pub mod note;
 mod pairing_code;
@@ -38,6 +43,11 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/pos/pairing-code", g(post(pairing_code::pairing_code)))
         .route("/pos/status", g(get(status::status)))
         .route("/pos/claim", g(post(claim::claim)))
+        .route("/pos/attest", g(post(attest::attest)))
+        .route("/pos/keys", g(post(keys::keys)))
+        .route("/pos/config", g(post(config::config)))
+        .route("/pos/terminal-parameters", g(post(config::terminal_parameters)))
+        .route("/pos/activate", g(post(activate::activate)))
         .route("/client/session", g(post(session::client_session)))
         .route("/auth/token", g(post(session::client_session)))
         .route("/session/initiate", g(post(session::initiate)))

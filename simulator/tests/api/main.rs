@@ -1,6 +1,7 @@
 //! The simulator's API test suite. Each module covers one endpoint or concern; tests are named
 //! after the rule IDs they check.
 
+mod activation;
 mod auth;
 mod bootstrap;
 mod claim;
@@ -8,6 +9,7 @@ mod common;
 mod control;
 mod errors;
 mod headers;
+mod openapi;
 mod pairing;
 mod snapshots;
 mod status;

@@ -1,0 +1,49 @@
+//! `POST /pos/config` (step 7a, CFG-*) and `POST /pos/terminal-parameters` (step 7b, TPAR-*):
+//! documents sent in MSK envelopes (MSK-01…MSK-07).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use rand::RngExt;
+
+use super::attestation::authorize;
+use super::error::ApiError;
+use super::note::JournalNote;
+use crate::crypto::envelope;
+use crate::domain::terminal_parameters_gz;
+use crate::errors::{ATT_21, MSK_10};
+use crate::sim::{Sim, Store};
+
+/// CFG-01, CFG-04: attestation auth, then an issued key set (MSK-10), then the config document in
+/// one `TR31-DATA` envelope under the MSK with a fresh IV. A body is ignored.
+pub async fn config(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let now = sim.clock.now();
+    let mut store = sim.store.write();
+    let Store { state, rng } = &mut *store;
+    let id = authorize(&headers, state, now)?;
+    let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
+    let document = state.config_document(id).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
+    let iv: [u8; 16] = rng.random();
+    drop(store);
+    let body = envelope::single(&msk, &iv, document.to_string().as_bytes());
+    Ok(JournalNote::device(id).attach(Json(body).into_response()))
+}
+
+/// TPAR-01, TPAR-06, TPAR-08: attestation auth, an issued key set (not a prior config call), then
+/// the gzipped parameters cut into chunks, each under its own IV.
+pub async fn terminal_parameters(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let now = sim.clock.now();
+    let mut store = sim.store.write();
+    let Store { state, rng } = &mut *store;
+    let id = authorize(&headers, state, now)?;
+    let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
+    let chunks = terminal_parameters_gz().len().div_ceil(sim.chunk_size.max(1));
+    let ivs: Vec<[u8; 16]> = (0..chunks.max(1)).map(|_| rng.random()).collect();
+    drop(store);
+    let mut next = ivs.into_iter();
+    let body = envelope::chunked(&msk, terminal_parameters_gz(), sim.chunk_size, || next.next().unwrap_or_default());
+    Ok(JournalNote::device(id).attach(Json(body).into_response()))
+}

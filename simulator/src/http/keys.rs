@@ -1,0 +1,64 @@
+//! `POST /pos/keys`, step 6 (KEYS-*): the device's key set, each key in a TR-31 block under its
+//! parent (KEYS-03, KEYS-11): TMK under the ZMK, KEK under the TMK, the rest under the KEK.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngExt;
+use serde_json::{Map, Value, json};
+
+use super::attestation::authorize;
+use super::error::ApiError;
+use super::note::JournalNote;
+use crate::crypto::kcv::kcv;
+use crate::crypto::tr31::{self, Header};
+use crate::domain::KEY_NAMES;
+use crate::errors::ATT_21;
+use crate::sim::{Sim, Store};
+use crate::time_fmt::rfc3339;
+
+/// KEYS-06 and KEYS-09 per entry: `usage`, TR-31 key usage and mode of use, and which entry's key
+/// it is wrapped under (`None`: the device's ZMK).
+const ENTRIES: [(&str, &str, char, Option<usize>); 6] = [
+    ("key-encryption", "K0", 'B', None),
+    ("key-encryption", "K0", 'B', Some(0)),
+    ("data-encryption", "D0", 'B', Some(1)),
+    ("pin-encryption", "P0", 'E', Some(1)),
+    ("data-encryption", "D0", 'B', Some(1)),
+    ("mac", "M6", 'C', Some(1)),
+];
+
+/// KEYS-01: attestation auth, no body (KEYS-15: a body is ignored; its only errors are auth's).
+/// KEYS-12: the first call issues the set, later calls return it; the blocks differ only by their
+/// random padding.
+pub async fn keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let now = sim.clock.now();
+    let mut store = sim.store.write();
+    let Store { state, rng } = &mut *store;
+    let id = authorize(&headers, state, now)?;
+    let set = state.issue_keys(id, now, || rng.random()).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
+    let zmk = state.zmk(id);
+    let mut keys = Map::new();
+    for (i, (usage, key_usage, mode, parent)) in ENTRIES.iter().enumerate() {
+        let wrapping = parent.map_or(&zmk, |p| &set.keys[p]);
+        let padding: [u8; 16] = rng.random();
+        let block = tr31::wrap(wrapping, &Header::aes(key_usage, *mode), &set.keys[i], &padding)
+            .map_err(|e| ApiError::invalid_body(e.to_string()))?;
+        keys.insert(
+            KEY_NAMES[i].to_owned(),
+            json!({ "key_id": set.id(KEY_NAMES[i]), "key_block": STANDARD.encode(block), "usage": usage, "kcv": kcv(&set.keys[i]) }),
+        );
+    }
+    drop(store);
+    let body = json!({
+        "key_set": { "key_set_id": set.id("ks"), "issued_at": rfc3339(set.issued_at), "expires_at": rfc3339(set.expires_at()) },
+        "transport": { "format": "TR31", "encryption": "AES-256", "wrapped_under": "kek" },
+        "keys": Value::Object(keys),
+    });
+    Ok(JournalNote::device(id).attach(Json(body).into_response()))
+}
