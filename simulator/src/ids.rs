@@ -65,6 +65,12 @@ impl PairingCode {
         PairingCode(n % CODE_SPACE)
     }
 
+    /// CLAIM-11: what a claim looks up: the submitted text trimmed of surrounding whitespace and
+    /// uppercased. The one normaliser for every place that reads a submitted code.
+    pub fn normalise(raw: &str) -> String {
+        raw.trim().to_uppercase()
+    }
+
     /// A code exactly as a device displays it: six symbols of [`CODE_ALPHABET`]. Anything else is
     /// not a code that can exist, which claim reports as "not found" (CLAIM-13).
     pub fn parse(s: &str) -> Option<Self> {

@@ -18,7 +18,7 @@ pub fn render(sim: &Sim) -> String {
     let mut counts = vec![0usize; merchants.len()];
     let mut samples: Vec<Vec<DeviceId>> = vec![Vec::new(); merchants.len()];
     for (id, device) in state.devices() {
-        let i = device.owner.0 as usize;
+        let i = device.owner.get();
         counts[i] += 1;
         let sample = &mut samples[i];
         if sample.len() < SHOWN || sample.last().is_some_and(|last| id < *last) {
@@ -54,7 +54,7 @@ pub fn render(sim: &Sim) -> String {
     );
     let _ = writeln!(out, "merchants (client credentials for POST /client/session):");
     for (idx, m) in &merchants {
-        let i = idx.0 as usize;
+        let i = idx.get();
         let _ = writeln!(out, "  {:<20} id {}  client_id {}  client_secret {}", m.name, m.id, m.client_id, m.client_secret);
         let shown: Vec<String> = samples[i].iter().map(ToString::to_string).collect();
         let more = if counts[i] > shown.len() { format!(", … ({} in all)", counts[i]) } else { String::new() };

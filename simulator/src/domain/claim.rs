@@ -27,9 +27,15 @@ pub struct Claimed {
 /// Refusals, in the order they are checked. A refusal changes nothing (CLAIM-17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ClaimError {
-    /// CLAIM-12 (unknown), PAIR-05 (superseded), CLAIM-14 (`device_id` mismatch).
+    /// CLAIM-12: no code with this value.
     #[error("pairing code not found")]
-    NotFound { device: Option<DeviceId> },
+    NotFound,
+    /// PAIR-05: the code was superseded (answered "not found" too).
+    #[error("pairing code superseded")]
+    Superseded { device: DeviceId },
+    /// CLAIM-14: the body's `device_id` is not the device behind the code ("not found" too).
+    #[error("pairing code belongs to another device than the body names")]
+    DeviceMismatch { device: DeviceId },
     /// CLAIM-16.
     #[error("device {device} belongs to another merchant")]
     NotOwner { device: DeviceId },
@@ -45,8 +51,12 @@ impl ClaimError {
     /// The device the refused code belongs to, where the code was found (for the journal).
     pub fn device(&self) -> Option<DeviceId> {
         match *self {
-            ClaimError::NotFound { device } => device,
-            ClaimError::NotOwner { device } | ClaimError::Used { device } | ClaimError::Expired { device } => Some(device),
+            ClaimError::NotFound => None,
+            ClaimError::Superseded { device }
+            | ClaimError::DeviceMismatch { device }
+            | ClaimError::NotOwner { device }
+            | ClaimError::Used { device }
+            | ClaimError::Expired { device } => Some(device),
         }
     }
 }
@@ -60,15 +70,15 @@ impl State {
     /// (CLAIM-16) → used (CLAIM-18) → expired (CLAIM-19), the order CLAIM-15 fixes → success
     /// (CLAIM-20: code used, device claimed and bound to the merchant).
     pub fn claim(&mut self, req: ClaimRequest<'_>, now: OffsetDateTime) -> Result<Claimed, ClaimError> {
-        let not_found = ClaimError::NotFound { device: None };
+        let not_found = ClaimError::NotFound;
         let code = PairingCode::parse(req.code).ok_or(not_found)?;
         let (device_id, record) = self.find_code(code).ok_or(not_found)?;
         let status = record.status_at(now);
         if status == CodeStatus::Superseded {
-            return Err(ClaimError::NotFound { device: Some(device_id) });
+            return Err(ClaimError::Superseded { device: device_id });
         }
         if req.expected_device.is_some_and(|expected| expected != device_id.to_string()) {
-            return Err(ClaimError::NotFound { device: Some(device_id) });
+            return Err(ClaimError::DeviceMismatch { device: device_id });
         }
         let device = self.devices.get_mut(&device_id).ok_or(not_found)?;
         if device.owner != req.merchant {
@@ -150,13 +160,13 @@ mod tests {
     #[test]
     fn claim_12_claim_13_pair_05_claim_14_are_not_found() {
         let (mut s, a, _, code) = setup();
-        assert_eq!(s.claim(req(a, "ZZZZZZ"), T0), Err(ClaimError::NotFound { device: None }));
-        assert_eq!(s.claim(req(a, "K7M3N0"), T0), Err(ClaimError::NotFound { device: None }));
-        assert_eq!(s.claim(req(a, "TOO-LONG-CODE"), T0), Err(ClaimError::NotFound { device: None }));
+        assert_eq!(s.claim(req(a, "ZZZZZZ"), T0), Err(ClaimError::NotFound));
+        assert_eq!(s.claim(req(a, "K7M3N0"), T0), Err(ClaimError::NotFound));
+        assert_eq!(s.claim(req(a, "TOO-LONG-CODE"), T0), Err(ClaimError::NotFound));
         let wrong = ClaimRequest { expected_device: Some("POS-00000001"), ..req(a, &code) };
-        assert_eq!(s.claim(wrong, T0), Err(ClaimError::NotFound { device: Some(DEV) }));
+        assert_eq!(s.claim(wrong, T0), Err(ClaimError::DeviceMismatch { device: DEV }));
         let right = ClaimRequest { expected_device: Some("POS-8F3A2C91"), ..req(a, &code) };
         s.issue_code(DEV, T0, &mut || PairingCode::from_index(43)).expect("reissue");
-        assert_eq!(s.claim(right, T0), Err(ClaimError::NotFound { device: Some(DEV) }), "superseded");
+        assert_eq!(s.claim(right, T0), Err(ClaimError::Superseded { device: DEV }), "superseded, even when the body names its device");
     }
 }

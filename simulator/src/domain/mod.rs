@@ -22,7 +22,7 @@ pub use config_doc::{CONFIG_MEMBERS, terminal_parameters_gz};
 pub use device::{Device, DeviceStatus};
 pub use device_admin::KeyAdminError;
 pub use keyset::{ActivateError, KEY_NAMES, Readiness};
-pub use merchant::{Merchant, MerchantIdx};
+pub use merchant::{BadCredentials, Merchant, MerchantIdx};
 pub use pairing::{CODE_HISTORY, CodeGenerator, GENERATION_ATTEMPTS, IssuedCode, PairError};
 pub use secrets::{DeviceExt, IdentityKey, KeySet, SecretSeed, default_key_id};
 pub use state::{ProvisionError, State};

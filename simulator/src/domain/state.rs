@@ -74,7 +74,7 @@ impl State {
         if self.by_client_id.contains_key(&merchant.client_id) {
             return Err(ProvisionError::DuplicateClient(merchant.client_id));
         }
-        let idx = MerchantIdx(self.merchants.len() as u32);
+        let idx = MerchantIdx::new(self.merchants.len());
         self.by_merchant_id.insert(merchant.id.clone(), idx);
         self.by_client_id.insert(merchant.client_id.clone(), idx);
         self.merchants.push(merchant);
@@ -131,11 +131,21 @@ impl State {
     }
 
     pub fn merchant(&self, idx: MerchantIdx) -> &Merchant {
-        &self.merchants[idx.0 as usize]
+        // An index comes only from this state's own merchants (see `MerchantIdx`).
+        &self.merchants[idx.get()]
+    }
+
+    /// AUTH-04, AUTH-07: the merchant whose API client these credentials are, compared in
+    /// constant time so that a wrong secret's timing says nothing about the right one.
+    pub fn authenticate_client(&self, client_id: &str, client_secret: &str) -> Result<&Merchant, super::merchant::BadCredentials> {
+        let m = self.merchant_by_client_id(client_id).map(|idx| self.merchant(idx)).ok_or(super::merchant::BadCredentials)?;
+        let (a, b) = (m.client_secret.as_bytes(), client_secret.as_bytes());
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same { Ok(m) } else { Err(super::merchant::BadCredentials) }
     }
 
     pub fn merchants(&self) -> impl Iterator<Item = (MerchantIdx, &Merchant)> {
-        self.merchants.iter().enumerate().map(|(i, m)| (MerchantIdx(i as u32), m))
+        self.merchants.iter().enumerate().map(|(i, m)| (MerchantIdx::new(i), m))
     }
 
     /// CFG-07: config values for the merchant's devices, over the defaults.

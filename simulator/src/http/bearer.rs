@@ -10,13 +10,21 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::note::JournalNote;
 use crate::auth::AuthError;
-use crate::domain::MerchantIdx;
+use crate::domain::{MerchantIdx, State};
 use crate::errors::CLAIM_04;
 use crate::sim::Sim;
 
-/// The merchant a valid token names. CLAIM-02: the merchant comes from here, never from a body.
-#[derive(Debug, Clone, Copy)]
-pub struct Merchant(pub MerchantIdx);
+/// The merchant a valid token names, by id. CLAIM-02: the merchant comes from here, never from a
+/// body. The handler resolves it under the lock it works under ([`Merchant::resolve`]), so a
+/// `/_sim/reset` in between cannot leave it pointing at a merchant that is gone.
+#[derive(Debug, Clone)]
+pub struct Merchant(pub String);
+
+impl Merchant {
+    pub fn resolve(&self, state: &State) -> Result<MerchantIdx, Unauthorized> {
+        state.merchant_by_id(&self.0).ok_or_else(|| Unauthorized(AuthError::UnknownMerchant(self.0.clone())))
+    }
+}
 
 /// Every token failure is 401 `"4010"` `Unauthorized` (CLAIM-04 on claim, AUTH-13 on
 /// `/session/initiate`: the same answer). The reason goes to the journal, where a client developer
@@ -42,7 +50,9 @@ impl FromRequestParts<Arc<Sim>> for Merchant {
             _ => return Err(Unauthorized(AuthError::NotBearer)),
         };
         let claims = sim.tokens.verify(token, sim.clock.now()).map_err(Unauthorized)?;
-        let merchant = sim.store.read().state.merchant_by_id(&claims.merchant_id);
-        merchant.map(Merchant).ok_or(Unauthorized(AuthError::UnknownMerchant(claims.merchant_id)))
+        let merchant = Merchant(claims.merchant_id);
+        // Refused here already when unknown; handlers resolve it again under their own lock.
+        merchant.resolve(&sim.store.read().state)?;
+        Ok(merchant)
     }
 }

@@ -28,20 +28,22 @@ struct Claimed {
 /// order open) → `Content-Type` and JSON (CLAIM-05, CLAIM-09, CLAIM-08) → `pairing_code`
 /// (CLAIM-06/07/08; CLAIM-10: other fields ignored) → normalise (CLAIM-11) → the domain's lookup,
 /// ownership, used, expired (CLAIM-12…CLAIM-21) under one write lock.
-pub async fn claim(
-    State(sim): State<Arc<Sim>>,
-    Merchant(merchant): Merchant,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+pub async fn claim(State(sim): State<Arc<Sim>>, merchant: Merchant, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let obj = json_body::object(&headers, &body)?;
     let raw = json_body::required_string(&obj, "pairing_code", CLAIM_06_MESSAGE)?;
     let expected_device = json_body::optional_string(&obj, "device_id")?;
     // CLAIM-11. CLAIM-23 leaves open whether details echo the raw or the normalised value: the
     // simulator echoes the normalised one.
-    let code = raw.trim().to_uppercase();
+    let code = crate::ids::PairingCode::normalise(raw);
     let now = sim.clock.now();
-    let outcome = sim.store.write().state.claim(ClaimRequest { merchant, code: &code, expected_device }, now);
+    let outcome = {
+        let mut store = sim.store.write();
+        let merchant = match merchant.resolve(&store.state) {
+            Ok(idx) => idx,
+            Err(unauthorized) => return Ok(unauthorized.into_response()),
+        };
+        store.state.claim(ClaimRequest { merchant, code: &code, expected_device }, now)
+    };
     match outcome {
         Ok(claimed) => {
             let note = JournalNote::device(claimed.device);
@@ -49,9 +51,9 @@ pub async fn claim(
         }
         Err(refused) => {
             let spec = match refused {
-                ClaimError::NotFound { device: None } => &CLAIM_12,
-                ClaimError::NotFound { device: Some(_) } if expected_device.is_some() => &CLAIM_14,
-                ClaimError::NotFound { device: Some(_) } => &PAIR_05,
+                ClaimError::NotFound => &CLAIM_12,
+                ClaimError::DeviceMismatch { .. } => &CLAIM_14,
+                ClaimError::Superseded { .. } => &PAIR_05,
                 ClaimError::NotOwner { device } => return Err(ApiError::with_device(&CLAIM_16, device)),
                 ClaimError::Used { .. } => &CLAIM_18,
                 ClaimError::Expired { .. } => &CLAIM_19,

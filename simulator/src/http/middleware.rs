@@ -6,10 +6,12 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::panic::AssertUnwindSafe;
 
 use super::error::{ApiError, PendingError};
 use super::note::JournalNote;
@@ -29,7 +31,21 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
         (sim.clock.now(), req.method().clone(), req.uri().path().to_owned(), device)
     });
 
-    let mut res = next.run(req).await;
+    // No request ever gets a dropped connection: a handler that panics answers the 500 envelope,
+    // and the panic is journaled (parking_lot locks do not poison, so the state stays usable).
+    let mut res = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(res) => res,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, %trace_id, "a handler panicked");
+            let note = JournalNote { device: None, warning: Some(format!("the simulator panicked: {what}")) };
+            note.attach(ApiError::control(StatusCode::INTERNAL_SERVER_ERROR, "5000", "Internal error").into_response())
+        }
+    };
 
     let mut code = None;
     if let Some(PendingError(err)) = res.extensions_mut().remove::<PendingError>() {
@@ -93,11 +109,46 @@ fn injected(spec: &ErrorSpec, headers: &HeaderMap, body: &Bytes) -> ApiError {
         DetailsKey::PairingCode => {
             let code = serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
-                .and_then(|v| v.get("pairing_code").and_then(|c| c.as_str()).map(|c| c.trim().to_ascii_uppercase()))
+                .and_then(|v| v.get("pairing_code").and_then(|c| c.as_str()).map(crate::ids::PairingCode::normalise))
                 .unwrap_or_default();
             ApiError::with_code(spec, &code)
         }
         DetailsKey::Message => ApiError::invalid_body("forced by /_sim/faults"),
         DetailsKey::None => ApiError::of(spec),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::middleware::from_fn_with_state;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::config::SimConfig;
+    use crate::fixtures::Fixtures;
+
+    async fn panics() -> &'static str {
+        panic!("a defect in a handler")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_500_envelope_and_is_journaled() {
+        let mut config = SimConfig::new(Fixtures::builtin().expect("fixtures"));
+        config.seed = Some(1);
+        let sim = Arc::new(Sim::new(config, "http://sim.test").expect("sim"));
+        let app: Router =
+            Router::new().route("/boom", get(panics)).layer(from_fn_with_state(sim.clone(), envelope)).with_state(sim.clone());
+        let res = app.oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("infallible");
+        assert_eq!(res.status(), 500);
+        let trace = res.headers().get("x-trace-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body: serde_json::Value = serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+        assert_eq!((body["error"]["code"].as_str(), body["error"]["trace_id"].as_str()), (Some("5000"), Some(trace.as_str())));
+        let entry = sim.journal.entries(None, Some(10)).0.into_iter().last().expect("journaled");
+        assert!(entry.warning.as_deref().is_some_and(|w| w.contains("a defect in a handler")), "{entry:?}");
     }
 }

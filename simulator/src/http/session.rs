@@ -7,6 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::bearer::Merchant;
@@ -32,12 +33,7 @@ pub async fn client_session(State(sim): State<Arc<Sim>>, headers: HeaderMap, bod
     let now = sim.clock.now();
     let (merchant, jti) = {
         let mut store = sim.store.write();
-        let merchant = store
-            .state
-            .merchant_by_client_id(client_id)
-            .map(|idx| store.state.merchant(idx).clone())
-            .filter(|m| m.client_secret == client_secret)
-            .ok_or_else(|| ApiError::of(&AUTH_07))?;
+        let merchant = store.state.authenticate_client(client_id, client_secret).map_err(|_| ApiError::of(&AUTH_07))?.clone();
         let jti = Sim::random_uuid(&mut store.rng);
         (merchant, jti)
     };
@@ -60,20 +56,20 @@ pub struct SessionBody {
 }
 
 /// AUTH-08/AUTH-09; AUTH-13: a bad token is 401 `"4010"`. AUTH-11: claim does not require it.
-pub async fn initiate(
-    State(sim): State<Arc<Sim>>,
-    Merchant(idx): Merchant,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<SessionBody>, ApiError> {
+pub async fn initiate(State(sim): State<Arc<Sim>>, merchant: Merchant, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let obj = json_body::object(&headers, &body)?;
     let host = json_body::required_string(&obj, "host", &json_body::go_required("InitiateSessionRequest", "Host"))?;
     let store = sim.store.read();
+    let idx = match merchant.resolve(&store.state) {
+        Ok(idx) => idx,
+        Err(unauthorized) => return Ok(unauthorized.into_response()),
+    };
     let m = store.state.merchant(idx);
     Ok(Json(SessionBody {
         merchant_id: m.id.clone(),
         merchant_name: m.name.clone(),
         client_id: m.client_id.clone(),
         host: host.to_owned(),
-    }))
+    })
+    .into_response())
 }

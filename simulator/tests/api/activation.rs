@@ -19,7 +19,7 @@ fn b64_key(v: &Value) -> [u8; 32] {
 }
 
 /// A device walking the flow: its id, identity key and the last token.
-struct Pos<'a> {
+pub struct Pos<'a> {
     sim: &'a TestSim,
     id: &'a str,
     key_id: String,
@@ -29,7 +29,7 @@ struct Pos<'a> {
 }
 
 impl<'a> Pos<'a> {
-    async fn new(sim: &'a TestSim, id: &'a str) -> Pos<'a> {
+    pub async fn new(sim: &'a TestSim, id: &'a str) -> Pos<'a> {
         let state = sim.device_state(id).await;
         let key = &state["identity_keys"][0];
         Pos {
@@ -65,21 +65,21 @@ impl<'a> Pos<'a> {
         self.attest_with(&headers).await
     }
 
-    async fn token(&mut self) -> String {
+    pub async fn token(&mut self) -> String {
         let now = self.sim.request(Method::GET, "/_sim/clock", &[], Body::empty()).await.body["now"].as_str().expect("now").to_owned();
         let r = self.attest_at(&now).await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.body["attestation_token"].as_str().expect("token").to_owned()
     }
 
-    async fn call(&self, path: &str, token: &str, body: impl Into<Body>) -> Reply {
+    pub async fn call(&self, path: &str, token: &str, body: impl Into<Body>) -> Reply {
         let auth = format!("Attestation {token}");
         self.sim.request(Method::POST, path, &[("Authorization", &auth), ("X-Device-Id", self.id)], body).await
     }
 }
 
 /// A device claimed by its merchant (steps 1–4).
-async fn claimed(sim: &TestSim, id: &str) {
+pub async fn claimed(sim: &TestSim, id: &str) {
     let code = sim.code(id).await;
     let token = sim.acme().await;
     assert_eq!(sim.claim(&token, &json!({ "pairing_code": code })).await.status, 200);

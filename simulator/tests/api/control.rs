@@ -1,7 +1,9 @@
 //! The `/_sim/` control API.
 
-use axum::http::Method;
+use axum::body::Body;
+use axum::http::{Method, Request};
 use serde_json::json;
+use tower::ServiceExt;
 
 use crate::common::*;
 
@@ -155,4 +157,51 @@ async fn no_control_hides_the_control_api() {
     let sim = TestSim::with(c);
     sim.request(Method::GET, "/_sim/clock", &[], "").await.assert_error(404, "4004", "Route not found");
     assert_eq!(sim.bootstrap(ACME_DEVICE).await.status, 200);
+}
+
+/// A `/_sim/reset` racing merchant requests: the token's merchant is resolved and used under one
+/// lock, so a merchant that a reset removed is "Unauthorized", never a 5xx or a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_racing_merchant_requests_never_gives_a_5xx() {
+    let sim = TestSim::new();
+    for round in 0..20 {
+        let created = sim.json(Method::POST, "/_sim/merchants", &[], &json!({ "name": format!("racer {round}") })).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let token = sim
+            .token(created.body["client_id"].as_str().unwrap_or_default(), created.body["client_secret"].as_str().unwrap_or_default())
+            .await;
+        let auth = format!("Bearer {token}");
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let app = sim.app.clone();
+            let auth = auth.clone();
+            tasks.push(tokio::spawn(async move {
+                let (path, body) = if i % 2 == 0 {
+                    ("/session/initiate", r#"{"host":"merchant.viopay.io"}"#)
+                } else {
+                    ("/pos/claim", r#"{"pairing_code":"K7M3NP"}"#)
+                };
+                let req = Request::builder()
+                    .method(Method::POST)
+                    .uri(path)
+                    .header("Authorization", &auth)
+                    .header("Content-Type", "application/json")
+                    .body(Body::from(body))
+                    .expect("request");
+                app.oneshot(req).await.expect("infallible").status().as_u16()
+            }));
+        }
+        let app = sim.app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.oneshot(Request::builder().method(Method::POST).uri("/_sim/reset").body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible")
+                .status()
+                .as_u16()
+        }));
+        for task in tasks {
+            let status = task.await.expect("no handler panicked");
+            assert!(status < 500, "round {round}: {status}");
+        }
+    }
 }

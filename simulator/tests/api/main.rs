@@ -2,6 +2,7 @@
 //! after the rule IDs they check.
 
 mod activation;
+mod activation_fuzz;
 mod auth;
 mod bootstrap;
 mod claim;
