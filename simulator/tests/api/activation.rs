@@ -20,12 +20,12 @@ fn b64_key(v: &Value) -> [u8; 32] {
 
 /// A device walking the flow: its id, identity key and the last token.
 pub struct Pos<'a> {
-    sim: &'a TestSim,
-    id: &'a str,
-    key_id: String,
-    secret: [u8; 32],
-    zmk: [u8; 32],
-    nonce: u32,
+    pub sim: &'a TestSim,
+    pub id: &'a str,
+    pub key_id: String,
+    pub secret: [u8; 32],
+    pub zmk: [u8; 32],
+    pub nonce: u32,
 }
 
 impl<'a> Pos<'a> {
@@ -48,18 +48,18 @@ impl<'a> Pos<'a> {
     }
 
     /// The signature headers for an attest at `timestamp` with `nonce`.
-    fn signed(&self, timestamp: &str, nonce: &str) -> Vec<(&'static str, String)> {
+    pub fn signed(&self, timestamp: &str, nonce: &str) -> Vec<(&'static str, String)> {
         let sig = sign(&self.secret, &signing_string(self.id, &self.key_id, timestamp, nonce));
         vec![("X-Key-Id", self.key_id.clone()), ("X-Timestamp", timestamp.to_owned()), ("X-Nonce", nonce.to_owned()), ("X-Signature", sig)]
     }
 
-    async fn attest_with(&self, extra: &[(&'static str, String)]) -> Reply {
+    pub async fn attest_with(&self, extra: &[(&'static str, String)]) -> Reply {
         let mut headers: Vec<(&str, &str)> = vec![("X-Device-Id", self.id), ("User-Agent", UA), ("X-Client-Type", "pos")];
         headers.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
         self.sim.request(Method::POST, "/pos/attest", &headers, Body::empty()).await
     }
 
-    async fn attest_at(&mut self, timestamp: &str) -> Reply {
+    pub async fn attest_at(&mut self, timestamp: &str) -> Reply {
         let nonce = self.nonce();
         let headers = self.signed(timestamp, &nonce);
         self.attest_with(&headers).await
@@ -85,7 +85,7 @@ pub async fn claimed(sim: &TestSim, id: &str) {
     assert_eq!(sim.claim(&token, &json!({ "pairing_code": code })).await.status, 200);
 }
 
-fn unwrap_keys(body: &Value, zmk: &[u8; 32]) -> Vec<[u8; 32]> {
+pub fn unwrap_keys(body: &Value, zmk: &[u8; 32]) -> Vec<[u8; 32]> {
     let block = |name: &str| {
         String::from_utf8(STANDARD.decode(body["keys"][name]["key_block"].as_str().expect("block")).expect("b64")).expect("ascii")
     };
@@ -105,7 +105,7 @@ fn open_single(msk: &[u8; 32], e: &Value) -> Vec<u8> {
     envelope::decrypt(msk, &iv, &hex::decode(e["ciphertext"].as_str().expect("ct")).expect("hex")).expect("PKCS7")
 }
 
-fn flags(msk: &[u8; 32], e: bool, k: bool, n: bool) -> String {
+pub fn flags(msk: &[u8; 32], e: bool, k: bool, n: bool) -> String {
     envelope::single(msk, &[9; 16], json!({ "emv_ready": e, "keys_installed": k, "network_ok": n }).to_string().as_bytes()).to_string()
 }
 
