@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Simulator benchmark: GET /pos/status throughput and latency of viopay-sim against a bare axum
 # server answering the same JSON, in one run; the p99 of both at half of the simulator's peak
-# rate; and the simulator's RSS with a million provisioned devices.
+# rate; the simulator's RSS with a million provisioned devices; and the crypto endpoints of steps
+# 5-8 (attest: HMAC check and token; keys: six TR-31 blocks) beside status, rate and CPU per request.
 #
 # Usage: bench/run.sh [seconds per measurement, default 10]  (CONNS=N for connections, default 32)
 # Installs what it needs (oha from crates.io). Talks to 127.0.0.1 only.
@@ -13,7 +14,7 @@ OUT=bench/out
 mkdir -p "$OUT"
 
 command -v oha >/dev/null || cargo install oha --locked
-cargo build --release -q -p viopay-sim --bin viopay-sim --example bare_status
+cargo build --release -q -p viopay-sim --bin viopay-sim --example bare_status --example attest_load
 
 python3 - "$OUT/million.toml" <<'PY'
 import sys
@@ -83,6 +84,36 @@ for round in 1 2 3; do
   BARE_CPU+=("$(cpu_per_request "$BARE_PID" $BARE_PORT)")
 done
 echo "${SIM_CPU[*]}" > "$OUT/sim_cpu.txt"
+
+# Steps 5-8: claim a device, read its identity key, attest once for a token.
+python3 - "http://127.0.0.1:$SIM_PORT" > "$OUT/flow.txt" <<'FLOW'
+import base64, datetime, hashlib, hmac, json, sys, urllib.request
+base, dev = sys.argv[1], "POS-A0000001"
+def call(m, p, h={}, b=None):
+    return json.loads(urllib.request.urlopen(urllib.request.Request(base + p, data=b, method=m, headers=h)).read())
+pos = {"X-Device-Id": dev, "User-Agent": "Viopay-POS/1.4.2 (Android 12; PAX-A920)", "X-Client-Type": "pos"}
+code = call("POST", "/pos/pairing-code", pos)["pairing_code"]
+tok = call("POST", "/client/session", {"Content-Type": "application/json"}, b'{"client_id":"acme","client_secret":"acme-secret"}')["access_token"]
+call("POST", "/pos/claim", {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}, json.dumps({"pairing_code": code}).encode())
+key = call("GET", "/_sim/devices/" + dev)["identity_keys"][0]
+secret = base64.b64decode(key["secret"])
+ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+sig = hmac.new(secret, "\n".join([dev, key["key_id"], ts, "benchnonce000001"]).encode(), hashlib.sha256).digest()
+att = call("POST", "/pos/attest", dict(pos, **{"X-Key-Id": key["key_id"], "X-Timestamp": ts, "X-Nonce": "benchnonce000001",
+           "X-Signature": "v1=" + base64.b64encode(sig).decode()}))["attestation_token"]
+print(key["key_id"], key["secret"], att)
+FLOW
+read -r KEY_ID SECRET TOKEN < "$OUT/flow.txt"
+KH=(-H "Authorization: Attestation $TOKEN" -H "X-Device-Id: POS-A0000001")
+oha -z "${SECS}s" -c "$CONNS" --no-tui --output-format json -m POST "${KH[@]}" "http://127.0.0.1:$SIM_PORT/pos/keys" > "$OUT/keys_peak.json"
+c0=$(awk '{print $14+$15}' "/proc/$SIM_PID/stat")
+oha -n 50000 -c "$CONNS" --no-tui --output-format quiet -m POST "${KH[@]}" "http://127.0.0.1:$SIM_PORT/pos/keys"
+c1=$(awk '{print $14+$15}' "/proc/$SIM_PID/stat")
+python3 -c "print(($c1 - $c0) / $TICK / 50000 * 1e6)" > "$OUT/keys_cpu.txt"
+c0=$(awk '{print $14+$15}' "/proc/$SIM_PID/stat")
+./target/release/examples/attest_load "http://127.0.0.1:$SIM_PORT" POS-A0000001 "$KEY_ID" "$SECRET" 50000 "$CONNS" > "$OUT/attest.txt"
+c1=$(awk '{print $14+$15}' "/proc/$SIM_PID/stat")
+python3 -c "print(($c1 - $c0) / $TICK / 50000 * 1e6)" > "$OUT/attest_cpu.txt"
 echo "${BARE_CPU[*]}" > "$OUT/bare_cpu.txt"
 
 python3 - "$OUT" "$RSS_KB" "$RSS_AFTER_KB" "$HALF" "$CONNS" "$SECS" <<'PY'
@@ -106,5 +137,14 @@ sim_cpu = [float(x) for x in open(f"{out}/sim_cpu.txt").read().split()]
 bare_cpu = [float(x) for x in open(f"{out}/bare_cpu.txt").read().split()]
 ms, mb = statistics.median(sim_cpu), statistics.median(bare_cpu)
 print(f"CPU per request (median of 3 rounds of 200 000): simulator {ms:.2f} us, bare server {mb:.2f} us -> efficiency ratio {mb/ms:.2f}")
-print(f"simulator RSS with 1,000,000 devices: {rss/1024:.0f} MiB after start, {rss_after/1024:.0f} MiB after the load  (goal < 1024 MiB)")
+print(f"simulator RSS with 1,000,000 devices: {rss/1024:.0f} MiB after start, {rss_after/1024:.0f} MiB after the load  (goal < 256 MiB)")
+keys = load("keys_peak")
+keys_ok = keys["statusCodeDistribution"].get("200", 0)
+keys_rate, keys_cpu = keys["summary"]["requestsPerSec"], float(open(f"{out}/keys_cpu.txt").read())
+attest_rate, attest_failed = open(f"{out}/attest.txt").read().split()
+attest_cpu = float(open(f"{out}/attest_cpu.txt").read())
+print(f"POST /pos/keys: {keys_rate:.0f} req/s ({keys_ok} answered 200), {keys_cpu:.2f} us CPU per request; "
+      f"{keys_rate / rows[0][1]:.2f} x status's throughput  (goal >= 0.50)")
+print(f"POST /pos/attest (fresh nonce and signature each, signed by the load tool on the same machine): "
+      f"{float(attest_rate):.0f} req/s ({attest_failed} not 200), {attest_cpu:.2f} us CPU per request")
 PY

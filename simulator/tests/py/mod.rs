@@ -8,10 +8,46 @@ use std::sync::Mutex;
 
 pub const PSEC: &str = "psec==1.3.0";
 
-/// The venv's interpreter, created on first use (serialised: tests may run in parallel).
-pub fn python() -> PathBuf {
+/// A lock across processes (nextest runs each test binary in its own): a directory created
+/// atomically, removed on drop; one older than ten minutes is a crashed holder's and is taken over.
+struct DirLock(PathBuf);
+
+impl DirLock {
+    fn take(path: PathBuf) -> DirLock {
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(&path));
+        loop {
+            if std::fs::create_dir(&path).is_ok() {
+                return DirLock(path);
+            }
+            let stale = std::fs::metadata(&path).and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 600));
+            if stale {
+                let _ = std::fs::remove_dir(&path);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// Runs `f` while holding the venv's lock (creating or installing into it is not safe in parallel).
+pub fn locked<T>(f: impl FnOnce() -> T) -> T {
     static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _thread = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _process = DirLock::take(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-psec.lock"));
+    f()
+}
+
+/// The venv's interpreter, created on first use.
+pub fn python() -> PathBuf {
+    locked(create)
+}
+
+fn create() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-psec");
     let python = dir.join("bin/python3");
     let ready = Command::new(&python).args(["-c", "import psec"]).output().is_ok_and(|o| o.status.success());
