@@ -131,7 +131,7 @@ mod tests {
     const IV: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
     const FLAGS: &str = r#"{"emv_ready":true,"keys_installed":true,"network_ok":true}"#;
 
-    /// §5.7, the worked example.
+    /// §5.7, the worked example: MSK-01, MSK-02, MSK-05, MSK-07, KEYS-07.
     #[test]
     fn the_worked_example_encrypts_as_the_spec_says() {
         let e = single(&msk(), &IV, FLAGS.as_bytes());

@@ -64,7 +64,7 @@ mod tests {
         std::array::from_fn(|i| i as u8)
     }
 
-    /// §5.2.3, the worked example.
+    /// §5.2.3, the worked example: ATT-06, ATT-11, ATT-12, IDK-03.
     #[test]
     fn the_worked_example_signs_as_the_spec_says() {
         let s = signing_string("POS-8F3A2C91", "idk-8f3a2c91", "2025-12-13T14:25:30Z", "a1b2c3d4e5f6");

@@ -132,6 +132,7 @@ mod tests {
     use super::*;
 
     #[test]
+    /// TPAR-03, TPAR-05, TPAR-07.
     fn tpar_07_the_document_is_over_16_kib_gzipped() {
         assert!(terminal_parameters_gz().len() > 16_384, "{} bytes", terminal_parameters_gz().len());
     }

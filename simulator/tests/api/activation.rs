@@ -109,12 +109,19 @@ pub fn flags(msk: &[u8; 32], e: bool, k: bool, n: bool) -> String {
     envelope::single(msk, &[9; 16], json!({ "emv_ready": e, "keys_installed": k, "network_ok": n }).to_string().as_bytes()).to_string()
 }
 
+/// FLOW-01, FLOW-03, DEV-03: steps 5–8 in order on a claimed device, which ends activated. ATT-01, ATT-02, ATT-06, ATT-07, ATT-08,
+/// ATT-17; IDK-01 (one active key), IDK-02, IDK-03 (the Base64 secret's bytes are the HMAC key);
+/// KEYS-01, KEYS-02, KEYS-03, KEYS-05, KEYS-06, KEYS-07, KEYS-08, KEYS-09, KEYS-10, KEYS-11,
+/// KEYS-13; CFG-01, CFG-02, CFG-04, CFG-05, CFG-06, CFG-07; TPAR-01, TPAR-02, TPAR-03, TPAR-05,
+/// TPAR-06, TPAR-07; ACT-01, ACT-02, ACT-03, ACT-08, ACT-09; MSK-01, MSK-02, MSK-03, MSK-05,
+/// MSK-06, MSK-07.
 #[tokio::test]
 async fn flow_03_keys_11_cfg_05_tpar_02_act_08_a_claimed_device_walks_steps_5_to_8() {
     let sim = TestSim::new();
     claimed(&sim, ACME_DEVICE).await;
     let mut pos = Pos::new(&sim, ACME_DEVICE).await;
     assert_eq!(pos.key_id, "idk-8f3a2c91", "IDK-02");
+    assert_eq!(sim.device_state(ACME_DEVICE).await["identity_keys"].as_array().map(Vec::len), Some(1), "IDK-01");
 
     // Step 5 (ATT-07, ATT-17).
     let r = pos.attest_at("2025-12-13T14:25:30Z").await;
@@ -136,6 +143,7 @@ async fn flow_03_keys_11_cfg_05_tpar_02_act_08_a_claimed_device_walks_steps_5_to
         let block =
             String::from_utf8(STANDARD.decode(keys.body["keys"][name]["key_block"].as_str().expect("b64")).expect("b64")).expect("ascii");
         assert_eq!(block.len(), 144, "KEYS-10");
+        assert!(block.starts_with("D0144") && &block[7..8] == "A", "KEYS-08: version D, AES: {block}");
     }
     assert_eq!(
         ["tmk", "kek", "msk", "tpk", "tdk", "mac"].map(|n| keys.body["keys"][n]["usage"].as_str().unwrap_or_default().to_owned()),
@@ -193,6 +201,7 @@ async fn flow_03_keys_11_cfg_05_tpar_02_act_08_a_claimed_device_walks_steps_5_to
     assert_eq!(sim.device_state(ACME_DEVICE).await["activated_at"], "2025-12-13T14:25:30Z");
 }
 
+/// ATT-02, ATT-05 (nonce format), ATT-14, ATT-21…ATT-29.
 #[tokio::test]
 async fn att_21_to_att_29_header_checks_in_att_14_order() {
     let sim = TestSim::new();
@@ -225,6 +234,8 @@ async fn att_21_to_att_29_header_checks_in_att_14_order() {
     r.assert_error(400, "4000", "User-Agent header must start with Viopay-POS/");
 }
 
+/// ATT-03 (an active key of the device), ATT-04, ATT-05 (fresh nonces), ATT-15, ATT-16, ATT-19,
+/// ATT-30…ATT-34, IDK-06.
 #[tokio::test]
 async fn att_30_to_att_34_refusals_and_the_nonce_memory() {
     let sim = TestSim::new();
@@ -286,6 +297,7 @@ async fn att_30_to_att_34_refusals_and_the_nonce_memory() {
     assert_eq!(sim.status_triple(ACME_DEVICE_2).await, ("inactive".into(), false, "none".into()));
 }
 
+/// ATT-08 and TIME-05 (5 minutes, bound to the device), ATT-18, ATT-35, ATT-36, ATT-38…ATT-41, KEYS-01.
 #[tokio::test]
 async fn att_35_to_att_41_attestation_auth() {
     let sim = TestSim::new();
@@ -350,6 +362,7 @@ async fn msk_10_keys_12_keys_14_config_needs_keys_and_a_rotation_starts_over() {
     assert_ne!(unwrap_keys(&third.body, &pos.zmk)[2], unwrap_keys(&first.body, &pos.zmk)[2]);
 }
 
+/// ACT-05 (a single envelope, three booleans), ACT-06, ACT-07, MSK-05, MSK-08, MSK-09.
 #[tokio::test]
 async fn msk_09_act_06_act_07_bad_envelopes_and_false_flags_change_nothing() {
     let sim = TestSim::new();
@@ -399,4 +412,55 @@ async fn a_reset_device_runs_activation_again() {
     assert_eq!((&state["key_set"], &state["attestation_tokens"]), (&Value::Null, &json!([])));
     claimed(&sim, ACME_DEVICE).await;
     assert_eq!(pos.attest_at("2025-12-13T14:25:30Z").await.status, 200);
+}
+
+#[tokio::test]
+async fn att_13_att_20_attest_ignores_a_body_and_changes_nothing() {
+    let sim = TestSim::new();
+    claimed(&sim, ACME_DEVICE).await;
+    let before = sim.device_state(ACME_DEVICE).await;
+    let pos = Pos::new(&sim, ACME_DEVICE).await;
+    let mut headers: Vec<(&str, String)> = pos.signed("2025-12-13T14:25:30Z", "bodynonce000001").into_iter().collect();
+    headers.extend([("X-Device-Id", ACME_DEVICE.to_owned()), ("User-Agent", UA.to_owned()), ("X-Client-Type", "pos".to_owned())]);
+    headers.push(("Content-Type", "text/plain".to_owned()));
+    let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = sim.request(Method::POST, "/pos/attest", &h, "an ignored body, not signed").await;
+    assert_eq!(r.status, 200, "ATT-13: {}", r.body);
+    let after = sim.device_state(ACME_DEVICE).await;
+    for field in ["device_status", "is_claimed", "pairing_code_status", "codes", "key_set", "activated_at"] {
+        assert_eq!(after[field], before[field], "ATT-20: {field} unchanged");
+    }
+}
+
+#[tokio::test]
+async fn att_37_act_10_the_check_orders() {
+    let sim = TestSim::new();
+    claimed(&sim, ACME_DEVICE).await;
+    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
+    let token = pos.token().await;
+    // ATT-37: Authorization before X-Device-Id before the token's device.
+    sim.request(Method::POST, "/pos/keys", &[], Body::empty()).await.assert_error(401, "4010", "Unauthorized");
+    let auth = format!("Attestation {token}");
+    sim.request(Method::POST, "/pos/keys", &[("Authorization", &auth)], Body::empty()).await.assert_error(
+        400,
+        "4000",
+        "X-Device-Id header is required",
+    );
+    // ACT-10: key set (MSK-10) before the envelope (MSK-09); flags present (ACT-06) before true (ACT-07).
+    pos.call("/pos/activate", &token, "garbage").await.assert_error(400, "4220", "Keys have not been issued");
+    let keys = pos.call("/pos/keys", &token, Body::empty()).await;
+    let msk = unwrap_keys(&keys.body, &pos.zmk)[2];
+    let partial = envelope::single(&msk, &[5; 16], br#"{"emv_ready":false}"#).to_string();
+    pos.call("/pos/activate", &token, partial).await.assert_error(400, "4000", "Invalid envelope");
+}
+
+#[tokio::test]
+async fn tpar_08_cfg_01_keys_15_bodies_are_ignored_and_parameters_need_no_prior_config() {
+    let sim = TestSim::new();
+    claimed(&sim, ACME_DEVICE).await;
+    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
+    let token = pos.token().await;
+    assert_eq!(pos.call("/pos/keys", &token, "{\"ignored\": true}").await.status, 200, "KEYS-15");
+    assert_eq!(pos.call("/pos/terminal-parameters", &token, "ignored").await.status, 200, "TPAR-08: no config call before");
+    assert_eq!(pos.call("/pos/config", &token, "[1, 2, 3]").await.status, 200, "CFG-01, CFG-04: a body is ignored");
 }
