@@ -75,11 +75,14 @@ struct DeviceRangeFixture {
     count: u32,
 }
 
-/// Validated fixtures, kept as the state they provision so that a reset is a clone.
+/// Validated fixtures and the state they provision. The simulator takes the state; a reset parses
+/// `text` again rather than keeping a second copy of a million devices for it.
 #[derive(Debug, Clone)]
 pub struct Fixtures {
     /// The file path, or `built-in`.
     pub source: String,
+    /// The TOML they were parsed from.
+    pub text: String,
     pub min_supported_version: Option<AppVersion>,
     pub state: State,
     /// Device ranges as written, for the start-up summary of large sets.
@@ -183,7 +186,7 @@ impl Fixtures {
             state.add_device_range(first, r.count, owner).map_err(|e| at(r.first.span(), e.to_string()))?;
             ranges.push((first, r.count, r.merchant_id.get_ref().clone()));
         }
-        Ok(Fixtures { source: source.to_owned(), min_supported_version, state, ranges })
+        Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, ranges })
     }
 }
 

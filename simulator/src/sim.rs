@@ -79,10 +79,11 @@ impl Sim {
             .or_else(|| config.fixtures.min_supported_version.clone())
             .map_or_else(|| AppVersion::parse(DEFAULT_MIN_VERSION).map_err(|e| SimError::Config(e.to_string())), Ok)?;
         let mut fixtures = config.fixtures;
-        fixtures.state.set_secret_seed(SecretSeed::from_seed(seed));
+        let mut state = std::mem::take(&mut fixtures.state);
+        state.set_secret_seed(SecretSeed::from_seed(seed));
         Ok(Sim {
             clock,
-            store: RwLock::new(Store { state: fixtures.state.clone(), rng: StdRng::seed_from_u64(seed) }),
+            store: RwLock::new(Store { state, rng: StdRng::seed_from_u64(seed) }),
             fixtures,
             seed,
             tokens: TokenIssuer::new(key, issuer, config.token_ttl),
@@ -102,9 +103,17 @@ impl Sim {
     /// sequence, with an empty journal and no armed faults.
     pub fn reset(&self) {
         {
-            let mut store = self.store.write();
-            store.state = self.fixtures.state.clone();
-            store.rng = StdRng::seed_from_u64(self.seed);
+            // The fixtures parsed at start, so they parse again; should they not, the state stays.
+            match Fixtures::parse(&self.fixtures.text, &self.fixtures.source) {
+                Ok(fixtures) => {
+                    let mut state = fixtures.state;
+                    state.set_secret_seed(SecretSeed::from_seed(self.seed));
+                    let mut store = self.store.write();
+                    store.state = state;
+                    store.rng = StdRng::seed_from_u64(self.seed);
+                }
+                Err(e) => tracing::error!(error = %e, "the fixtures no longer parse; the state is kept"),
+            }
         }
         self.clock.reset();
         self.journal.clear();

@@ -39,6 +39,7 @@ pub async fn get_clock(State(sim): State<Arc<Sim>>) -> Json<ClockBody> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
+    #[serde(deserialize_with = "super::body::whole_u32")]
     seconds: u32,
 }
 

@@ -13,7 +13,6 @@ use super::{CONFLICT, body};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::crypto::kcv::kcv;
 use crate::domain::{DeviceStatus, KEY_NAMES, ProvisionError, TOKEN_TTL};
 use crate::http::error::ApiError;
 use crate::ids::DeviceId;
@@ -28,6 +27,7 @@ const MAX_BATCH: u32 = 10_000;
 pub struct NewDevices {
     merchant_id: String,
     id: Option<String>,
+    #[serde(default, deserialize_with = "super::body::whole_u32_opt")]
     count: Option<u32>,
     status: Option<DeviceStatus>,
 }
@@ -168,8 +168,8 @@ pub async fn inspect(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathR
             expires_at: rfc3339(set.expires_at()),
             keys: KEY_NAMES
                 .iter()
-                .zip(&set.keys)
-                .map(|(name, key)| ((*name).to_owned(), serde_json::json!({ "key_id": set.id(name), "kcv": kcv(key) })))
+                .zip(&set.kcvs)
+                .map(|(name, kcv)| ((*name).to_owned(), serde_json::json!({ "key_id": set.id(name), "kcv": kcv })))
                 .collect(),
         }),
         activated_at: state.activated_at(device_id).map(rfc3339),

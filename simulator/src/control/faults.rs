@@ -21,6 +21,7 @@ pub struct Arm {
     /// The rule ID of the documented error, e.g. `PAIR-08`.
     rule: String,
     /// How many of the next requests get it (default 1).
+    #[serde(default, deserialize_with = "super::body::whole_u32_opt")]
     count: Option<u32>,
     /// Only this device's requests (`X-Device-Id`); all requests when absent.
     device_id: Option<String>,
@@ -33,6 +34,9 @@ pub struct FaultList {
 
 pub async fn arm(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Fault>), ApiError> {
     let req: Arm = body::parse(&raw)?;
+    if let Some(device) = &req.device_id {
+        crate::ids::DeviceId::parse(device).map_err(|e| ApiError::invalid_body(format!("device_id: {e}")))?;
+    }
     let fault = sim
         .faults
         .arm(&req.endpoint, &req.rule, req.count.unwrap_or(1), req.device_id)

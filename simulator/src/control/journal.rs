@@ -14,7 +14,7 @@ use crate::sim::Sim;
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     device: Option<String>,
-    limit: Option<usize>,
+    limit: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -28,6 +28,6 @@ pub struct JournalBody {
 
 pub async fn journal(State(sim): State<Arc<Sim>>, filter: Result<Query<Filter>, QueryRejection>) -> Result<Json<JournalBody>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::invalid_body(e.body_text()))?;
-    let (entries, total) = sim.journal.entries(filter.device.as_deref(), filter.limit);
+    let (entries, total) = sim.journal.entries(filter.device.as_deref(), filter.limit.map(|l| l as usize));
     Ok(Json(JournalBody { capacity: sim.journal.capacity(), total, entries }))
 }

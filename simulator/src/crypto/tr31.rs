@@ -70,12 +70,14 @@ pub enum Tr31Error {
     KeyTooLong(usize),
 }
 
-/// KBEK and KBAK from the wrapping key (see the module comment).
+/// KBEK and KBAK from the wrapping key (see the module comment). One CMAC key schedule serves
+/// the four derivation blocks.
 fn derive(kbpk: &Key32) -> (Key32, Key32) {
+    // CMAC takes any AES-256 key: 32 bytes cannot be refused.
+    #[allow(clippy::expect_used)]
+    let keyed = <Cmac<Aes256> as KeyInit>::new_from_slice(kbpk).expect("an AES-256 key");
     let part = |counter: u8, usage: u8| -> [u8; 16] {
-        // CMAC takes any AES-256 key: 32 bytes cannot be refused.
-        #[allow(clippy::expect_used)]
-        let mut mac = <Cmac<Aes256> as KeyInit>::new_from_slice(kbpk).expect("an AES-256 key");
+        let mut mac = keyed.clone();
         mac.update(&[counter, 0x00, usage, 0x00, 0x00, 0x04, 0x01, 0x00]);
         mac.finalize().into_bytes().into()
     };
@@ -101,9 +103,32 @@ pub fn padding_len(key_len: usize) -> usize {
     BLOCK - (2 + key_len) % BLOCK
 }
 
-/// Wraps `key` under `kbpk`. `padding` supplies the random padding ([`padding_len`] bytes are used),
-/// so the caller decides where randomness comes from.
+/// A wrapping key with its derived KBEK and KBAK, for wrapping several keys under one parent (the
+/// KEK wraps four per `/pos/keys` answer) without deriving them again.
+pub struct Kbpk {
+    kbek: Key32,
+    kbak: Key32,
+}
+
+impl Kbpk {
+    pub fn new(kbpk: &Key32) -> Self {
+        let (kbek, kbak) = derive(kbpk);
+        Kbpk { kbek, kbak }
+    }
+
+    /// Wraps `key`. `padding` supplies the random padding ([`padding_len`] bytes are used), so the
+    /// caller decides where randomness comes from.
+    pub fn wrap(&self, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
+        wrap_with(&self.kbek, &self.kbak, header, key, padding)
+    }
+}
+
+/// Wraps `key` under `kbpk` (see [`Kbpk`] to wrap several under one parent).
 pub fn wrap(kbpk: &Key32, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
+    Kbpk::new(kbpk).wrap(header, key, padding)
+}
+
+fn wrap_with(kbek: &Key32, kbak: &Key32, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
     let bits = u16::try_from(key.len() * 8).map_err(|_| Tr31Error::KeyTooLong(key.len()))?;
     let pad = padding_len(key.len());
     let mut data = Vec::with_capacity(2 + key.len() + pad);
@@ -112,9 +137,8 @@ pub fn wrap(kbpk: &Key32, header: &Header, key: &[u8], padding: &[u8]) -> Result
     data.extend((0..pad).map(|i| padding.get(i).copied().unwrap_or(0)));
     let block_len = HEADER_LEN + 2 * data.len() + 2 * MAC_LEN;
     let header = header.text(block_len);
-    let (kbek, kbak) = derive(kbpk);
-    let tag: [u8; 16] = mac(&kbak, &header, &data).finalize().into_bytes().into();
-    let encrypted = cbc::Encryptor::<Aes256>::new(&kbek.into(), &tag.into()).encrypt_padded_vec::<NoPadding>(&data);
+    let tag: [u8; 16] = mac(kbak, &header, &data).finalize().into_bytes().into();
+    let encrypted = cbc::Encryptor::<Aes256>::new(&(*kbek).into(), &tag.into()).encrypt_padded_vec::<NoPadding>(&data);
     Ok(format!("{header}{}{}", hex::encode_upper(encrypted), hex::encode_upper(tag)))
 }
 

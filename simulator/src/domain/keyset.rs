@@ -80,7 +80,9 @@ impl State {
         }
         ext.key_sets_issued = ext.key_sets_issued.saturating_add(1);
         let issued_at = now.replace_nanosecond(0).unwrap_or(now);
-        let set = KeySet { seq: ext.key_sets_issued, issued_at, keys: std::array::from_fn(|_| draw()) };
+        let keys: [Key32; 6] = std::array::from_fn(|_| draw());
+        let kcvs = keys.each_ref().map(crate::crypto::kcv::kcv);
+        let set = KeySet { seq: ext.key_sets_issued, issued_at, keys, kcvs };
         ext.key_set = Some(set.clone());
         Ok(set)
     }

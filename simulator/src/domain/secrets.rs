@@ -33,6 +33,8 @@ pub struct KeySet {
     pub seq: u16,
     pub issued_at: OffsetDateTime,
     pub keys: [Key32; 6],
+    /// KEYS-07: each key's KCV, computed once at issue.
+    pub kcvs: [String; 6],
 }
 
 impl KeySet {

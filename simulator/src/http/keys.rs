@@ -15,8 +15,7 @@ use serde_json::{Map, Value, json};
 use super::attestation::authorize;
 use super::error::ApiError;
 use super::note::JournalNote;
-use crate::crypto::kcv::kcv;
-use crate::crypto::tr31::{self, Header};
+use crate::crypto::tr31::{Header, Kbpk};
 use crate::domain::KEY_NAMES;
 use crate::errors::ATT_21;
 use crate::sim::{Sim, Store};
@@ -38,23 +37,28 @@ const ENTRIES: [(&str, &str, char, Option<usize>); 6] = [
 /// random padding.
 pub async fn keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let now = sim.clock.now();
-    let mut store = sim.store.write();
-    let Store { state, rng } = &mut *store;
-    let id = authorize(&headers, state, now)?;
-    let set = state.issue_keys(id, now, || rng.random()).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
-    let zmk = state.zmk(id);
+    // Under the lock: auth, the key set, the ZMK and the random padding. The wrapping (key
+    // derivation, CMAC, AES) runs after it is released, so keys calls do not queue on the store.
+    let (id, set, zmk, paddings) = {
+        let mut store = sim.store.write();
+        let Store { state, rng } = &mut *store;
+        let id = authorize(&headers, state, now)?;
+        let set = state.issue_keys(id, now, || rng.random()).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
+        let paddings: [[u8; 16]; 6] = rng.random();
+        (id, set, state.zmk(id), paddings)
+    };
+    // Each parent's KBEK and KBAK are derived once: the ZMK's, the TMK's and the KEK's.
+    let parents = [Kbpk::new(&zmk), Kbpk::new(&set.keys[0]), Kbpk::new(&set.keys[1])];
     let mut keys = Map::new();
     for (i, (usage, key_usage, mode, parent)) in ENTRIES.iter().enumerate() {
-        let wrapping = parent.map_or(&zmk, |p| &set.keys[p]);
-        let padding: [u8; 16] = rng.random();
-        let block = tr31::wrap(wrapping, &Header::aes(key_usage, *mode), &set.keys[i], &padding)
-            .map_err(|e| ApiError::invalid_body(e.to_string()))?;
+        let wrapping = &parents[parent.map_or(0, |p| p + 1)];
+        let block =
+            wrapping.wrap(&Header::aes(key_usage, *mode), &set.keys[i], &paddings[i]).map_err(|e| ApiError::invalid_body(e.to_string()))?;
         keys.insert(
             KEY_NAMES[i].to_owned(),
-            json!({ "key_id": set.id(KEY_NAMES[i]), "key_block": STANDARD.encode(block), "usage": usage, "kcv": kcv(&set.keys[i]) }),
+            json!({ "key_id": set.id(KEY_NAMES[i]), "key_block": STANDARD.encode(block), "usage": usage, "kcv": set.kcvs[i] }),
         );
     }
-    drop(store);
     let body = json!({
         "key_set": { "key_set_id": set.id("ks"), "issued_at": rfc3339(set.issued_at), "expires_at": rfc3339(set.expires_at()) },
         "transport": { "format": "TR31", "encryption": "AES-256", "wrapped_under": "kek" },
