@@ -157,6 +157,7 @@ async fn flow_03_keys_11_cfg_05_tpar_02_act_08_a_claimed_device_walks_steps_5_to
     assert_eq!((cfg.status, &cfg.body["format"], &cfg.body["key_kcv"]), (200, &json!("TR31-DATA"), &json!(kcv(&msk))), "{}", cfg.body);
     assert!(cfg.body.get("content_encoding").is_none(), "CFG-04");
     let doc: Value = serde_json::from_slice(&open_single(&msk, &cfg.body)).expect("JSON");
+    assert_schema("config-plaintext.json", &doc);
     let mut members: Vec<&str> = doc.as_object().expect("object").keys().map(String::as_str).collect();
     members.sort_unstable();
     assert_eq!(
@@ -185,6 +186,7 @@ async fn flow_03_keys_11_cfg_05_tpar_02_act_08_a_claimed_device_walks_steps_5_to
     let mut text = String::new();
     flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut text).expect("gzip");
     let params: Value = serde_json::from_str(&text).expect("JSON");
+    assert_schema("terminal-parameters-plaintext.json", &params);
     for member in ["emv_kernel", "acquirers", "ca_public_keys", "contact", "contactless"] {
         assert!(params.get(member).is_some(), "TPAR-05: {member}");
     }
@@ -193,6 +195,8 @@ async fn flow_03_keys_11_cfg_05_tpar_02_act_08_a_claimed_device_walks_steps_5_to
     let act = pos.call("/pos/activate", &token, flags(&msk, true, true, true)).await;
     assert_eq!(act.status, 200, "{}", act.body);
     let plain = String::from_utf8(open_single(&msk, &act.body)).expect("utf-8");
+    assert_schema("activate-response-plaintext.json", &serde_json::from_str(&plain).expect("JSON"));
+    assert_schema("activate-request-plaintext.json", &json!({ "emv_ready": true, "keys_installed": true, "network_ok": true }));
     assert_eq!(plain, r#"{"status":"activated","activated_at":"2025-12-13T14:25:30Z"}"#);
     assert_eq!(sim.status_triple(ACME_DEVICE).await, ("activated".into(), true, "used".into()));
     sim.advance(60).await;
