@@ -1,6 +1,7 @@
 //! The request journal (`GET /_sim/journal`): a ring of the last N exchanges, so a long load run
 //! cannot exhaust memory.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use axum::http::Method;
@@ -8,7 +9,71 @@ use parking_lot::Mutex;
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
+use crate::ids::DeviceId;
 use crate::trace::TraceId;
+
+/// The routes the simulator serves: their paths are journaled without an allocation per request.
+const ROUTES: [&str; 13] = [
+    "/pos/status",
+    "/pos/bootstrap",
+    "/pos/pairing-code",
+    "/pos/claim",
+    "/pos/attest",
+    "/pos/keys",
+    "/pos/config",
+    "/pos/terminal-parameters",
+    "/pos/activate",
+    "/client/session",
+    "/auth/token",
+    "/session/initiate",
+    "/health/live",
+];
+
+/// A request path as the journal keeps it: borrowed for a known route, copied otherwise (a `Uri`
+/// from hyper shares the connection's read buffer, and ten thousand of those would pin ten
+/// thousand buffers).
+pub fn route_path(path: &str) -> Cow<'static, str> {
+    ROUTES.iter().find(|r| **r == path).map_or_else(|| Cow::Owned(path.to_owned()), |r| Cow::Borrowed(*r))
+}
+
+/// The device of an exchange: a well-formed id kept as its 4 bytes, anything else as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalDevice {
+    Id(DeviceId),
+    Raw(String),
+}
+
+impl JournalDevice {
+    /// From an `X-Device-Id` header value.
+    pub fn from_header(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes).ok().and_then(|s| DeviceId::parse(s).ok()) {
+            Some(id) => JournalDevice::Id(id),
+            None => JournalDevice::Raw(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+
+    fn matches(&self, wanted: &str) -> bool {
+        match self {
+            JournalDevice::Id(id) => DeviceId::parse(wanted).is_ok_and(|w| w == *id),
+            JournalDevice::Raw(raw) => raw == wanted,
+        }
+    }
+}
+
+impl std::fmt::Display for JournalDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JournalDevice::Id(id) => id.fmt(f),
+            JournalDevice::Raw(raw) => f.write_str(raw),
+        }
+    }
+}
+
+impl Serialize for JournalDevice {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 fn rfc3339<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::time_fmt::rfc3339(*t))
@@ -28,12 +93,11 @@ pub struct JournalEntry {
     pub time: OffsetDateTime,
     #[serde(serialize_with = "method")]
     pub method: Method,
-    /// Copied out of the request: a `Uri` or `HeaderValue` from hyper shares the connection's
-    /// read buffer, and ten thousand of those would pin ten thousand buffers.
-    pub path: String,
+    /// See [`route_path`].
+    pub path: Cow<'static, str>,
     /// The device the exchange concerns: `X-Device-Id` as sent, or the device behind a claimed code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
+    pub device: Option<JournalDevice>,
     pub status: u16,
     /// The error code, for error responses.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,7 +150,7 @@ impl Journal {
             .entries
             .iter()
             .rev()
-            .filter(|e| device.is_none_or(|d| e.device.as_deref() == Some(d)))
+            .filter(|e| device.is_none_or(|d| e.device.as_ref().is_some_and(|dev| dev.matches(d))))
             .take(limit.unwrap_or(usize::MAX))
             .cloned()
             .collect();
@@ -109,7 +173,7 @@ mod tests {
             time: OffsetDateTime::UNIX_EPOCH,
             method: Method::GET,
             path: "/pos/status".into(),
-            device: Some(device.into()),
+            device: Some(JournalDevice::Raw(device.into())),
             status: 200,
             code: None,
             trace_id: crate::trace::TraceIds::new(1).next_id(),

@@ -16,7 +16,7 @@ use std::panic::AssertUnwindSafe;
 use super::error::{ApiError, PendingError};
 use super::note::JournalNote;
 use crate::errors::{BODY_LIMIT, DetailsKey, ERR_11, ErrorSpec};
-use crate::journal::JournalEntry;
+use crate::journal::{JournalDevice, JournalEntry, route_path};
 use crate::sim::Sim;
 
 pub const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
@@ -27,8 +27,8 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
     let trace_id = sim.trace.next_id();
     let journaled = sim.journal.capacity() > 0 && !req.uri().path().starts_with("/_sim/");
     let request_line = journaled.then(|| {
-        let device = req.headers().get("x-device-id").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        (sim.clock.now(), req.method().clone(), req.uri().path().to_owned(), device)
+        let device = req.headers().get("x-device-id").map(|v| JournalDevice::from_header(v.as_bytes()));
+        (sim.clock.now(), req.method().clone(), route_path(req.uri().path()), device)
     });
 
     // No request ever gets a dropped connection: a handler that panics answers the 500 envelope,

@@ -2,19 +2,22 @@
 
 use axum::response::Response;
 
+use crate::ids::DeviceId;
+use crate::journal::JournalDevice;
+
 /// Carried in the response extensions and read by the envelope middleware.
 #[derive(Debug, Clone, Default)]
 pub struct JournalNote {
     /// The device an exchange concerns when the request does not name it (claim).
-    pub device: Option<String>,
+    pub device: Option<JournalDevice>,
     /// BOOT-08 and refused tokens: something a client developer should know.
     pub warning: Option<String>,
 }
 
 impl JournalNote {
     /// A note naming a device.
-    pub fn device(id: impl std::fmt::Display) -> Self {
-        JournalNote { device: Some(id.to_string()), warning: None }
+    pub fn device(id: DeviceId) -> Self {
+        JournalNote { device: Some(JournalDevice::Id(id)), warning: None }
     }
 
     pub fn attach(self, mut res: Response) -> Response {
