@@ -12,7 +12,7 @@ use rand::RngExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::attestation::authorize;
+use super::attestation::authorize_with_msk;
 use super::error::ApiError;
 use super::note::JournalNote;
 use crate::crypto::envelope;
@@ -41,8 +41,7 @@ pub async fn activate(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Byt
     let now = sim.clock.now();
     let mut store = sim.store.write();
     let Store { state, rng } = &mut *store;
-    let id = authorize(&headers, state, now)?;
-    let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
+    let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let note = JournalNote::device(id);
     let plaintext = envelope::open(&msk, &body)
         .map_err(|e| ApiError { details: Some(json!({ "message": e.to_string() })), ..ApiError::of(&MSK_09) })?;

@@ -7,8 +7,9 @@ use axum::http::header::AUTHORIZATION;
 use time::OffsetDateTime;
 
 use super::error::ApiError;
+use crate::crypto::Key32;
 use crate::domain::State;
-use crate::errors::{ATT_38, ATT_39, ATT_40, ATT_41};
+use crate::errors::{ATT_38, ATT_39, ATT_40, ATT_41, MSK_10};
 use crate::ids::DeviceId;
 
 /// ATT-37's order: `Authorization` (ATT-38: absent, another scheme, no token, a token never issued
@@ -29,4 +30,12 @@ pub fn authorize(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Res
         return Err(ApiError::with_device(&ATT_41, sent));
     }
     Ok(id)
+}
+
+/// Attestation auth, then an issued key set (MSK-10): the device and its MSK, for config,
+/// terminal-parameters and activate.
+pub fn authorize_with_msk(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<(DeviceId, Key32), ApiError> {
+    let id = authorize(headers, state, now)?;
+    let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
+    Ok((id, msk))
 }

@@ -9,12 +9,12 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 
-use super::attestation::authorize;
+use super::attestation::authorize_with_msk;
 use super::error::ApiError;
 use super::note::JournalNote;
 use crate::crypto::envelope;
 use crate::domain::terminal_parameters_gz;
-use crate::errors::{ATT_21, MSK_10};
+use crate::errors::ATT_21;
 use crate::sim::{Sim, Store};
 
 /// CFG-01, CFG-04: attestation auth, then an issued key set (MSK-10), then the config document in
@@ -23,8 +23,7 @@ pub async fn config(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<R
     let now = sim.clock.now();
     let mut store = sim.store.write();
     let Store { state, rng } = &mut *store;
-    let id = authorize(&headers, state, now)?;
-    let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
+    let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let document = state.config_document(id).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
     let iv: [u8; 16] = rng.random();
     drop(store);
@@ -38,8 +37,7 @@ pub async fn terminal_parameters(State(sim): State<Arc<Sim>>, headers: HeaderMap
     let now = sim.clock.now();
     let mut store = sim.store.write();
     let Store { state, rng } = &mut *store;
-    let id = authorize(&headers, state, now)?;
-    let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
+    let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let chunks = terminal_parameters_gz().len().div_ceil(sim.chunk_size.max(1));
     let ivs: Vec<[u8; 16]> = (0..chunks.max(1)).map(|_| rng.random()).collect();
     drop(store);
