@@ -127,12 +127,8 @@ impl ReferenceStateMachine for Generator {
         let m = 0..state.merchants;
         let code = prop_oneof![3 => Just(CodeRef::Latest), 1 => (1usize..=4).prop_map(CodeRef::Nth)];
         let token = prop_oneof![Just(BadToken::Missing), Just(BadToken::Garbage), Just(BadToken::Tampered)];
-        let body = prop_oneof![
-            Just(Malformed::MissingCode),
-            Just(Malformed::EmptyCode),
-            Just(Malformed::BrokenJson),
-            Just(Malformed::NumericCode)
-        ];
+        let body =
+            prop_oneof![Just(Malformed::MissingCode), Just(Malformed::EmptyCode), Just(Malformed::BrokenJson), Just(Malformed::NotAString)];
         let endpoint = prop_oneof![Just(PosEndpoint::Bootstrap), Just(PosEndpoint::PairingCode), Just(PosEndpoint::Status)];
         let fault = prop_oneof![
             Just(HeaderFault::MissingDeviceId),

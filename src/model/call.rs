@@ -13,8 +13,9 @@ pub enum Malformed {
     NullCode,
     /// Not JSON.
     BrokenJson,
-    /// `{"pairing_code": 123456}`.
-    NumericCode,
+    /// `pairing_code` present but not a string (a number, boolean, array or object); the fuzzer
+    /// sends `{"pairing_code": 123456}`.
+    NotAString,
     /// A JSON value that is not an object, e.g. an array.
     NotAnObject,
 }
@@ -26,7 +27,7 @@ impl Malformed {
             Malformed::EmptyCode => r#"{"pairing_code": ""}"#,
             Malformed::NullCode => r#"{"pairing_code": null}"#,
             Malformed::BrokenJson => r#"{"pairing_code":"#,
-            Malformed::NumericCode => r#"{"pairing_code": 123456}"#,
+            Malformed::NotAString => r#"{"pairing_code": 123456}"#,
             Malformed::NotAnObject => r#"["K7M3NP"]"#,
         }
     }

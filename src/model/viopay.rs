@@ -402,7 +402,7 @@ impl Model {
                 Expect::only("CLAIM-05", e_invalid_body().with_fields(required_message)).or_differs(e_invalid_body(), "CLAIM-07")
             }
             Malformed::BrokenJson => Expect::only("CLAIM-05", e_invalid_body()),
-            Malformed::NumericCode | Malformed::NotAnObject => {
+            Malformed::NotAString | Malformed::NotAnObject => {
                 Expect::only("CLAIM-08", e_invalid_body()).or_differs(Outcome::refusal("refused"), "CLAIM-08")
             }
         }

@@ -127,7 +127,7 @@ fn classify(body: &str) -> ClaimBody {
         Some(Value::String(s)) => {
             ClaimBody::Code { value: s.clone(), device_id: object.get("device_id").and_then(Value::as_str).map(str::to_owned) }
         }
-        Some(_) => ClaimBody::Malformed(Malformed::NumericCode),
+        Some(_) => ClaimBody::Malformed(Malformed::NotAString),
     }
 }
 
