@@ -76,12 +76,64 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
 }
 
 /// On every matched route and method (after 404 and 405, §1.9): ERR-11's 64 KiB body limit, then
-/// any armed fault for the endpoint. The body is buffered here so handlers get it whole.
-pub async fn guard(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
-    // Fast path (every status poll): no body to limit and no fault armed.
-    if http_body::Body::is_end_stream(req.body()) && !sim.faults.any_armed() {
-        return next.run(req).await;
+/// any armed fault for the endpoint. A tower layer rather than `from_fn`: a request with no body
+/// while no fault is armed (every status poll) goes straight to the handler, with nothing boxed,
+/// cloned or buffered.
+#[derive(Clone)]
+pub struct GuardLayer {
+    sim: Arc<Sim>,
+}
+
+impl GuardLayer {
+    pub fn new(sim: Arc<Sim>) -> Self {
+        GuardLayer { sim }
     }
+}
+
+impl<S> tower::Layer<S> for GuardLayer {
+    type Service = Guard<S>;
+
+    fn layer(&self, inner: S) -> Guard<S> {
+        Guard { inner, sim: self.sim.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct Guard<S> {
+    inner: S,
+    sim: Arc<Sim>,
+}
+
+impl<S> tower::Service<Request> for Guard<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures::future::Either<S::Future, futures::future::BoxFuture<'static, Result<Response, std::convert::Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if http_body::Body::is_end_stream(req.body()) && !self.sim.faults.any_armed() {
+            return futures::future::Either::Left(self.inner.call(req));
+        }
+        // The service that was polled ready goes with the request; a clone stays for the next.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let sim = self.sim.clone();
+        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(sim, req, inner).await) }))
+    }
+}
+
+/// The body limit and armed faults, for a request with a body or while a fault is armed.
+async fn guard_slow<S>(sim: Arc<Sim>, req: Request, mut inner: S) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     let (parts, body) = req.into_parts();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
@@ -96,7 +148,10 @@ pub async fn guard(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Res
     if let Some(spec) = sim.faults.take(parts.uri.path(), device) {
         return injected(&spec, &parts.headers, &bytes).into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    match inner.call(Request::from_parts(parts, Body::from(bytes))).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
 }
 
 /// A forced error, with its `details` filled from the request as the real one would be.

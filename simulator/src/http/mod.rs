@@ -31,7 +31,7 @@ use crate::sim::Sim;
 /// Adds the per-route guard (body limit, faults). Applied with `MethodRouter::route_layer`, so it
 /// runs only once the method matched: 404 and 405 come before 413 (§1.9).
 pub fn guarded(sim: &Arc<Sim>, route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
-    route.route_layer(from_fn_with_state(sim.clone(), middleware::guard))
+    route.route_layer(middleware::GuardLayer::new(sim.clone()))
 }
 
 /// The whole application: every API route, the control API when enabled, the generic errors and
