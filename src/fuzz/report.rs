@@ -2,8 +2,6 @@
 //! either command the same way: one JUnit test case per rule the run judged; a failure carries the
 //! shortest sequence, the curl commands that replay it and the Gherkin regression scenario.
 
-use std::time::Duration;
-
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{Value, json};
 
@@ -79,7 +77,7 @@ pub fn to_junit(r: &FuzzReport) -> String {
         suite.set_system_out(r.notes.join("\n"));
     }
     let mut out = quick_junit::Report::new("viopay-check fuzz");
-    out.set_time(Duration::from_secs_f64(r.duration.as_secs_f64()));
+    out.set_time(r.duration);
     out.add_test_suite(suite);
     out.to_string().unwrap_or_else(|e| format!("<!-- cannot write the JUnit report: {e} -->\n"))
 }

@@ -85,6 +85,14 @@ pub async fn claimed(sim: &TestSim, id: &str) {
     assert_eq!(sim.claim(&token, &json!({ "pairing_code": code })).await.status, 200);
 }
 
+/// A claimed device of the built-in merchant, attested: the state steps 6–8 start from.
+pub async fn attested(sim: &TestSim) -> (Pos<'_>, String) {
+    claimed(sim, ACME_DEVICE).await;
+    let mut pos = Pos::new(sim, ACME_DEVICE).await;
+    let token = pos.token().await;
+    (pos, token)
+}
+
 pub fn unwrap_keys(body: &Value, zmk: &[u8; 32]) -> Vec<[u8; 32]> {
     let block = |name: &str| {
         String::from_utf8(STANDARD.decode(body["keys"][name]["key_block"].as_str().expect("block")).expect("b64")).expect("ascii")
@@ -305,9 +313,7 @@ async fn att_30_to_att_34_refusals_and_the_nonce_memory() {
 #[tokio::test]
 async fn att_35_to_att_41_attestation_auth() {
     let sim = TestSim::new();
-    claimed(&sim, ACME_DEVICE).await;
-    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-    let token = pos.token().await;
+    let (_pos, token) = attested(&sim).await;
     let keys = |headers: Vec<(&'static str, String)>| {
         let sim = &sim;
         async move {
@@ -346,9 +352,7 @@ async fn att_35_to_att_41_attestation_auth() {
 #[tokio::test]
 async fn msk_10_keys_12_keys_14_config_needs_keys_and_a_rotation_starts_over() {
     let sim = TestSim::new();
-    claimed(&sim, ACME_DEVICE).await;
-    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-    let token = pos.token().await;
+    let (mut pos, token) = attested(&sim).await;
     for path in ["/pos/config", "/pos/terminal-parameters", "/pos/activate"] {
         pos.call(path, &token, Body::empty()).await.assert_error(400, "4220", "Keys have not been issued");
     }
@@ -370,9 +374,7 @@ async fn msk_10_keys_12_keys_14_config_needs_keys_and_a_rotation_starts_over() {
 #[tokio::test]
 async fn msk_09_act_06_act_07_bad_envelopes_and_false_flags_change_nothing() {
     let sim = TestSim::new();
-    claimed(&sim, ACME_DEVICE).await;
-    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-    let token = pos.token().await;
+    let (pos, token) = attested(&sim).await;
     let keys = pos.call("/pos/keys", &token, Body::empty()).await;
     let msk = unwrap_keys(&keys.body, &pos.zmk)[2];
     let invalid = |r: Reply| {
@@ -404,9 +406,7 @@ async fn msk_09_act_06_act_07_bad_envelopes_and_false_flags_change_nothing() {
 #[tokio::test]
 async fn a_reset_device_runs_activation_again() {
     let sim = TestSim::new();
-    claimed(&sim, ACME_DEVICE).await;
-    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-    let token = pos.token().await;
+    let (mut pos, token) = attested(&sim).await;
     assert_eq!(pos.call("/pos/keys", &token, Body::empty()).await.status, 200);
     let r = sim.request(Method::POST, &format!("/_sim/devices/{ACME_DEVICE}/reset"), &[], Body::empty()).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -439,9 +439,7 @@ async fn att_13_att_20_attest_ignores_a_body_and_changes_nothing() {
 #[tokio::test]
 async fn att_37_act_10_the_check_orders() {
     let sim = TestSim::new();
-    claimed(&sim, ACME_DEVICE).await;
-    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-    let token = pos.token().await;
+    let (pos, token) = attested(&sim).await;
     // ATT-37: Authorization before X-Device-Id before the token's device.
     sim.request(Method::POST, "/pos/keys", &[], Body::empty()).await.assert_error(401, "4010", "Unauthorized");
     let auth = format!("Attestation {token}");
@@ -461,9 +459,7 @@ async fn att_37_act_10_the_check_orders() {
 #[tokio::test]
 async fn tpar_08_cfg_01_keys_15_bodies_are_ignored_and_parameters_need_no_prior_config() {
     let sim = TestSim::new();
-    claimed(&sim, ACME_DEVICE).await;
-    let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-    let token = pos.token().await;
+    let (pos, token) = attested(&sim).await;
     assert_eq!(pos.call("/pos/keys", &token, "{\"ignored\": true}").await.status, 200, "KEYS-15");
     assert_eq!(pos.call("/pos/terminal-parameters", &token, "ignored").await.status, 200, "TPAR-08: no config call before");
     assert_eq!(pos.call("/pos/config", &token, "[1, 2, 3]").await.status, 200, "CFG-01, CFG-04: a body is ignored");

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, Method, Request};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::activation::{Pos, claimed};
+use crate::activation::attested;
 use crate::common::*;
 
 /// Header bytes a client might send: text, junk, nothing, very long, or not UTF-8.
@@ -80,9 +80,7 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
             let sim = TestSim::new();
-            claimed(&sim, ACME_DEVICE).await;
-            let mut pos = Pos::new(&sim, ACME_DEVICE).await;
-            let token = pos.token().await;
+            let (pos, token) = attested(&sim).await;
             assert_eq!(pos.call("/pos/keys", &token, Body::empty()).await.status, 200);
             let r = pos.call("/pos/activate", &token, envelope).await;
             assert!((400..500).contains(&r.status), "{}", r.body);
