@@ -13,6 +13,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("features/merchant_auth.feature", include_str!("../features/merchant_auth.feature")),
     ("features/errors.feature", include_str!("../features/errors.feature")),
     ("features/journey.feature", include_str!("../features/journey.feature")),
+    ("features/attest.feature", include_str!("../features/attest.feature")),
+    ("features/attestation_auth.feature", include_str!("../features/attestation_auth.feature")),
+    ("features/keys.feature", include_str!("../features/keys.feature")),
+    ("features/config.feature", include_str!("../features/config.feature")),
+    ("features/activate.feature", include_str!("../features/activate.feature")),
 ];
 
 #[derive(Debug, Clone)]

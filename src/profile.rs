@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::pos::DeviceSecrets;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClockMode {
@@ -33,9 +35,39 @@ pub struct ProfileMerchant {
     pub client_secret: Option<String>,
     /// Read the secret from this environment variable instead.
     pub client_secret_env: Option<String>,
-    /// Inactive devices of this merchant; scenarios consume them.
+    /// Inactive devices of this merchant; scenarios consume them. A plain id serves steps 1–4; an
+    /// entry with the device's secrets serves steps 5–8 too.
     #[serde(default)]
-    pub devices: Vec<String>,
+    pub devices: Vec<ProfileDevice>,
+}
+
+/// A device of a profile: `"POS-A0000000"` or `{ id = "POS-A0000000", identity_key_id = "…",
+/// identity_secret_env = "…", zmk_env = "…" }` (secrets as standard Base64, IDK-03, IDK-04).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ProfileDevice {
+    Id(String),
+    Entry(DeviceEntry),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceEntry {
+    pub id: String,
+    pub identity_key_id: Option<String>,
+    pub identity_secret: Option<String>,
+    pub identity_secret_env: Option<String>,
+    pub zmk: Option<String>,
+    pub zmk_env: Option<String>,
+}
+
+impl ProfileDevice {
+    pub fn id(&self) -> &str {
+        match self {
+            ProfileDevice::Id(id) => id,
+            ProfileDevice::Entry(e) => &e.id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +97,36 @@ pub struct MerchantCredentials {
     pub client_id: String,
     pub client_secret: String,
     pub devices: Vec<String>,
+    /// The devices whose entry gives an identity key (steps 5–8), by id.
+    pub secrets: Vec<(String, DeviceSecrets)>,
+}
+
+/// A secret given inline or through an environment variable (at most one of the two).
+fn secret_of(
+    inline: Option<&String>,
+    var: Option<&String>,
+    what: &str,
+    device: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, String> {
+    match (inline, var) {
+        (None, None) => Ok(None),
+        (Some(s), None) => Ok(Some(s.clone())),
+        (None, Some(var)) => env(var).map(Some).ok_or_else(|| format!("device `{device}`: environment variable {var} ({what}) is not set")),
+        (Some(_), Some(_)) => Err(format!("device `{device}`: give at most one of {what} and {what}_env")),
+    }
+}
+
+fn device_secrets(entry: &DeviceEntry, env: &impl Fn(&str) -> Option<String>) -> Result<Option<DeviceSecrets>, String> {
+    let secret = secret_of(entry.identity_secret.as_ref(), entry.identity_secret_env.as_ref(), "identity_secret", &entry.id, env)?;
+    let zmk = secret_of(entry.zmk.as_ref(), entry.zmk_env.as_ref(), "zmk", &entry.id, env)?;
+    match (&entry.identity_key_id, secret) {
+        (Some(key_id), Some(secret)) => {
+            DeviceSecrets::parse(key_id, &secret, zmk.as_deref()).map(Some).map_err(|e| format!("device `{}`: {e}", entry.id))
+        }
+        (None, None) if zmk.is_none() => Ok(None),
+        _ => Err(format!("device `{}`: identity_key_id and an identity secret go together (a ZMK alone is of no use)", entry.id)),
+    }
 }
 
 impl Profile {
@@ -98,11 +160,20 @@ impl Profile {
                 }
                 _ => return Err(invalid(format!("merchant `{}`: give exactly one of client_secret and client_secret_env", m.name))),
             };
+            let mut secrets = Vec::new();
+            for d in &m.devices {
+                if let ProfileDevice::Entry(entry) = d
+                    && let Some(s) = device_secrets(entry, &env).map_err(invalid)?
+                {
+                    secrets.push((entry.id.clone(), s));
+                }
+            }
             merchants.push(MerchantCredentials {
                 name: m.name.clone(),
                 client_id: m.client_id.clone(),
                 client_secret: secret,
-                devices: m.devices.clone(),
+                devices: m.devices.iter().map(|d| d.id().to_owned()).collect(),
+                secrets,
             });
         }
         Ok((profile, merchants))
@@ -127,11 +198,39 @@ devices = ["POS-A0000000", "POS-A0000001"]
 name = "globex"
 client_id = "globex"
 client_secret_env = "GLOBEX_SECRET"
+devices = [
+  "POS-B0000000",
+  { id = "POS-B0000001", identity_key_id = "idk-b0000001", identity_secret_env = "B1_SECRET", zmk = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" },
+]
 "#;
+
+    fn env(v: &str) -> Option<String> {
+        match v {
+            "GLOBEX_SECRET" => Some("from-env".into()),
+            "B1_SECRET" => Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_device_entry_may_carry_its_secrets() {
+        let (_, m) = Profile::parse(GOOD, "p.toml", env).expect("valid");
+        assert_eq!(m[1].devices, vec!["POS-B0000000", "POS-B0000001"], "plain ids stay valid");
+        let (id, s) = &m[1].secrets[0];
+        assert_eq!((id.as_str(), s.identity_key_id.as_str(), s.identity_secret.len()), ("POS-B0000001", "idk-b0000001", 32));
+        assert_eq!(s.zmk.map(|z| z[31]), Some(0x1F));
+        assert!(!format!("{s:?}").contains("AAEC"), "secrets stay out of Debug output");
+        let unset = Profile::parse(GOOD, "p.toml", |v| (v == "GLOBEX_SECRET").then(|| "x".into())).expect_err("unset").to_string();
+        assert!(unset.contains("B1_SECRET"), "{unset}");
+        let half = GOOD.replace("identity_key_id = \"idk-b0000001\", ", "");
+        assert!(Profile::parse(&half, "p.toml", env).expect_err("half").to_string().contains("go together"));
+        let bad = GOOD.replace("zmk = \"AAEC", "zmk = \"!!");
+        assert!(Profile::parse(&bad, "p.toml", env).expect_err("base64").to_string().contains("Base64"));
+    }
 
     #[test]
     fn secrets_come_from_the_file_or_the_environment() {
-        let (p, m) = Profile::parse(GOOD, "p.toml", |v| (v == "GLOBEX_SECRET").then(|| "from-env".into())).expect("valid");
+        let (p, m) = Profile::parse(GOOD, "p.toml", env).expect("valid");
         assert_eq!(p.clock.mode, ClockMode::Real);
         assert!(!p.clock.tokens_follow, "AUTH-14: tokens follow real time unless the profile says otherwise");
         assert_eq!(m[1].client_secret, "from-env");

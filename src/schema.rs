@@ -22,6 +22,9 @@ const FILES: &[(&str, &str)] = &[
     ("attest-response.json", include_str!("../schemas/attest-response.json")),
     ("keys-response.json", include_str!("../schemas/keys-response.json")),
     ("envelope.json", include_str!("../schemas/envelope.json")),
+    ("config-plaintext.json", include_str!("../schemas/config-plaintext.json")),
+    ("terminal-parameters-plaintext.json", include_str!("../schemas/terminal-parameters-plaintext.json")),
+    ("activate-response-plaintext.json", include_str!("../schemas/activate-response-plaintext.json")),
 ];
 
 /// A response that does not match its schema.

@@ -88,6 +88,10 @@ pub struct CheckWorld {
     /// The device whose next pairing-code request the target was told to fail (PAIR-08).
     pub fault_armed: Option<String>,
     pub started: std::time::Instant,
+    /// Devices the harness plays in steps 5–8, by name.
+    pub pos: BTreeMap<String, crate::pos::device::PosDevice>,
+    /// What the scenario's terminals share (CFG-06, TPAR-05).
+    pub fleet: crate::pos::verify::Fleet,
 }
 
 impl std::fmt::Debug for CheckWorld {
@@ -122,6 +126,8 @@ impl CheckWorld {
             diverged: None,
             fault_armed: None,
             started: std::time::Instant::now(),
+            pos: BTreeMap::new(),
+            fleet: crate::pos::verify::Fleet::default(),
         }
     }
 

@@ -4,10 +4,12 @@
 //! Gherkin `Then` steps and the fuzz oracle both judge through [`judge`], so `run` and `fuzz` give
 //! the same verdict on the same exchange.
 
+pub mod activation;
 pub mod allowed;
 pub mod call;
 pub mod viopay;
 
+pub use activation::{ActivateBody, AttestFault, Credential, SignatureHeader, Step};
 pub use allowed::{Expect, Outcome, StatusMatch, Verdict, judge};
 pub use call::{ContentType, HeaderFault, Malformed};
 pub use viopay::{Device, Model, PosEndpoint};

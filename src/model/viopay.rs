@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::activation::Activation;
 use super::allowed::{Expect, Outcome, StatusMatch};
 use super::call::{ContentType, HeaderFault, Malformed};
 use crate::spec::{CLAIM_06_MESSAGE, CODE_TTL_SECS};
@@ -36,11 +37,13 @@ pub struct Device {
     pub owner: usize,
     pub claimed: bool,
     pub codes: Vec<Code>,
+    /// Steps 5–8 ([`super::activation`]).
+    pub activation: Activation,
 }
 
 impl Device {
     pub fn new(id: String, owner: usize) -> Self {
-        Device { id, owner, claimed: false, codes: Vec::new() }
+        Device { id, owner, claimed: false, codes: Vec::new(), activation: Activation::default() }
     }
 }
 
@@ -152,7 +155,14 @@ impl Model {
     /// `GET /pos/status` (STAT-02…STAT-10): the body for each acceptable reading.
     pub fn status(&self, d: usize) -> Expect {
         let dev = &self.devices[d];
-        let device_status = if dev.claimed { "claimed" } else { "inactive" };
+        // DEV-03, ACT-03: a successful activate moves a claimed device to `activated`.
+        let device_status = if dev.activation.activated {
+            "activated"
+        } else if dev.claimed {
+            "claimed"
+        } else {
+            "inactive"
+        };
         let body = |code: &str| json!({ "device_status": device_status, "is_claimed": dev.claimed, "pairing_code_status": code });
         let reading = |label: &'static str, code: &str| Outcome::ok(label, Some(body(code)));
         let Some(latest) = dev.codes.last() else { return Expect::only("STAT-05", reading("none", "none")) };

@@ -9,6 +9,7 @@
 //! Devices are named by the step: `the device` is `""` (cucumber passes an unmatched optional
 //! group as an empty string), `device "D2"` is `D2`.
 
+mod activation;
 mod given;
 mod then;
 mod tokens;

@@ -99,6 +99,7 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
                 faults: false,
                 clock_readable,
                 devices: DeviceSource::Pools(DevicePools::new(merchants.iter().map(|m| (m.name.clone(), m.devices.clone())).collect())),
+                secrets: merchants.iter().flat_map(|m| m.secrets.iter().cloned()).collect(),
                 merchants: merchants
                     .into_iter()
                     .zip(labels)
@@ -170,6 +171,7 @@ async fn simulator(client: &Client, description: &str, count: usize) -> Result<T
         devices: DeviceSource::Provision { merchant_ids },
         unknown_device,
         min_version: crate::spec::DEFAULT_MIN_VERSION.to_owned(),
+        secrets: std::collections::HashMap::new(),
         embedded: None,
     })
 }

@@ -15,6 +15,7 @@ pub const LABELS: [&str; 26] =
 pub use pool::{DevicePools, Exhausted};
 
 use crate::client::{ApiRequest, Client};
+use crate::pos::DeviceSecrets;
 
 /// How time can be moved on the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,8 @@ pub struct Target {
     pub unknown_device: String,
     /// The `min_supported_version` the target is configured with (BOOT-06).
     pub min_version: String,
+    /// A profile's device secrets by device id (steps 5–8); a simulator shows them instead.
+    pub secrets: std::collections::HashMap<String, DeviceSecrets>,
     /// Keeps the embedded simulator alive for the run.
     pub embedded: Option<viopay_sim::RunningSimulator>,
 }
@@ -79,6 +82,39 @@ impl Target {
                 id.ok_or_else(|| TakeError::Provisioning(ex.excerpt()))
             }
         }
+    }
+
+    /// The harness provisions devices and merchants itself through `/_sim/` (identity keys and key
+    /// rotation too: IDK-06, KEYS-14).
+    pub fn provisions(&self) -> bool {
+        matches!(self.devices, DeviceSource::Provision { .. })
+    }
+
+    /// The id of merchant `label` where the harness created it (CFG-07's defaults then apply).
+    pub fn merchant_id(&self, label: &str) -> Option<String> {
+        let DeviceSource::Provision { merchant_ids } = &self.devices else { return None };
+        merchant_ids.get(self.merchant_index(label).ok()?).cloned()
+    }
+
+    /// What the harness needs to act as device `id` in steps 5–8: on a simulator its control API
+    /// shows the device's first active identity key and its ZMK (IDK-01…IDK-04); a profile gives
+    /// them per device. `Err` says why there are none (the scenario is then "n/a").
+    pub async fn device_secrets(&self, client: &Client, id: &str) -> Result<DeviceSecrets, String> {
+        if !self.provisions() {
+            return self.secrets.get(id).cloned().ok_or_else(|| {
+                format!("the profile gives no identity key for {id}: give its entry identity_key_id and identity_secret_env (and zmk_env for steps 6–8)")
+            });
+        }
+        let ex = client.send(&ApiRequest::new("GET", &format!("/_sim/devices/{id}"))).await;
+        let v = ex.json().filter(|_| ex.status == Some(200)).ok_or_else(|| format!("GET /_sim/devices/{id}: {}", ex.excerpt()))?;
+        let key = v["identity_keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|k| k["revoked"] != true)
+            .ok_or_else(|| format!("{id} has no active identity key"))?;
+        DeviceSecrets::parse(key["key_id"].as_str().unwrap_or_default(), key["secret"].as_str().unwrap_or_default(), v["zmk"].as_str())
+            .map_err(|e| format!("GET /_sim/devices/{id}: {e}"))
     }
 
     pub fn merchant(&self, label: &str) -> Result<&Merchant, TakeError> {
