@@ -16,7 +16,31 @@ pub enum BadToken {
     Tampered,
 }
 
-pub use crate::model::{HeaderFault, Malformed, PosEndpoint};
+pub use crate::model::{ActivateBody, HeaderFault, Malformed, PosEndpoint, SignatureHeader, Step};
+
+/// An attest as the fuzzer sends it (ATT-02…ATT-06); the driver turns it into the model's
+/// [`crate::model::AttestFault`] with what the device remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttestKind {
+    Good,
+    /// `X-Timestamp` this many seconds from the target's time.
+    Skewed(i64),
+    /// The nonce of the device's last accepted attest.
+    ReusedNonce,
+    BadSignature,
+    UnknownKey,
+    Missing(SignatureHeader),
+}
+
+/// Whose token a step request carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRef {
+    Own,
+    /// The latest token of another device of the case.
+    Of(usize),
+    /// No `Authorization` header.
+    Missing,
+}
 
 /// Which of a device's codes a claim names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +105,27 @@ pub enum Op {
     Advance {
         seconds: u32,
     },
+    /// Steps 2–6 the way a firmware walks them: a code, the owner's claim, an attest and keys
+    /// (each request judged as its own operation would be). Deep states are rare by chance alone.
+    Onboard {
+        device: usize,
+    },
+    /// Step 5 (skipped for a device whose secrets the target does not give).
+    Attest {
+        device: usize,
+        kind: AttestKind,
+    },
+    /// Keys, config or terminal-parameters (steps 6–7).
+    Call {
+        device: usize,
+        step: Step,
+        token: TokenRef,
+    },
+    /// Step 8 with a good, false, malformed or foreign body.
+    Activate {
+        device: usize,
+        body: ActivateBody,
+    },
 }
 
 /// What generation needs to know of a case.
@@ -107,7 +152,7 @@ pub fn set_shape(devices: usize, merchants: usize, clock: bool) {
 /// Clock moves concentrated around the 300 s boundary of a pairing code.
 fn seconds() -> impl Strategy<Value = u32> {
     prop_oneof![
-        4 => prop::sample::select(vec![1u32, 2, 3, 5, 60, 120, 150, 298, 299, 300, 301, 302]),
+        4 => prop::sample::select(vec![1u32, 2, 3, 5, 60, 120, 150, 240, 298, 299, 300, 301, 302, 359, 360, 361]),
         1 => 0u32..=400,
     ]
 }
@@ -137,6 +182,36 @@ impl ReferenceStateMachine for Generator {
             Just(HeaderFault::MissingClientType)
         ];
         let clock_weight = if state.clock { 3 } else { 0 };
+        let merchants = state.merchants;
+        let kind = prop_oneof![
+            6 => Just(AttestKind::Good),
+            2 => prop::sample::select(vec![-3600i64, -301, -300, -299, -1, 59, 60, 61]).prop_map(AttestKind::Skewed),
+            1 => Just(AttestKind::ReusedNonce),
+            1 => Just(AttestKind::BadSignature),
+            1 => Just(AttestKind::UnknownKey),
+            1 => prop::sample::select(SignatureHeader::ALL.to_vec()).prop_map(AttestKind::Missing),
+        ];
+        let step = prop_oneof![3 => Just(Step::Keys), 2 => Just(Step::Config), 2 => Just(Step::Parameters)];
+        let step_token = prop_oneof![6 => Just(TokenRef::Own), 1 => d.clone().prop_map(TokenRef::Of), 1 => Just(TokenRef::Missing)];
+        let flags = (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(emv_ready, keys_installed, network_ok)| ActivateBody::Flags {
+            emv_ready,
+            keys_installed,
+            network_ok,
+        });
+        let activate_body = prop_oneof![
+            4 => Just(ActivateBody::ready()),
+            2 => flags,
+            1 => prop::sample::select(vec![
+                ActivateBody::LowercaseHex,
+                ActivateBody::NoKcv,
+                ActivateBody::MissingFlag,
+                ActivateBody::StringFlag,
+                ActivateBody::Garbage,
+                ActivateBody::WrongKey,
+                ActivateBody::WrongKcv,
+                ActivateBody::Chunked,
+            ]),
+        ];
         prop_oneof![
             1 => d.clone().prop_map(|device| Op::Bootstrap { device }),
             3 => d.clone().prop_map(|device| Op::Status { device }),
@@ -148,14 +223,20 @@ impl ReferenceStateMachine for Generator {
             1 => (m.clone(), d.clone()).prop_map(|(merchant, device)| Op::ClaimAsText { merchant, device }),
             1 => (d.clone(), endpoint.clone(), fault).prop_map(|(device, endpoint, fault)| Op::BadHeader { device, endpoint, fault }),
             1 => endpoint.prop_map(|endpoint| Op::UnknownDevice { endpoint }),
-            1 => (m, d, 2usize..=6).prop_map(|(merchant, device, n)| Op::Burst { merchant, device, n }),
+            1 => (m, d.clone(), 2usize..=6).prop_map(|(merchant, device, n)| Op::Burst { merchant, device, n }),
             clock_weight => seconds().prop_map(|seconds| Op::Advance { seconds }),
+            // The owner claims: the way into steps 5–8.
+            3 => d.clone().prop_map(move |device| Op::Claim { merchant: device % merchants, device, code: CodeRef::Latest }),
+            2 => d.clone().prop_map(|device| Op::Onboard { device }),
+            5 => (d.clone(), kind).prop_map(|(device, kind)| Op::Attest { device, kind }),
+            6 => (d.clone(), step, step_token).prop_map(|(device, step, token)| Op::Call { device, step, token }),
+            3 => (d, activate_body).prop_map(|(device, body)| Op::Activate { device, body }),
         ]
         .boxed()
     }
 
     fn apply(mut state: Shape, op: &Op) -> Shape {
-        if let Op::RequestCode { device } = op
+        if let Op::RequestCode { device } | Op::Onboard { device } = op
             && let Some(n) = state.issued.get_mut(*device)
         {
             *n += 1;
@@ -173,9 +254,14 @@ impl ReferenceStateMachine for Generator {
             | Op::ClaimAsText { device, .. } => issued(device) > 0,
             Op::Claim { device, code: CodeRef::Nth(n), .. } => *n <= issued(device),
             Op::Advance { .. } => state.clock,
-            Op::Bootstrap { device } | Op::Status { device } | Op::RequestCode { device } | Op::BadHeader { device, .. } => {
-                *device < state.devices
-            }
+            Op::Bootstrap { device }
+            | Op::Status { device }
+            | Op::RequestCode { device }
+            | Op::BadHeader { device, .. }
+            | Op::Attest { device, .. }
+            | Op::Onboard { device }
+            | Op::Activate { device, .. } => *device < state.devices,
+            Op::Call { device, token, .. } => *device < state.devices && !matches!(token, TokenRef::Of(o) if *o >= state.devices),
             Op::UnknownDevice { .. } => true,
             Op::ClaimUnknown { merchant } | Op::ClaimMalformed { merchant, .. } => *merchant < state.merchants,
         }

@@ -178,6 +178,51 @@ pub enum ActivateBody {
 }
 
 impl ActivateBody {
+    /// The words the features use for each body (`When the device activates with …`).
+    pub fn words(&self) -> String {
+        match self {
+            ActivateBody::Flags { emv_ready, keys_installed, network_ok } => {
+                format!("flags emv_ready={emv_ready}, keys_installed={keys_installed}, network_ok={network_ok}")
+            }
+            ActivateBody::LowercaseHex => "lowercase hex".into(),
+            ActivateBody::NoKcv => "no key_kcv".into(),
+            ActivateBody::MissingFlag => "a plaintext without network_ok".into(),
+            ActivateBody::StringFlag => "a plaintext whose emv_ready is a string".into(),
+            ActivateBody::Garbage => "a body that is not an envelope".into(),
+            ActivateBody::WrongKey => "an envelope under another key".into(),
+            ActivateBody::WrongKcv => "another key_kcv".into(),
+            ActivateBody::Chunked => "a chunked envelope".into(),
+        }
+    }
+
+    pub fn from_words(words: &str) -> Option<Self> {
+        if words == "all three flags true" {
+            return Some(Self::ready());
+        }
+        if let Some(rest) = words.strip_prefix("flags ") {
+            let flag = |name: &str| {
+                rest.split(", ").find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))).and_then(|v| v.parse::<bool>().ok())
+            };
+            return Some(ActivateBody::Flags {
+                emv_ready: flag("emv_ready")?,
+                keys_installed: flag("keys_installed")?,
+                network_ok: flag("network_ok")?,
+            });
+        }
+        [
+            ActivateBody::LowercaseHex,
+            ActivateBody::NoKcv,
+            ActivateBody::MissingFlag,
+            ActivateBody::StringFlag,
+            ActivateBody::Garbage,
+            ActivateBody::WrongKey,
+            ActivateBody::WrongKcv,
+            ActivateBody::Chunked,
+        ]
+        .into_iter()
+        .find(|b| b.words() == words)
+    }
+
     pub fn ready() -> Self {
         ActivateBody::Flags { emv_ready: true, keys_installed: true, network_ok: true }
     }
@@ -462,6 +507,20 @@ mod tests {
         m.now = 10.0;
         let e = m.step(1, Step::Keys, own, None);
         assert_eq!((e.rule, e.choice().map(|c| c.label)), ("ATT-08", Some("other-device")));
+    }
+
+    #[test]
+    fn activate_bodies_read_back_from_their_words() {
+        for body in [
+            ActivateBody::ready(),
+            ActivateBody::Flags { emv_ready: false, keys_installed: true, network_ok: false },
+            ActivateBody::Chunked,
+            ActivateBody::StringFlag,
+        ] {
+            assert_eq!(ActivateBody::from_words(&body.words()), Some(body.clone()), "{}", body.words());
+        }
+        assert_eq!(ActivateBody::from_words("all three flags true"), Some(ActivateBody::ready()));
+        assert_eq!(ActivateBody::from_words("flags emv_ready=maybe"), None);
     }
 
     #[test]

@@ -265,18 +265,18 @@ async fn attests(w: &mut CheckWorld, name: String) {
     attest(w, &name, AttestFault::None).await;
 }
 
-#[when(regex = r#"^the device attests with X-Timestamp (-?\d+) seconds from the target's time$"#)]
-async fn attests_skewed(w: &mut CheckWorld, skew: i64) {
-    attest(w, "", AttestFault::Skewed(skew)).await;
+#[when(regex = r#"^(?:the device|device "(\w+)") attests with X-Timestamp (-?\d+) seconds from the target's time$"#)]
+async fn attests_skewed(w: &mut CheckWorld, name: String, skew: i64) {
+    attest(w, &name, AttestFault::Skewed(skew)).await;
 }
 
-#[when(regex = r#"^the device attests again with the nonce of its last attest$"#)]
-async fn attests_replayed(w: &mut CheckWorld) {
+#[when(regex = r#"^(?:the device|device "(\w+)") attests again with the nonce of its last attest$"#)]
+async fn attests_replayed(w: &mut CheckWorld, name: String) {
     let now = w.model.now;
-    let Some(age) = w.pos.get("").and_then(|p| p.nonces.last()).map(|(_, at)| now - at) else {
+    let Some(age) = w.pos.get(&name).and_then(|p| p.nonces.last()).map(|(_, at)| now - at) else {
         harness_error!("the device has not attested yet");
     };
-    attest(w, "", AttestFault::ReusedNonce { age }).await;
+    attest(w, &name, AttestFault::ReusedNonce { age }).await;
 }
 
 #[when(
@@ -318,11 +318,11 @@ async fn unknown_attests(w: &mut CheckWorld) {
     w.judged(call.request, &expect).await;
 }
 
-#[when(regex = r#"^the device attests (without the|with an invalid) "([\w-]+)" header$"#)]
-async fn attests_header(w: &mut CheckWorld, how: String, header: String) {
+#[when(regex = r#"^(?:the device|device "(\w+)") attests (without the|with an invalid) "([\w-]+)" header$"#)]
+async fn attests_header(w: &mut CheckWorld, name: String, how: String, header: String) {
     let Some(h) = SignatureHeader::parse(&header) else { harness_error!("`{header}` is not a signature header") };
     let fault = if how == "without the" { AttestFault::Missing(h) } else { AttestFault::Invalid(h) };
-    attest(w, "", fault).await;
+    attest(w, &name, fault).await;
 }
 
 fn token_choice(w: &CheckWorld, words: &str) -> TokenChoice {
@@ -406,23 +406,17 @@ async fn body_object(w: &mut CheckWorld, field: String, want: String, rule: Stri
     w.check(&rule, got == want, || format!("`{field}` is {got}, expected {want}"));
 }
 
-#[when(regex = r#"^the device activates with (.+)$"#)]
-async fn activates_with(w: &mut CheckWorld, what: String) {
+#[when(regex = r#"^(?:the device|device "(\w+)") activates with (.+)$"#)]
+async fn activates_with(w: &mut CheckWorld, name: String, what: String) {
     let body = match what.as_str() {
-        "all three flags true" => ActivateBody::ready(),
         "keys_installed and network_ok false" => ActivateBody::Flags { emv_ready: true, keys_installed: false, network_ok: false },
         "emv_ready false" => ActivateBody::Flags { emv_ready: false, keys_installed: true, network_ok: true },
-        "lowercase hex" => ActivateBody::LowercaseHex,
-        "no key_kcv" => ActivateBody::NoKcv,
-        "a plaintext without network_ok" => ActivateBody::MissingFlag,
-        "a plaintext whose emv_ready is a string" => ActivateBody::StringFlag,
-        "a body that is not an envelope" => ActivateBody::Garbage,
-        "an envelope under another key" => ActivateBody::WrongKey,
-        "another key_kcv" => ActivateBody::WrongKcv,
-        "a chunked envelope" => ActivateBody::Chunked,
-        other => harness_error!("unknown activate body `{other}`"),
+        other => match ActivateBody::from_words(other) {
+            Some(b) => b,
+            None => harness_error!("unknown activate body `{other}`"),
+        },
     };
-    step(w, "", Step::Activate, TokenChoice::Latest, Some(body)).await;
+    step(w, &name, Step::Activate, TokenChoice::Latest, Some(body)).await;
 }
 
 // ---- Then -------------------------------------------------------------------------------------

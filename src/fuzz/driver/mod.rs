@@ -12,6 +12,8 @@ use parking_lot::Mutex;
 use serde_json::json;
 use tokio::runtime::Handle;
 
+mod activation;
+
 use super::ops::{BadToken, CodeRef, Op};
 use crate::catalogue::Catalogue;
 use crate::client::{ApiRequest, Client};
@@ -76,6 +78,9 @@ struct Case<'a> {
     started: Instant,
     steps: Vec<Step>,
     unknown_counter: u32,
+    /// The devices as the harness plays them in steps 5–8 (`None`: no secrets on this target).
+    pos: Vec<Option<crate::pos::device::PosDevice>>,
+    fleet: crate::pos::verify::Fleet,
 }
 
 fn label(m: usize) -> &'static str {
@@ -98,6 +103,14 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
         }
     }
     let ids: Vec<String> = devices.iter().map(|d| d.id.clone()).collect();
+    let pos = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let secrets = handle.block_on(ctx.target.device_secrets(&ctx.client, id)).ok()?;
+            Some(crate::pos::device::PosDevice::new(i, crate::pos::verify::Terminal::new(id, Some(secrets))))
+        })
+        .collect();
     let real = ctx.target.clock == ClockControl::Real;
     let mut case = Case {
         ctx,
@@ -107,6 +120,8 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
         started: Instant::now(),
         steps: Vec::new(),
         unknown_counter: 0,
+        pos,
+        fleet: crate::pos::verify::Fleet::default(),
     };
     let mut result = Ok(());
     for op in ops {
@@ -353,6 +368,18 @@ impl Case<'_> {
                     self.after_send(&req, ex)?;
                 }
                 self.burst(m, d, k, &responses)?;
+            }
+            Op::Onboard { device: d } => {
+                let owner = self.oracle.devices[d].owner;
+                self.apply(&Op::RequestCode { device: d })?;
+                self.apply(&Op::Claim { merchant: owner, device: d, code: CodeRef::Latest })?;
+                self.apply(&Op::Attest { device: d, kind: super::ops::AttestKind::Good })?;
+                self.apply(&Op::Call { device: d, step: crate::model::Step::Keys, token: super::ops::TokenRef::Own })?;
+            }
+            Op::Attest { device: d, kind } => self.attest(op, d, kind)?,
+            Op::Call { device: d, step, token } => self.call(op, d, step, token, None)?,
+            Op::Activate { device: d, ref body } => {
+                self.call(op, d, crate::model::Step::Activate, super::ops::TokenRef::Own, Some(body.clone()))?;
             }
             Op::Advance { seconds } => {
                 self.begin(op, format!("When {seconds} seconds pass"));
