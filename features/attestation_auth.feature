@@ -59,8 +59,10 @@ Feature: Attestation auth - keys, config, terminal-parameters and activate
     Then the status is 200 [ATT-18]
     When 1 second passes
     And the device calls keys
+    Then the error is 401 "4010" "Unauthorized" [ATT-18]
+    When 1 second passes
+    And the device calls keys
     Then the status is not 200 [ATT-08]
-    And the error is 401 "4010" "Unauthorized" [ATT-18]
     When the device attests
     And the device calls keys
     Then the status is 200 [TIME-05]

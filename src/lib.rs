@@ -15,7 +15,7 @@ mod forge;
 pub mod fuzz;
 mod json;
 mod model;
-mod pos;
+pub mod pos;
 mod profile;
 pub mod report;
 pub mod rules_doc;

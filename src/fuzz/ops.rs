@@ -226,11 +226,11 @@ impl ReferenceStateMachine for Generator {
             1 => (m, d.clone(), 2usize..=6).prop_map(|(merchant, device, n)| Op::Burst { merchant, device, n }),
             clock_weight => seconds().prop_map(|seconds| Op::Advance { seconds }),
             // The owner claims: the way into steps 5–8.
-            3 => d.clone().prop_map(move |device| Op::Claim { merchant: device % merchants, device, code: CodeRef::Latest }),
-            2 => d.clone().prop_map(|device| Op::Onboard { device }),
-            5 => (d.clone(), kind).prop_map(|(device, kind)| Op::Attest { device, kind }),
-            6 => (d.clone(), step, step_token).prop_map(|(device, step, token)| Op::Call { device, step, token }),
-            3 => (d, activate_body).prop_map(|(device, body)| Op::Activate { device, body }),
+            2 => d.clone().prop_map(move |device| Op::Claim { merchant: device % merchants, device, code: CodeRef::Latest }),
+            1 => d.clone().prop_map(|device| Op::Onboard { device }),
+            3 => (d.clone(), kind).prop_map(|(device, kind)| Op::Attest { device, kind }),
+            3 => (d.clone(), step, step_token).prop_map(|(device, step, token)| Op::Call { device, step, token }),
+            2 => (d, activate_body).prop_map(|(device, body)| Op::Activate { device, body }),
         ]
         .boxed()
     }

@@ -166,10 +166,18 @@ impl Model {
         let body = |code: &str| json!({ "device_status": device_status, "is_claimed": dev.claimed, "pairing_code_status": code });
         let reading = |label: &'static str, code: &str| Outcome::ok(label, Some(body(code)));
         let Some(latest) = dev.codes.last() else { return Expect::only("STAT-05", reading("none", "none")) };
-        let rule = if dev.claimed { "STAT-08" } else { "STAT-05" };
+        // DEV-03: once activated, the reading must say so.
+        let rule = if dev.activation.activated {
+            "DEV-03"
+        } else if dev.claimed {
+            "STAT-08"
+        } else {
+            "STAT-05"
+        };
         match latest.state {
             CodeState::Used if self.now - latest.issued >= TTL => {
-                Expect::only("STAT-08", reading("used", "used")).or_differs(reading("expired", "expired"), "STAT-09")
+                Expect::only(if dev.activation.activated { "DEV-03" } else { "STAT-08" }, reading("used", "used"))
+                    .or_differs(reading("expired", "expired"), "STAT-09")
             }
             CodeState::Used => Expect::only(rule, reading("used", "used")),
             CodeState::Expired if self.now - latest.issued >= TTL + 1.0 + self.slack => {

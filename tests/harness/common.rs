@@ -79,6 +79,13 @@ impl Breakage {
     }
 }
 
+/// A deliberately broken target: the one rule it breaks, and how.
+pub struct Broken {
+    pub name: &'static str,
+    pub rule: &'static str,
+    pub breakage: Breakage,
+}
+
 struct SimProxy {
     router: axum::Router,
     breakage: Breakage,

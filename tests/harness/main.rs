@@ -2,9 +2,14 @@
 //! targets for the right rule, and report in the documented shapes.
 
 mod broken;
+mod broken_activation;
 mod certify;
 mod common;
 mod coverage;
+#[path = "../../simulator/tests/py/mod.rs"]
+mod py;
 mod reports;
 mod selftest;
+mod tr31_psec;
 mod variants;
+mod variants_activation;

@@ -1,6 +1,7 @@
 //! The harness's self-test: a catalogue of deliberately broken targets, each breaking one REQUIRED
-//! rule of steps 1–4. `run` and `fuzz` both go against each; every one must be caught, with the
-//! broken rule named. The sensitivity matrix is printed and written to
+//! rule of steps 1–4, or one REQUIRED or SIMULATOR rule of steps 5–8 (`broken_activation`). `run`
+//! and `fuzz` both go against each (with `--strict` where the rule is SIMULATOR: an advisory is
+//! how a difference shows otherwise); every one must be caught, with the broken rule named. The sensitivity matrix is printed and written to
 //! `target/selftest-sensitivity.md`. The correct simulator must pass both, 20 times in a row.
 
 use std::collections::HashMap;
@@ -13,12 +14,6 @@ use viopay_check::TargetSpec;
 use viopay_check::fuzz::{FuzzOptions, fuzz};
 
 use crate::common::*;
-
-struct Broken {
-    name: &'static str,
-    rule: &'static str,
-    breakage: Breakage,
-}
 
 fn error_of(res: &ProxyResponse) -> (String, String) {
     let v = res.json();
@@ -347,6 +342,7 @@ fn catalogue() -> Vec<Broken> {
             }
         }),
     });
+    list.extend(crate::broken_activation::catalogue());
     list
 }
 
@@ -367,15 +363,19 @@ fn fuzz_options(seed: u64) -> FuzzOptions {
 fn every_broken_target_is_caught_with_its_rule_named() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let catalogue = catalogue();
-    assert!(catalogue.len() >= 20, "at least 20 broken targets");
+    assert!(catalogue.len() >= 30, "at least 30 broken targets");
+    let rules = viopay_check::Catalogue::builtin();
     let mut rows = Vec::new();
     for broken in catalogue {
+        let strict = rules.get(broken.rule).is_some_and(|r| r.level == viopay_check::Level::Simulator);
         let server = rt.block_on(broken_target(broken.breakage.clone()));
         let spec = TargetSpec::Simulator(server.uri());
-        let run = rt.block_on(certify(spec.clone(), &options(None)));
+        let mut opts = options(None);
+        opts.strict = strict;
+        let run = rt.block_on(certify(spec.clone(), &opts));
         let run_rules: Vec<String> =
-            run.scenarios.iter().flat_map(|s| &s.findings).filter(|f| f.is_failure(false)).map(|f| f.rule.to_string()).collect();
-        let fz = fuzz(rt.handle(), &spec, &fuzz_options(7)).expect("fuzz runs");
+            run.scenarios.iter().flat_map(|s| &s.findings).filter(|f| f.is_failure(strict)).map(|f| f.rule.to_string()).collect();
+        let fz = fuzz(rt.handle(), &spec, &FuzzOptions { strict, ..fuzz_options(7) }).expect("fuzz runs");
         let fuzz_rule = fz.failure.as_ref().and_then(|f| f.finding.as_ref()).map(|f| f.rule.to_string());
         rows.push((broken.name, broken.rule, run.exit_code == 1 && run_rules.iter().any(|r| r == broken.rule), run_rules, fuzz_rule));
         drop(server);

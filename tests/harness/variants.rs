@@ -22,25 +22,25 @@ use crate::common::*;
 
 /// How the harness reaches a variant.
 #[derive(Clone, Copy, Debug)]
-enum Reach {
+pub enum Reach {
     /// `--target URL`: a simulator-like target whose tokens follow its clock.
     Simulator,
     /// `--profile` with `[clock] mode = "control"` and, unless declared, tokens on real time.
     ControlProfile { tokens_follow: bool },
 }
 
-struct Variant {
-    config: SimConfig,
-    breakage: Breakage,
-    reach: Reach,
+pub struct Variant {
+    pub config: SimConfig,
+    pub breakage: Breakage,
+    pub reach: Reach,
     /// The advisories `run` must report, exactly.
-    run: &'static [&'static str],
+    pub run: &'static [&'static str],
     /// The advisories `fuzz --cases 200` must report, exactly.
-    fuzz: &'static [&'static str],
+    pub fuzz: &'static [&'static str],
 }
 
 impl Variant {
-    fn new(breakage: Breakage, run: &'static [&'static str], fuzz: &'static [&'static str]) -> Self {
+    pub fn new(breakage: Breakage, run: &'static [&'static str], fuzz: &'static [&'static str]) -> Self {
         Variant { config: sim_config(), breakage, reach: Reach::Simulator, run, fuzz }
     }
 }
@@ -96,7 +96,7 @@ async fn spec_for(server: &wiremock::MockServer, reach: Reach) -> (TargetSpec, O
 
 /// Runs `run` and `fuzz --cases 200` against the variant and checks both verdicts. Returns the
 /// run's report for further checks.
-fn passes(name: &str, v: Variant) -> Report {
+pub fn passes(name: &str, v: Variant) -> Report {
     let rt = runtime();
     let server = rt.block_on(proxy_target(v.config, v.breakage));
     // A profile's pools list inactive devices, which a run uses up: each command gets its own.
@@ -278,6 +278,15 @@ fn reworded(path: &str, message: &str) -> Option<&'static str> {
         "Unauthorized" => "Token is not valid",
         "Invalid client credentials" => "invalid_client",
         "Device not found" if path == "/pos/pairing-code" => "Unknown device",
+        "Invalid signature" => "Signature mismatch",
+        "Nonce already used" => "Replay detected",
+        "Timestamp outside the accepted window" => "Clock skew too large",
+        "Invalid device key" => "Unknown key",
+        "Device is not claimed" => "Device not paired",
+        "Attestation token does not belong to this device" => "Forbidden",
+        "Keys have not been issued" => "Keys missing",
+        "Invalid envelope" => "Bad payload",
+        "Device is not ready for activation" => "Not ready",
         _ => return None,
     })
 }
@@ -469,8 +478,14 @@ fn other_words_for_every_simulator_message() {
                     res.set_json(&v);
                 }
             }),
-            &["AUTH-07", "AUTH-13", "CLAIM-04", "ERR-09", "ERR-10", "ERR-11", "HDR-04", "HDR-07", "HDR-10", "HDR-11", "PAIR-10", "PAIR-11"],
-            &["CLAIM-04", "HDR-04", "HDR-07", "HDR-10", "PAIR-10", "PAIR-11"],
+            &[
+                "ACT-06", "ACT-07", "ATT-30", "ATT-31", "ATT-32", "ATT-33", "ATT-34", "ATT-38", "ATT-40", "ATT-41", "AUTH-07", "AUTH-13",
+                "CLAIM-04", "ERR-09", "ERR-10", "ERR-11", "HDR-04", "HDR-07", "HDR-10", "HDR-11", "MSK-09", "MSK-10", "PAIR-10", "PAIR-11",
+            ],
+            &[
+                "ACT-06", "ACT-07", "ATT-30", "ATT-31", "ATT-32", "ATT-33", "ATT-34", "ATT-38", "CLAIM-04", "HDR-04", "HDR-07", "HDR-10",
+                "MSK-10", "PAIR-10", "PAIR-11",
+            ],
         ),
     );
 }

@@ -137,11 +137,11 @@ where
     let (parts, body) = req.into_parts();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
-        return ApiError::of(&ERR_11).into_response();
+        return too_large();
     }
     let bytes = match Limited::new(body, BODY_LIMIT).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return ApiError::of(&ERR_11).into_response(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
         Err(e) => return ApiError::invalid_body(format!("cannot read the request body: {e}")).into_response(),
     };
     let device = parts.headers.get("x-device-id").and_then(|v| v.to_str().ok());
@@ -152,6 +152,15 @@ where
         Ok(res) => res,
         Err(never) => match never {},
     }
+}
+
+/// ERR-11. The rest of the body is never read, so the connection cannot carry another request:
+/// `Connection: close` tells the client so (RFC 9112 §9.6) instead of letting it reuse a socket the
+/// server is about to close (a client that does writes its next request into a broken pipe).
+fn too_large() -> Response {
+    let mut res = ApiError::of(&ERR_11).into_response();
+    res.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    res
 }
 
 /// A forced error, with its `details` filled from the request as the real one would be.

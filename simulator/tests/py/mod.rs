@@ -34,11 +34,18 @@ impl Drop for DirLock {
     }
 }
 
+/// The workspace's `target/` directory: test binaries run from `target/<profile>/deps/`. Shared by
+/// the simulator's and the harness's tests, so both use one venv.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.ancestors().nth(3).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
 /// Runs `f` while holding the venv's lock (creating or installing into it is not safe in parallel).
 pub fn locked<T>(f: impl FnOnce() -> T) -> T {
     static LOCK: Mutex<()> = Mutex::new(());
     let _thread = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let _process = DirLock::take(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-psec.lock"));
+    let _process = DirLock::take(target_dir().join("py-psec.lock"));
     f()
 }
 
@@ -48,7 +55,7 @@ pub fn python() -> PathBuf {
 }
 
 fn create() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/py-psec");
+    let dir = target_dir().join("py-psec");
     let python = dir.join("bin/python3");
     let ready = Command::new(&python).args(["-c", "import psec"]).output().is_ok_and(|o| o.status.success());
     if !ready {
