@@ -25,3 +25,26 @@ Feature: The activation journey, steps 1 to 4 in order
     And 300 seconds pass
     Then bootstrap's server_time moved by 300 seconds [TIME-03]
     And the device reads "inactive", not claimed, code "expired" [TIME-03]
+
+  @FLOW-01 @FLOW-03 @ATT-01 @KEYS-01 @CFG-01 @TPAR-01 @ACT-03 @DEV-03 @TIME-05 @serial
+  Scenario: Steps 1 to 8, as a terminal walks them
+    Given a fresh device of merchant A
+    When the device calls bootstrap
+    And the device requests a pairing code
+    And the device polls status every 4 seconds, 2 times
+    Then every poll read "pending" [TIME-02]
+    When merchant A claims the code
+    And the device polls status
+    Then the body is {"device_status": "claimed", "is_claimed": true, "pairing_code_status": "used"} [DEV-02]
+    When the device attests
+    Then the status is 200 [ATT-01]
+    When the device calls keys
+    Then the device holds 6 keys unwrapped from its ZMK down [KEYS-03]
+    When the device calls config
+    Then the status is 200 [CFG-01]
+    When the device calls terminal-parameters
+    Then the status is 200 [TPAR-01]
+    When the device activates with all three flags true
+    Then the activate answer decrypts to status "activated" at the target's time [ACT-02]
+    When the device polls status
+    Then the body is {"device_status": "activated", "is_claimed": true, "pairing_code_status": "used"} [DEV-03]

@@ -105,10 +105,13 @@ pub enum Op {
     Advance {
         seconds: u32,
     },
-    /// Steps 2–6 the way a firmware walks them: a code, the owner's claim, an attest and keys
-    /// (each request judged as its own operation would be). Deep states are rare by chance alone.
+    /// Steps 2–7 the way a firmware walks them, as far as `through` goes: 1 a code, 2 the owner's
+    /// claim, 3 an attest, 4 keys, 5 config, 6 terminal parameters (each request judged as its own
+    /// operation would be). Deep states
+    /// are rare by chance alone; `through` shrinks toward 1, so shrunk sequences stay short.
     Onboard {
         device: usize,
+        through: u8,
     },
     /// Step 5 (skipped for a device whose secrets the target does not give).
     Attest {
@@ -184,10 +187,10 @@ impl ReferenceStateMachine for Generator {
         let clock_weight = if state.clock { 3 } else { 0 };
         let merchants = state.merchants;
         let kind = prop_oneof![
-            6 => Just(AttestKind::Good),
+            5 => Just(AttestKind::Good),
             2 => prop::sample::select(vec![-3600i64, -301, -300, -299, -1, 59, 60, 61]).prop_map(AttestKind::Skewed),
-            1 => Just(AttestKind::ReusedNonce),
-            1 => Just(AttestKind::BadSignature),
+            2 => Just(AttestKind::ReusedNonce),
+            2 => Just(AttestKind::BadSignature),
             1 => Just(AttestKind::UnknownKey),
             1 => prop::sample::select(SignatureHeader::ALL.to_vec()).prop_map(AttestKind::Missing),
         ];
@@ -227,8 +230,8 @@ impl ReferenceStateMachine for Generator {
             clock_weight => seconds().prop_map(|seconds| Op::Advance { seconds }),
             // The owner claims: the way into steps 5–8.
             2 => d.clone().prop_map(move |device| Op::Claim { merchant: device % merchants, device, code: CodeRef::Latest }),
-            1 => d.clone().prop_map(|device| Op::Onboard { device }),
-            3 => (d.clone(), kind).prop_map(|(device, kind)| Op::Attest { device, kind }),
+            2 => (d.clone(), 1u8..=6).prop_map(|(device, through)| Op::Onboard { device, through }),
+            4 => (d.clone(), kind).prop_map(|(device, kind)| Op::Attest { device, kind }),
             3 => (d.clone(), step, step_token).prop_map(|(device, step, token)| Op::Call { device, step, token }),
             2 => (d, activate_body).prop_map(|(device, body)| Op::Activate { device, body }),
         ]
@@ -236,7 +239,7 @@ impl ReferenceStateMachine for Generator {
     }
 
     fn apply(mut state: Shape, op: &Op) -> Shape {
-        if let Op::RequestCode { device } | Op::Onboard { device } = op
+        if let Op::RequestCode { device } | Op::Onboard { device, .. } = op
             && let Some(n) = state.issued.get_mut(*device)
         {
             *n += 1;
@@ -259,7 +262,7 @@ impl ReferenceStateMachine for Generator {
             | Op::RequestCode { device }
             | Op::BadHeader { device, .. }
             | Op::Attest { device, .. }
-            | Op::Onboard { device }
+            | Op::Onboard { device, .. }
             | Op::Activate { device, .. } => *device < state.devices,
             Op::Call { device, token, .. } => *device < state.devices && !matches!(token, TokenRef::Of(o) if *o >= state.devices),
             Op::UnknownDevice { .. } => true,

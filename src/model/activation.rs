@@ -292,10 +292,10 @@ impl Model {
             AttestFault::Skewed(skew) => {
                 let outside = e("4010", "Timestamp outside the accepted window");
                 match self.inside_window(*skew) {
-                    Some(true) => self.attest_signed(d),
+                    Some(true) => self.attest_signed(d, "ATT-04"),
                     Some(false) => refused("ATT-04", outside, "ATT-31"),
                     None => {
-                        let mut either = self.attest_signed(d);
+                        let mut either = self.attest_signed(d, "ATT-04");
                         either = either.or_permitted(outside, "ATT-04");
                         either.or_permitted(Outcome::refusal("refused"), "ATT-04")
                     }
@@ -306,20 +306,21 @@ impl Model {
             }
             // After the simulator's memory ends, a server that remembers longer refuses: how long
             // nonces are kept is a real server's own (ATT-10).
-            AttestFault::ReusedNonce { .. } => self.attest_signed(d).or_permitted(Outcome::refusal("refused"), "ATT-10"),
+            AttestFault::ReusedNonce { .. } => self.attest_signed(d, "ATT-07").or_permitted(Outcome::refusal("refused"), "ATT-10"),
             AttestFault::BadSignature => refused("ATT-06", e("4010", "Invalid signature"), "ATT-33"),
-            AttestFault::None => self.attest_signed(d),
+            AttestFault::None => self.attest_signed(d, "ATT-07"),
         }
     }
 
-    /// A well-signed attest: by device state (ATT-01, ATT-19, ATT-34).
-    fn attest_signed(&self, d: usize) -> Expect {
+    /// A well-signed attest: by device state (ATT-01, ATT-19, ATT-34). A claimed device must get a
+    /// token; a refusal breaks `required` (ATT-04 for a timestamp inside the window, else ATT-07).
+    fn attest_signed(&self, d: usize, required: &'static str) -> Expect {
         let dev = &self.devices[d];
         let attested = Outcome::ok("attested", Some(json!({ "status": "attested", "expires_in_sec": 300 })));
         if dev.activation.activated {
             Expect::only("ATT-19", attested).or_differs(Outcome::refusal("refused"), "ATT-19")
         } else if dev.claimed {
-            Expect::only("ATT-07", attested)
+            Expect::only(required, attested)
         } else {
             let not_claimed =
                 Outcome::error("not-claimed", 400, "4220", "Device is not claimed").with_fields(json!({ "device_id": dev.id }));

@@ -39,6 +39,14 @@ fn secrets(next: Next<'_>, device: &str, key_id: &str) -> Option<(Key32, Key32)>
     Some((key32(key["secret"].as_str()?)?, key32(v["zmk"].as_str()?)?))
 }
 
+/// Is the attest in `req` correctly signed? A breakage that rewrites a signed header re-signs only
+/// those, so that it breaks its one rule and not the signature check (ATT-06) as well.
+fn signed(next: Next<'_>, req: &ProxyRequest) -> bool {
+    let mut check = req.clone();
+    resign(next, &mut check);
+    header(req, "x-signature").is_some() && header(&check, "x-signature") == header(req, "x-signature")
+}
+
 /// Signs the attest in `req` afresh with the device's real secret.
 fn resign(next: Next<'_>, req: &mut ProxyRequest) {
     let (Some(device), Some(key_id), Some(ts), Some(nonce)) =
@@ -119,10 +127,7 @@ pub fn catalogue() -> Vec<Broken> {
             breakage: Breakage::around(|mut req, next| {
                 let good = header(&req, "x-nonce").is_some_and(|n| n.len() >= 12 && n.chars().all(|c| c.is_ascii_alphanumeric()));
                 // Only a correctly signed attest gets a fresh nonce: everything else stays checked.
-                let mut check = req.clone();
-                resign(next, &mut check);
-                let signed = header(&check, "x-signature").is_some() && header(&check, "x-signature") == header(&req, "x-signature");
-                if req.path == "/pos/attest" && good && signed {
+                if req.path == "/pos/attest" && good && signed(next, &req) {
                     set_header(&mut req, "x-nonce", &fresh_nonce());
                     resign(next, &mut req);
                 }
@@ -137,6 +142,7 @@ pub fn catalogue() -> Vec<Broken> {
                     .and_then(|t| time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
                     .map(|t| viopay_sim::time_fmt::rfc3339(t + time::Duration::seconds(60)));
                 if req.path == "/pos/attest"
+                    && signed(next, &req)
                     && let Some(ts) = shifted
                 {
                     set_header(&mut req, "x-timestamp", &ts);

@@ -369,12 +369,19 @@ impl Case<'_> {
                 }
                 self.burst(m, d, k, &responses)?;
             }
-            Op::Onboard { device: d } => {
+            Op::Onboard { device: d, through } => {
                 let owner = self.oracle.devices[d].owner;
-                self.apply(&Op::RequestCode { device: d })?;
-                self.apply(&Op::Claim { merchant: owner, device: d, code: CodeRef::Latest })?;
-                self.apply(&Op::Attest { device: d, kind: super::ops::AttestKind::Good })?;
-                self.apply(&Op::Call { device: d, step: crate::model::Step::Keys, token: super::ops::TokenRef::Own })?;
+                let walk = [
+                    Op::RequestCode { device: d },
+                    Op::Claim { merchant: owner, device: d, code: CodeRef::Latest },
+                    Op::Attest { device: d, kind: super::ops::AttestKind::Good },
+                    Op::Call { device: d, step: crate::model::Step::Keys, token: super::ops::TokenRef::Own },
+                    Op::Call { device: d, step: crate::model::Step::Config, token: super::ops::TokenRef::Own },
+                    Op::Call { device: d, step: crate::model::Step::Parameters, token: super::ops::TokenRef::Own },
+                ];
+                for sub in walk.iter().take(usize::from(through)) {
+                    self.apply(sub)?;
+                }
             }
             Op::Attest { device: d, kind } => self.attest(op, d, kind)?,
             Op::Call { device: d, step, token } => self.call(op, d, step, token, None)?,
