@@ -1,7 +1,7 @@
-//! `viopay-check`: certifies any implementation of the VioPay POS activation API (steps 1–4 and
-//! merchant auth) rule by rule: Gherkin scenarios run by cucumber, every response checked against
-//! the JSON Schemas, verdicts by rule level, and reports for people (terminal) and CI (JUnit,
-//! JSON, exit code).
+//! `viopay-check`: certifies any implementation of the VioPay POS activation API (all eight steps
+//! and merchant auth) rule by rule: Gherkin scenarios run by cucumber, every response checked
+//! against the JSON Schemas, verdicts by rule level, and reports for people (terminal) and CI
+//! (JUnit, JSON, exit code). In steps 5–8 it acts as the terminal with its own crypto ([`pos`]).
 //!
 //! It talks HTTP only, to whatever target it is given; its knowledge of the rules is its own
 //! (`rules.toml`, `features/`, [`spec`]), never the simulator's code.

@@ -1,7 +1,8 @@
-//! The harness's model of the VioPay activation rules (steps 1–4), written from the spec and not
-//! from the simulator's code. For each request in the current state it lists every acceptable
-//! answer ([`Expect`]); once the target has answered, the model follows the branch the target took.
-//! The Gherkin steps and the fuzzer both judge through here, so they cannot disagree.
+//! The harness's model of the VioPay activation rules (steps 1–4; steps 5–8 are in
+//! [`super::activation`]), written from the spec and not from the simulator's code. For each
+//! request in the current state it lists every acceptable answer ([`Expect`]); once the target has
+//! answered, the model follows the branch the target took. The Gherkin steps and the fuzzer both
+//! judge through here, so they cannot disagree.
 
 use serde_json::json;
 
