@@ -89,6 +89,8 @@ Feature: Step 5 - POST /pos/attest
     When the device attests with its revoked key
     Then the status is not 200 [ATT-03]
     And the error is 401 "4010" "Invalid device key" [ATT-30]
+    When the device attests
+    Then the status is 200 [IDK-06]
 
   @ATT-02 @ATT-14 @ATT-22 @ATT-24 @ATT-26 @ATT-28
   Scenario Outline: An attest without <header> is refused

@@ -59,6 +59,8 @@ pub struct PosDevice {
     pub revoked: Vec<String>,
     /// The identity key not in use, after a second one was added (IDK-06).
     pub spare: Option<super::DeviceSecrets>,
+    /// The id of the device's first identity key, once it has a second.
+    pub first_key_id: Option<String>,
 }
 
 /// An attest about to be sent, with what it carries.
@@ -69,7 +71,7 @@ pub struct AttestCall {
 
 impl PosDevice {
     pub fn new(index: usize, terminal: Terminal) -> Self {
-        PosDevice { index, terminal, tokens: Vec::new(), nonces: Vec::new(), revoked: Vec::new(), spare: None }
+        PosDevice { index, terminal, tokens: Vec::new(), nonces: Vec::new(), revoked: Vec::new(), spare: None, first_key_id: None }
     }
 
     pub fn id(&self) -> &str {
@@ -90,7 +92,13 @@ impl PosDevice {
             AttestFault::ReusedNonce { .. } => n = self.nonces.iter().rev().find(|(_, at)| *at <= model_now)?.0.clone(),
             AttestFault::BadSignature => secret = secret.iter().map(|b| b ^ 0x5A).collect(),
             AttestFault::UnknownKey => key_id = format!("idk-unknown-{}", &n[..8]),
-            AttestFault::RevokedKey => key_id = self.revoked.last()?.clone(),
+            // Signed with the revoked key's own secret, as a device that kept using it would.
+            AttestFault::RevokedKey => {
+                key_id = self.revoked.last()?.clone();
+                if let Some(old) = self.spare.as_ref().filter(|s| s.identity_key_id == key_id) {
+                    secret.clone_from(&old.identity_secret);
+                }
+            }
             _ => {}
         }
         let sig = signature(&secret, self.id(), &key_id, &ts, &n);

@@ -216,22 +216,28 @@ async fn second_key(w: &mut CheckWorld, name: String) {
     let p = pos(w, &name);
     if let Some(s) = p.terminal.secrets.as_mut() {
         let old = std::mem::replace(s, crate::pos::DeviceSecrets { zmk: s.zmk, ..new });
-        p.revoked.retain(|k| *k != old.identity_key_id);
+        p.first_key_id = Some(old.identity_key_id.clone());
         p.spare = Some(old);
     }
 }
 
-/// IDK-06: the device's first key is revoked; the device signs with its second.
+/// IDK-06: the device's first key is revoked; the device signs with its second from then on.
 #[given(regex = r#"^(?:the device|device "(\w+)")'s first identity key is revoked$"#)]
 async fn revoke_first(w: &mut CheckWorld, name: String) {
     control_only(w, "revoking an identity key");
     let id = w.device(&name);
-    let Some(old) = pos(w, &name).spare.clone() else { harness_error!("add a second identity key first") };
-    let ex = w.send(ApiRequest::new("DELETE", &format!("/_sim/devices/{id}/identity-keys/{}", old.identity_key_id))).await;
+    let Some(first) = pos(w, &name).first_key_id.clone() else { harness_error!("add a second identity key first") };
+    let ex = w.send(ApiRequest::new("DELETE", &format!("/_sim/devices/{id}/identity-keys/{first}"))).await;
     if ex.status != Some(200) {
         harness_error!("cannot revoke an identity key: {}", ex.excerpt());
     }
-    pos(w, &name).revoked.push(old.identity_key_id);
+    let p = pos(w, &name);
+    if p.terminal.secrets.as_ref().is_some_and(|s| s.identity_key_id == first)
+        && let Some(second) = p.spare.take()
+    {
+        p.spare = p.terminal.secrets.replace(second);
+    }
+    p.revoked.push(first);
 }
 
 /// The device signs with its first key again.

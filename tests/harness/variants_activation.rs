@@ -1,6 +1,6 @@
 //! The conformant-variant matrix for steps 5–8: backends that keep every REQUIRED rule of attest,
 //! attestation auth, keys, config, terminal parameters and activate, but answer differently where
-//! a SIMULATOR or UNKNOWN rule leaves room. Each must pass `run` and `fuzz --cases 200` with exit 0
+//! a SIMULATOR or UNKNOWN rule leaves room. Each must pass `run` and `fuzz --cases 300` with exit 0
 //! and exactly the advisories listed.
 
 use std::collections::{HashMap, HashSet};
