@@ -204,16 +204,7 @@ impl ReferenceStateMachine for Generator {
         let activate_body = prop_oneof![
             4 => Just(ActivateBody::ready()),
             2 => flags,
-            1 => prop::sample::select(vec![
-                ActivateBody::LowercaseHex,
-                ActivateBody::NoKcv,
-                ActivateBody::MissingFlag,
-                ActivateBody::StringFlag,
-                ActivateBody::Garbage,
-                ActivateBody::WrongKey,
-                ActivateBody::WrongKcv,
-                ActivateBody::Chunked,
-            ]),
+            1 => prop::sample::select(ActivateBody::OTHERS.to_vec()),
         ];
         prop_oneof![
             1 => d.clone().prop_map(|device| Op::Bootstrap { device }),

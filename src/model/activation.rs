@@ -178,6 +178,18 @@ pub enum ActivateBody {
 }
 
 impl ActivateBody {
+    /// Every body other than the flags, in a fixed order (the fuzzer draws from these).
+    pub const OTHERS: [ActivateBody; 8] = [
+        ActivateBody::LowercaseHex,
+        ActivateBody::NoKcv,
+        ActivateBody::MissingFlag,
+        ActivateBody::StringFlag,
+        ActivateBody::Garbage,
+        ActivateBody::WrongKey,
+        ActivateBody::WrongKcv,
+        ActivateBody::Chunked,
+    ];
+
     /// The words the features use for each body (`When the device activates with …`).
     pub fn words(&self) -> String {
         match self {
@@ -209,18 +221,7 @@ impl ActivateBody {
                 network_ok: flag("network_ok")?,
             });
         }
-        [
-            ActivateBody::LowercaseHex,
-            ActivateBody::NoKcv,
-            ActivateBody::MissingFlag,
-            ActivateBody::StringFlag,
-            ActivateBody::Garbage,
-            ActivateBody::WrongKey,
-            ActivateBody::WrongKcv,
-            ActivateBody::Chunked,
-        ]
-        .into_iter()
-        .find(|b| b.words() == words)
+        Self::OTHERS.into_iter().find(|b| b.words() == words)
     }
 
     pub fn ready() -> Self {
