@@ -67,6 +67,11 @@ pub struct Cli {
     /// Bytes of gzip stream per terminal-parameters chunk (TPAR-06).
     #[arg(long, env = "VIOPAY_SIM_CHUNK_SIZE", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
     pub chunk_size: u32,
+
+    /// Claim each newly issued pairing code as the device's own merchant SECS seconds (on the
+    /// simulator's clock) after issue, for unattended firmware runs. Per device: the control API.
+    #[arg(long, value_name = "SECS", env = "VIOPAY_SIM_AUTO_CLAIM")]
+    pub auto_claim: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +121,7 @@ impl Cli {
             token_ttl: Duration::seconds(i64::from(self.token_ttl)),
             journal_capacity: self.journal_size,
             chunk_size: self.chunk_size as usize,
+            auto_claim: self.auto_claim,
         })
     }
 }

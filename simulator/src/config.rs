@@ -58,6 +58,8 @@ pub struct SimConfig {
     pub journal_capacity: usize,
     /// TPAR-06: bytes of gzip stream per terminal-parameters chunk.
     pub chunk_size: usize,
+    /// Claim each newly issued code as the device's merchant this many seconds after issue.
+    pub auto_claim: Option<u32>,
 }
 
 impl SimConfig {
@@ -76,6 +78,7 @@ impl SimConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            auto_claim: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
 
 pub mod auth;
+pub mod auto_claim;
 pub mod cli;
 pub mod clock;
 pub mod config;

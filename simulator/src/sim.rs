@@ -51,6 +51,8 @@ pub struct Sim {
     pub control: bool,
     /// TPAR-06: bytes of gzip stream per terminal-parameters chunk.
     pub chunk_size: usize,
+    /// `--auto-claim` and the control API's per-device setting.
+    pub auto_claims: crate::auto_claim::AutoClaims,
 }
 
 impl Sim {
@@ -96,6 +98,7 @@ impl Sim {
             base_url,
             control: config.control,
             chunk_size: config.chunk_size,
+            auto_claims: crate::auto_claim::AutoClaims::new(config.auto_claim),
         })
     }
 
@@ -119,6 +122,7 @@ impl Sim {
         self.journal.clear();
         self.faults.clear();
         self.trace.reset();
+        self.auto_claims.reset();
     }
 
     /// A random UUID-shaped id (version 4 layout) from the seeded generator.

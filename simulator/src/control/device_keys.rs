@@ -108,5 +108,6 @@ pub async fn rotate(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRe
 pub async fn reset(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<Done>, ApiError> {
     let device = device_from(&id.map(|Path(p)| p).unwrap_or_default())?;
     sim.store.write().state.reset_device(device).map_err(|e| admin_error(e.into()))?;
+    sim.auto_claims.forget(device);
     Ok(Json(Done { device_id: device.to_string(), done: "reset" }))
 }

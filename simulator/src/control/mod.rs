@@ -2,11 +2,13 @@
 //! moving the clock, provisioning, resetting, inspecting and forcing faults. Not part of the VioPay
 //! API; documented in the README and under the `simulator-control` tag of openapi.yaml.
 
+mod auto_claim;
 mod body;
 mod clock;
 mod device_keys;
 mod devices;
 mod faults;
+mod fleet;
 mod journal;
 mod merchants;
 mod reset;
@@ -29,7 +31,9 @@ pub fn routes(sim: &Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/clock/advance", g(post(clock::advance)))
         .route("/_sim/clock/set", g(post(clock::set)))
         .route("/_sim/merchants", g(get(merchants::list).post(merchants::create)))
-        .route("/_sim/devices", g(post(devices::create)))
+        .route("/_sim/devices", g(get(fleet::list).post(devices::create)))
+        .route("/_sim/devices/{id}/claim", g(post(fleet::claim)))
+        .route("/_sim/devices/{id}/auto-claim", g(post(auto_claim::set)))
         .route("/_sim/devices/{id}", g(get(devices::inspect)))
         .route("/_sim/devices/{id}/identity-keys", g(post(device_keys::add_key)))
         .route("/_sim/devices/{id}/identity-keys/{key_id}", g(delete(device_keys::revoke_key)))

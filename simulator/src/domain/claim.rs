@@ -61,7 +61,30 @@ impl ClaimError {
     }
 }
 
+/// Why the simulator cannot claim a device on its merchant's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OwnClaimError {
+    #[error("device is not provisioned")]
+    UnknownDevice,
+    #[error("the device has no pairing code")]
+    NoCode,
+    #[error(transparent)]
+    Refused(ClaimError),
+}
+
 impl State {
+    /// The claim a merchant would make of its own device's latest code, through the same path as
+    /// `POST /pos/claim` (the control API's claim, and automatic claims). Returns the code claimed.
+    pub fn claim_as_owner(&mut self, device: DeviceId, now: OffsetDateTime) -> Result<PairingCode, OwnClaimError> {
+        let d = self.device(device).map_err(|_| OwnClaimError::UnknownDevice)?;
+        let code = d.latest_code().map(|c| c.code).ok_or(OwnClaimError::NoCode)?;
+        let owner = d.owner;
+        let id = device.to_string();
+        let text = code.to_string();
+        self.claim(ClaimRequest { merchant: owner, code: &text, expected_device: Some(&id) }, now).map_err(OwnClaimError::Refused)?;
+        Ok(code)
+    }
+
     /// Claims the device behind a code. The whole check-and-set runs under one `&mut self`, so of
     /// concurrent claims of one code exactly one wins (CLAIM-21) when the caller serialises access.
     ///

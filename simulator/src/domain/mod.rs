@@ -16,7 +16,7 @@ mod state;
 mod status;
 
 pub use attest::{AttestError, AttestRequest, Attested, TOKEN_TTL, TokenError, TokenRecord, WINDOW_FUTURE, WINDOW_PAST};
-pub use claim::{ClaimError, ClaimRequest, Claimed};
+pub use claim::{ClaimError, ClaimRequest, Claimed, OwnClaimError};
 pub use code::{CODE_TTL, CodeRecord, CodeState, CodeStatus};
 pub use config_doc::{CONFIG_MEMBERS, terminal_parameters_gz};
 pub use device::{Device, DeviceStatus};

@@ -32,7 +32,10 @@ pub async fn pairing_code(State(sim): State<Arc<Sim>>, device: PosDevice) -> Res
         store.state.issue_code(device.id, now, &mut || PairingCode::from_index(rng.random_range(0..CODE_SPACE)))
     };
     match issued {
-        Ok(issued) => Ok(Json(PairingCodeBody { pairing_code: issued.code.to_string(), expires_in_sec: issued.expires_in_sec })),
+        Ok(issued) => {
+            sim.auto_claims.issued(device.id, issued.code, now);
+            Ok(Json(PairingCodeBody { pairing_code: issued.code.to_string(), expires_in_sec: issued.expires_in_sec }))
+        }
         // PAIR-09/PAIR-10.
         Err(PairError::DeviceNotFound(id)) => Err(ApiError::with_device(&PAIR_10, id)),
         Err(PairError::AlreadyClaimed(id)) => Err(ApiError::with_device(&PAIR_11, id)),

@@ -4,11 +4,13 @@
 mod activation;
 mod activation_fuzz;
 mod auth;
+mod auto_claim;
 mod bootstrap;
 mod claim;
 mod common;
 mod control;
 mod errors;
+mod fleet;
 mod headers;
 mod openapi;
 mod pairing;
