@@ -24,14 +24,15 @@ pub const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 /// Outermost layer. ERR-07: a fresh trace id per request. ERR-08: `X-Trace-Id` on every response,
 /// equal to `error.trace_id` on errors. ERR-01: renders every [`ApiError`] as the envelope.
 pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    let now = sim.clock.now();
     // Automatic claims due by now take effect before the request sees the state (one atomic load
     // when none is due).
-    sim.run_auto_claims(sim.clock.now());
+    sim.run_auto_claims(now);
     let trace_id = sim.trace.next_id();
     let journaled = sim.journal.capacity() > 0 && !req.uri().path().starts_with("/_sim/");
     let request_line = journaled.then(|| {
         let device = req.headers().get("x-device-id").map(|v| JournalDevice::from_header(v.as_bytes()));
-        (sim.clock.now(), req.method().clone(), route_path(req.uri().path()), device)
+        (now, req.method().clone(), route_path(req.uri().path()), device)
     });
 
     // No request ever gets a dropped connection: a handler that panics answers the 500 envelope,
