@@ -72,6 +72,37 @@ pub struct Cli {
     /// simulator's clock) after issue, for unattended firmware runs. Per device: the control API.
     #[arg(long, value_name = "SECS", env = "VIOPAY_SIM_AUTO_CLAIM")]
     pub auto_claim: Option<u32>,
+
+    /// Also serve HTTPS (on --tls-listen) with a generated local CA and server certificate; the
+    /// CA certificate is written to --tls-ca-out for the test device to trust.
+    #[arg(long, env = "VIOPAY_SIM_TLS")]
+    pub tls: bool,
+
+    /// Address to serve HTTPS on.
+    #[arg(long, env = "VIOPAY_SIM_TLS_LISTEN", default_value = "127.0.0.1:8443")]
+    pub tls_listen: SocketAddr,
+
+    /// A name the generated server certificate covers (repeatable). Default: localhost, 127.0.0.1
+    /// and this machine's hostname.
+    #[arg(long = "tls-host", env = "VIOPAY_SIM_TLS_HOSTS", value_delimiter = ',')]
+    pub tls_hosts: Vec<String>,
+
+    /// Where the generated CA certificate is written (PEM). With --seed the CA stays the same
+    /// across restarts, so a device trusts it once.
+    #[arg(long, env = "VIOPAY_SIM_TLS_CA_OUT", default_value = "viopay-sim-ca.pem")]
+    pub tls_ca_out: PathBuf,
+
+    /// Serve this certificate chain (PEM) instead of generating one (with --tls-key).
+    #[arg(long, env = "VIOPAY_SIM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "VIOPAY_SIM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by this CA (PEM): mutual TLS.
+    #[arg(long, env = "VIOPAY_SIM_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +124,18 @@ fn parse_version(raw: &str) -> Result<AppVersion, String> {
 }
 
 impl Cli {
+    /// The HTTPS the flags ask for, if any (`--tls`, or a given certificate).
+    pub fn tls_options(&self) -> Option<crate::tls::TlsOptions> {
+        (self.tls || self.tls_cert.is_some()).then(|| crate::tls::TlsOptions {
+            hosts: if self.tls_hosts.is_empty() { crate::tls::default_hosts() } else { self.tls_hosts.clone() },
+            ca_out: self.tls_ca_out.clone(),
+            seed: self.seed,
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+            client_ca: self.tls_client_ca.clone(),
+        })
+    }
+
     /// Everything the flags name, loaded and checked. Errors here exit 2.
     pub fn into_config(self) -> Result<SimConfig, CliError> {
         if self.start_time.is_some() && self.clock != ClockMode::Virtual {

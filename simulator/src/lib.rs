@@ -22,6 +22,7 @@ pub mod journal;
 mod sim;
 mod summary;
 pub mod time_fmt;
+pub mod tls;
 pub mod trace;
 
 use std::future::Future;
@@ -106,6 +107,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(nodelay(listener), simulator.router()).with_graceful_shutdown(shutdown).await
+}
+
+/// Serves HTTPS on an already bound listener until `shutdown` completes (`--tls`).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    simulator: &Simulator,
+    config: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(tls::TlsListener::new(listener, config)?, simulator.router()).with_graceful_shutdown(shutdown).await
 }
 
 /// TCP_NODELAY on every connection: the API is small requests and small answers, which Nagle's

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let listen = cli.listen;
+    let tls = cli.tls_options().map(|opts| (cli.tls_listen, opts));
     let config = match cli.into_config() {
         Ok(config) => config,
         Err(e) => {
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(listen, config)) {
+    match runtime.block_on(run(listen, tls, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("viopay-sim: {e:#}");
@@ -43,17 +44,51 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(listen: std::net::SocketAddr, config: viopay_sim::SimConfig) -> anyhow::Result<()> {
+async fn run(
+    listen: std::net::SocketAddr,
+    tls: Option<(std::net::SocketAddr, viopay_sim::tls::TlsOptions)>,
+    config: viopay_sim::SimConfig,
+) -> anyhow::Result<()> {
+    use std::io::Write;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let simulator = Simulator::new(config, &format!("http://{addr}"))?;
     print!("{}", simulator.summary());
-    use std::io::Write;
+    let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    let shutdown = |stop: std::sync::Arc<tokio::sync::Notify>| async move { stop.notified().await };
+    let https = match tls {
+        None => None,
+        Some((tls_listen, opts)) => {
+            let prepared = viopay_sim::tls::prepare(&opts).context("--tls")?;
+            let tls_listener =
+                tokio::net::TcpListener::bind(tls_listen).await.with_context(|| format!("cannot listen on {tls_listen} (--tls-listen)"))?;
+            println!("HTTPS on https://{} for {}", tls_listener.local_addr()?, opts.hosts.join(", "));
+            if let Some(ca) = &prepared.ca {
+                println!("  CA certificate: {} (SHA-256 {})", ca.path.display(), ca.sha256);
+                println!(
+                    "  Android test device: adb push {} /sdcard/Download/, then Settings > Security > Encryption & credentials > Install a certificate > CA certificate (apps must trust user CAs in their network security config)",
+                    ca.path.display()
+                );
+            }
+            if opts.client_ca.is_some() {
+                println!("  mutual TLS: clients must present a certificate signed by the --tls-client-ca");
+            }
+            Some((tls_listener, prepared.config))
+        }
+    };
     std::io::stdout().flush()?;
-    viopay_sim::serve(listener, &simulator, async {
+    let on_ctrl_c = stop.clone();
+    tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
-    })
-    .await
-    .context("server error")
+        on_ctrl_c.notify_waiters();
+    });
+    let http = viopay_sim::serve(listener, &simulator, shutdown(stop.clone()));
+    match https {
+        None => http.await.context("server error"),
+        Some((tls_listener, config)) => {
+            let https = viopay_sim::serve_tls(tls_listener, &simulator, config, shutdown(stop.clone()));
+            tokio::try_join!(http, https).map(|_| ()).context("server error")
+        }
+    }
 }

@@ -165,7 +165,24 @@ fn bad_flags_and_fixtures_exit_2_naming_the_problem() {
 fn help_lists_every_documented_flag() {
     let out = Command::new(BIN).arg("--help").output().expect("runs");
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--listen", "--fixtures", "--clock", "--start-time", "--seed", "--min-version", "--no-control", "VIOPAY_SIM_LISTEN"] {
+    for flag in [
+        "--listen",
+        "--fixtures",
+        "--clock",
+        "--start-time",
+        "--seed",
+        "--min-version",
+        "--no-control",
+        "VIOPAY_SIM_LISTEN",
+        "--auto-claim",
+        "--tls",
+        "--tls-listen",
+        "--tls-host",
+        "--tls-ca-out",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-client-ca",
+    ] {
         assert!(help.contains(flag), "help lacks {flag}");
     }
 }

@@ -50,8 +50,24 @@ pub fn locked<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// The venv's interpreter, created on first use.
+#[allow(dead_code)] // each test binary that includes this module uses what it needs
 pub fn python() -> PathBuf {
     locked(create)
+}
+
+/// The venv's interpreter with `package` (a pip requirement such as `requests==2.32.3`) importable
+/// as `module`, installed on first use.
+#[allow(dead_code)] // each test binary that includes this module uses what it needs
+pub fn python_with(module: &str, package: &str) -> PathBuf {
+    locked(|| {
+        let python = create();
+        let ready = Command::new(&python).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+        if !ready {
+            let installed = Command::new(&python).args(["-m", "pip", "install", "--quiet", package]).status().expect("pip runs");
+            assert!(installed.success(), "cannot install {package}: the test needs it");
+        }
+        python
+    })
 }
 
 fn create() -> PathBuf {
