@@ -122,17 +122,23 @@ impl Sim {
             };
             let Some(merchant) = claimed else { continue };
             tracing::info!(%device, %code, %merchant, "automatic claim");
-            self.journal.record(JournalEntry {
-                seq: 0,
-                time: at,
-                method: Method::POST,
-                path: route_path("/pos/claim"),
-                device: Some(JournalDevice::Id(device)),
-                status: 200,
-                code: None,
-                trace_id: self.trace.next_id(),
-                warning: Some(format!("automatic claim of {code} for merchant {merchant} (auto-claim), not a merchant's own")),
-            });
+            self.journal_claim_by_simulator(device, code, &merchant, at, "auto-claim");
         }
+    }
+
+    /// The control API is not journaled; a claim the simulator makes for a merchant is, as the
+    /// `POST /pos/claim` it stands for, saying who made it (`how`).
+    pub fn journal_claim_by_simulator(&self, device: DeviceId, code: PairingCode, merchant: &str, at: OffsetDateTime, how: &str) {
+        self.journal.record(JournalEntry {
+            seq: 0,
+            time: at,
+            method: Method::POST,
+            path: route_path("/pos/claim"),
+            device: Some(JournalDevice::Id(device)),
+            status: 200,
+            code: None,
+            trace_id: self.trace.next_id(),
+            warning: Some(format!("automatic claim of {code} for merchant {merchant} ({how}), not a merchant's own")),
+        });
     }
 }

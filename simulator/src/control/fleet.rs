@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State, rejection::PathRejection, rejection::QueryRejection};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,6 @@ use crate::domain::{ClaimError, DeviceStatus, OwnClaimError};
 use crate::http::error::ApiError;
 use crate::http::note::JournalNote;
 use crate::ids::DeviceId;
-use crate::journal::{JournalDevice, JournalEntry, route_path};
 use crate::sim::Sim;
 use crate::time_fmt::rfc3339;
 
@@ -125,21 +124,7 @@ pub async fn claim(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRej
     })?;
     let merchant_id = store.state.device(device).map(|d| store.state.merchant(d.owner).id.clone()).unwrap_or_default();
     drop(store);
-    // The control API is not journaled; the claim is, as the merchant's claim it stands for, and
-    // says it was made by the simulator.
-    sim.journal.record(JournalEntry {
-        seq: 0,
-        time: now,
-        method: Method::POST,
-        path: route_path("/pos/claim"),
-        device: Some(JournalDevice::Id(device)),
-        status: 200,
-        code: None,
-        trace_id: sim.trace.next_id(),
-        warning: Some(format!(
-            "automatic claim of {code} for merchant {merchant_id} (POST /_sim/devices/{device}/claim), not a merchant's own"
-        )),
-    });
+    sim.journal_claim_by_simulator(device, code, &merchant_id, now, &format!("POST /_sim/devices/{device}/claim"));
     let body = OwnClaim { status: "claimed", device_id: device.to_string(), pairing_code: code.to_string(), merchant_id };
     Ok(JournalNote::device(device).attach(Json(body).into_response()))
 }
