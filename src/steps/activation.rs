@@ -314,8 +314,11 @@ async fn attests_with_body(w: &mut CheckWorld) {
 #[when("an unprovisioned device attests")]
 async fn unknown_attests(w: &mut CheckWorld) {
     let id = w.target().unknown_device.clone();
-    let secrets =
-        crate::pos::DeviceSecrets { identity_key_id: format!("idk-{}", id[4..].to_lowercase()), identity_secret: vec![7; 32], zmk: None };
+    let secrets = crate::pos::DeviceSecrets {
+        identity_key_id: format!("idk-{}", id.get(4..).unwrap_or_default().to_lowercase()),
+        identity_secret: vec![7; 32],
+        zmk: None,
+    };
     let stranger = PosDevice::new(usize::MAX, Terminal::new(&id, Some(secrets)));
     let Some(call) = stranger.attest(&AttestFault::None, target_time(w).await, w.model.now) else { harness_error!("no identity key") };
     let not_found =
@@ -375,7 +378,9 @@ async fn default_key_id(w: &mut CheckWorld, rule: String) {
     device(w, "").await;
     let id = w.device("");
     let key_id = w.pos.get("").and_then(|p| p.terminal.secrets.as_ref()).map(|s| s.identity_key_id.clone()).unwrap_or_default();
-    w.check(&rule, key_id == format!("idk-{}", id[4..].to_lowercase()), || format!("{id}'s identity key id is `{key_id}`"));
+    w.check(&rule, key_id == format!("idk-{}", id.get(4..).unwrap_or_default().to_lowercase()), || {
+        format!("{id}'s identity key id is `{key_id}`")
+    });
 }
 
 #[then(regex = r#"^the two devices' identity secrets and ZMKs differ and are 32 bytes \[([A-Z]+-\d+)\]$"#)]
