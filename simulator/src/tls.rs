@@ -219,8 +219,10 @@ impl TlsListener {
             loop {
                 let (tcp, peer) = match listener.accept().await {
                     Ok(conn) => conn,
+                    // Out of file descriptors and the like: back off instead of spinning.
                     Err(e) => {
-                        tracing::debug!(error = %e, "TCP accept failed");
+                        tracing::warn!(error = %e, "TCP accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
                 };
