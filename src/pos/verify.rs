@@ -73,6 +73,8 @@ pub struct Terminal {
     pub sets_seen: u32,
     pub config: Option<Value>,
     pub activated_at: Option<String>,
+    /// The decrypted plaintext of the latest activate 200.
+    pub activate_answer: Option<Value>,
     /// Every response IV seen (MSK-06).
     pub ivs: HashSet<String>,
 }
@@ -377,6 +379,7 @@ impl Terminal {
             });
         }
         let activated_at = doc["activated_at"].as_str().map(str::to_owned);
+        self.activate_answer = Some(doc.clone());
         match (&self.activated_at, &activated_at) {
             (Some(first), Some(now)) if first != now => {
                 out.push(problem("ACT-09", format!("a repeated activate gave `activated_at` {now}, not the original {first}")));

@@ -463,17 +463,23 @@ async fn config_field(w: &mut CheckWorld, path: String, want: String, rule: Stri
 
 #[then(regex = r#"^the activate answer decrypts to status "activated" at the target's time \[([A-Z]+-\d+)\]$"#)]
 async fn activated_answer(w: &mut CheckWorld, rule: String) {
-    let at = w.pos.get("").and_then(|p| p.terminal.activated_at.clone());
+    let answer = w.pos.get("").and_then(|p| p.terminal.activate_answer.clone()).unwrap_or(Value::Null);
     let ex = w.last().clone();
-    w.check(&rule, at.is_some() && ex.status == Some(200), || format!("activate answered {}", ex.excerpt()));
+    // ACT-08's exact time is judged as the answer is opened (a finding there); this checks what
+    // the device reads.
+    let timed = !w.findings.iter().any(|f| f.rule.as_str() == "ACT-08");
+    let ok = ex.status == Some(200) && answer["status"] == "activated" && answer["activated_at"].is_string() && timed;
+    w.check(&rule, ok, || format!("activate answered {}, decrypted to {answer}", ex.excerpt()));
 }
 
 #[then(regex = r#"^the device's activated_at is unchanged \[([A-Z]+-\d+)\]$"#)]
 async fn activated_unchanged(w: &mut CheckWorld, rule: String) {
-    let first = w.pos.get("").and_then(|p| p.terminal.activated_at.clone());
+    let terminal = w.pos.get("").map(|p| p.terminal.clone());
+    let first = terminal.as_ref().and_then(|t| t.activated_at.clone());
+    let latest = terminal.and_then(|t| t.activate_answer).map(|a| a["activated_at"].clone()).unwrap_or(Value::Null);
     let ex = w.last().clone();
-    let ok = ex.status == Some(200) && first.is_some();
-    w.check(&rule, ok, || format!("repeated activate answered {}", ex.excerpt()));
+    let ok = ex.status == Some(200) && first.is_some() && latest.as_str() == first.as_deref();
+    w.check(&rule, ok, || format!("first activated_at {first:?}, latest {latest}; the repeated activate answered {}", ex.excerpt()));
 }
 
 #[then(regex = r#"^the target recorded no finding for ([A-Z]+-\d+) \[([A-Z]+-\d+)\]$"#)]
