@@ -135,10 +135,14 @@ impl Sim {
             method: Method::POST,
             path: route_path("/pos/claim"),
             device: Some(JournalDevice::Id(device)),
-            status: 200,
+            status: Some(200),
             code: None,
+            rule: None,
             trace_id: self.trace.next_id(),
             warning: Some(format!("automatic claim of {code} for merchant {merchant} ({how}), not a merchant's own")),
+            client: crate::journal::ClientEvidence::default(),
+            faults: Vec::new(),
+            connection: None,
         });
     }
 }

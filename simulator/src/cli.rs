@@ -16,6 +16,9 @@ use crate::time_fmt::parse_rfc3339;
 #[derive(Debug, Parser)]
 #[command(name = "viopay-sim", version, about = "Stateful simulator of the VioPay POS device activation API, on a controllable clock")]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on.
     #[arg(long, env = "VIOPAY_SIM_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -103,6 +106,22 @@ pub struct Cli {
     /// Require client certificates signed by this CA (PEM): mutual TLS.
     #[arg(long, env = "VIOPAY_SIM_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// A faults file (TOML): named fault profiles, added to the built-in ones (flaky-3g,
+    /// gateway-502, retry-twice, slow-and-broken).
+    #[arg(long, env = "VIOPAY_SIM_FAULTS")]
+    pub faults: Option<PathBuf>,
+
+    /// Arm this fault profile at start, and again after every /_sim/reset (repeatable).
+    #[arg(long = "fault-profile", value_name = "NAME", env = "VIOPAY_SIM_FAULT_PROFILES", value_delimiter = ',')]
+    pub fault_profiles: Vec<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Judge the POS client a running simulator served (§5.8, CLI-01…CLI-17); exit 0 when no
+    /// REQUIRED client rule broke, 1 when one did, 2 when no verdict could be had.
+    Verdict(crate::verdict::command::VerdictArgs),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +132,10 @@ pub enum CliError {
     StartTimeWithSystemClock,
     #[error("cannot read --signing-key {path}: {source}")]
     SigningKey { path: String, source: std::io::Error },
+    #[error("--faults: {0}")]
+    Faults(#[from] Box<crate::faults::ProfileError>),
+    #[error("--fault-profile: {0}")]
+    FaultProfile(crate::faults::FaultError),
 }
 
 fn parse_time(raw: &str) -> Result<OffsetDateTime, String> {
@@ -151,6 +174,13 @@ impl Cli {
             ),
             None => KeySource::Generate,
         };
+        let fault_profiles = match &self.faults {
+            Some(path) => crate::faults::Profiles::with_file(path).map_err(Box::new)?,
+            None => crate::faults::Profiles::builtin(),
+        };
+        for name in &self.fault_profiles {
+            fault_profiles.get(name).map_err(CliError::FaultProfile)?;
+        }
         Ok(SimConfig {
             fixtures,
             clock: self.clock,
@@ -165,6 +195,8 @@ impl Cli {
             journal_capacity: self.journal_size,
             chunk_size: self.chunk_size as usize,
             auto_claim: self.auto_claim,
+            fault_profiles,
+            arm_profiles: self.fault_profiles,
         })
     }
 }

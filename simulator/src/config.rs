@@ -60,6 +60,10 @@ pub struct SimConfig {
     pub chunk_size: usize,
     /// Claim each newly issued code as the device's merchant this many seconds after issue.
     pub auto_claim: Option<u32>,
+    /// The fault profiles that can be armed by name (built-in ones, plus `--faults FILE`).
+    pub fault_profiles: crate::faults::Profiles,
+    /// Profiles armed at start and again by `/_sim/reset` (`--fault-profile`).
+    pub arm_profiles: Vec<String>,
 }
 
 impl SimConfig {
@@ -79,6 +83,8 @@ impl SimConfig {
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             chunk_size: DEFAULT_CHUNK_SIZE,
             auto_claim: None,
+            fault_profiles: crate::faults::Profiles::builtin(),
+            arm_profiles: Vec::new(),
         }
     }
 

@@ -76,7 +76,7 @@ impl Serialize for JournalDevice {
 }
 
 fn rfc3339<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::time_fmt::rfc3339(*t))
+    s.serialize_str(&crate::time_fmt::rfc3339_millis(*t))
 }
 
 fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
@@ -87,8 +87,8 @@ fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
 pub struct JournalEntry {
     /// Position in the whole run, so a reader can tell how many entries the ring dropped.
     pub seq: u64,
-    /// Simulator-clock time of the request; written as RFC 3339 (formatted when read, not on the
-    /// request path).
+    /// Simulator-clock time the request was received; written as RFC 3339 (formatted when read,
+    /// not on the request path).
     #[serde(serialize_with = "rfc3339")]
     pub time: OffsetDateTime,
     #[serde(serialize_with = "method")]
@@ -98,14 +98,100 @@ pub struct JournalEntry {
     /// The device the exchange concerns: `X-Device-Id` as sent, or the device behind a claimed code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<JournalDevice>,
-    pub status: u16,
+    /// The status sent; absent when the connection ended without an answer (see `connection`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// The error code, for error responses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The rule an error answer implements (a forced one included), e.g. `ATT-32`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
     pub trace_id: TraceId,
     /// BOOT-08: e.g. an app version older than `min_supported_version`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// What the client-conformance verdict (§5.8) reads about the client.
+    #[serde(flatten)]
+    pub client: ClientEvidence,
+    /// The faults that hit this exchange.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::faults::FaultHit>,
+    /// How the connection ended when no complete answer reached the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionEnd>,
+}
+
+/// A connection the simulator ended without a complete answer (CLI-17 reads these).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionEnd {
+    /// TCP RST, nothing sent.
+    Reset,
+    /// Held without an answer until the client gave up or the fault's maximum passed.
+    NeverAnswered,
+    /// The head and part of the body sent, then closed short of `Content-Length`.
+    Truncated,
+}
+
+/// The request headers and answer fields §5.8's rules read, recorded for the POS endpoints only.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ClientEvidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<Box<str>>,
+    /// `X-Client-Type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_type: Option<Box<str>>,
+    /// Attest's `X-Timestamp` as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_timestamp: Option<Box<str>>,
+    /// Attest's `X-Nonce` as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_nonce: Option<Box<str>>,
+    /// The `Content-Type` of a request with a body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<Box<str>>,
+    /// The request declared a body (a `Content-Length` above 0, or chunked).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub has_body: bool,
+    /// An attestation token, as `sha256:` and 12 hex digits of its hash: on an attest 200 the
+    /// token issued, on keys, config, terminal-parameters and activate the token carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<TokenId>,
+    /// Status 200: the fields CLI-05…CLI-07 read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairing_code_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_claimed: Option<bool>,
+}
+
+/// A token named without the token: the journal is readable by anyone with the control API, and
+/// a live token there would let them act as the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenId([u8; 6]);
+
+impl TokenId {
+    pub fn of(token: &str) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(token.as_bytes());
+        let mut id = [0u8; 6];
+        id.copy_from_slice(&digest[..6]);
+        TokenId(id)
+    }
+}
+
+impl std::fmt::Display for TokenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sha256:{}", hex::encode(self.0))
+    }
+}
+
+impl Serialize for TokenId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[derive(Debug)]
@@ -174,10 +260,14 @@ mod tests {
             method: Method::GET,
             path: "/pos/status".into(),
             device: Some(JournalDevice::Raw(device.into())),
-            status: 200,
+            status: Some(200),
             code: None,
+            rule: None,
             trace_id: crate::trace::TraceIds::new(1).next_id(),
             warning: None,
+            client: ClientEvidence::default(),
+            faults: Vec::new(),
+            connection: None,
         }
     }
 

@@ -1,5 +1,6 @@
-//! `viopay-sim`: a stateful simulator of the VioPay POS device activation API (steps 1–4 and
-//! merchant auth), on a controllable clock.
+//! `viopay-sim`: a stateful simulator of the VioPay POS device activation API (steps 1–8 and
+//! merchant auth), on a controllable clock, with armed network faults and a verdict on the POS
+//! client it served (§5.8).
 //!
 //! Layout: [`domain`] holds the rules (pure, `now` passed in); [`http`] is the thin axum layer
 //! over it; [`control`] is the `/_sim/` API; [`clock`] is the one clock every time rule reads.
@@ -24,6 +25,7 @@ mod summary;
 pub mod time_fmt;
 pub mod tls;
 pub mod trace;
+pub mod verdict;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -93,7 +95,9 @@ pub async fn spawn(config: SimConfig, addr: SocketAddr) -> Result<RunningSimulat
     let simulator = Simulator::new(config, &base_url)?;
     let app = simulator.router();
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(nodelay(listener), app).await {
+        if let Err(e) =
+            axum::serve(faults::ConnectionListener::new(listener), app.into_make_service_with_connect_info::<faults::ConnHandle>()).await
+        {
             tracing::error!(error = %e, "simulator server stopped");
         }
     });
@@ -106,7 +110,9 @@ pub async fn serve(
     simulator: &Simulator,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(nodelay(listener), simulator.router()).with_graceful_shutdown(shutdown).await
+    axum::serve(faults::ConnectionListener::new(listener), simulator.router().into_make_service_with_connect_info::<faults::ConnHandle>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves HTTPS on an already bound listener until `shutdown` completes (`--tls`).
@@ -116,16 +122,7 @@ pub async fn serve_tls(
     config: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(tls::TlsListener::new(listener, config)?, simulator.router()).with_graceful_shutdown(shutdown).await
-}
-
-/// TCP_NODELAY on every connection: the API is small requests and small answers, which Nagle's
-/// algorithm would hold back waiting for more to send.
-fn nodelay(listener: tokio::net::TcpListener) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    })
+    axum::serve(tls::TlsListener::new(listener, config)?, simulator.router().into_make_service_with_connect_info::<faults::ConnHandle>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

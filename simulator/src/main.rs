@@ -1,4 +1,5 @@
-//! `viopay-sim`: parse flags, load fixtures, print the summary, serve until Ctrl-C.
+//! `viopay-sim`: parse flags, load fixtures, print the summary, serve until Ctrl-C; or, as
+//! `viopay-sim verdict`, judge the POS client a running simulator served.
 
 use std::process::ExitCode;
 
@@ -19,6 +20,15 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    if let Some(viopay_sim::cli::Command::Verdict(args)) = cli.command {
+        return match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => ExitCode::from(rt.block_on(viopay_sim::verdict::command::run(args))),
+            Err(e) => {
+                eprintln!("viopay-sim: cannot start the async runtime: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let listen = cli.listen;
     let tls = cli.tls_options().map(|opts| (cli.tls_listen, opts));
     let config = match cli.into_config() {

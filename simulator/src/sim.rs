@@ -53,6 +53,8 @@ pub struct Sim {
     pub chunk_size: usize,
     /// `--auto-claim` and the control API's per-device setting.
     pub auto_claims: crate::auto_claim::AutoClaims,
+    /// The client rules already reported in the log, per device.
+    pub live: crate::verdict::live::Live,
 }
 
 impl Sim {
@@ -80,6 +82,7 @@ impl Sim {
             .min_version
             .or_else(|| config.fixtures.min_supported_version.clone())
             .map_or_else(|| AppVersion::parse(DEFAULT_MIN_VERSION).map_err(|e| SimError::Config(e.to_string())), Ok)?;
+        let faults = Faults::new(seed, config.fault_profiles, config.arm_profiles).map_err(|e| SimError::Config(e.to_string()))?;
         let mut fixtures = config.fixtures;
         let mut state = std::mem::take(&mut fixtures.state);
         state.set_secret_seed(SecretSeed::from_seed(seed));
@@ -90,7 +93,7 @@ impl Sim {
             seed,
             tokens: TokenIssuer::new(key, issuer, config.token_ttl),
             journal: Journal::new(config.journal_capacity),
-            faults: Faults::default(),
+            faults,
             trace: TraceIds::new(seed),
             min_version,
             realm: config.realm,
@@ -99,11 +102,19 @@ impl Sim {
             control: config.control,
             chunk_size: config.chunk_size,
             auto_claims: crate::auto_claim::AutoClaims::new(config.auto_claim),
+            live: crate::verdict::live::Live::default(),
         })
     }
 
+    /// Journals an exchange, and says in the log when it shows the device breaking a client rule
+    /// (§5.8), so a person at a desk sees it as it happens.
+    pub fn record(&self, entry: crate::journal::JournalEntry) {
+        self.live.observe(&entry);
+        self.journal.record(entry);
+    }
+
     /// `/_sim/reset`: back to the fixtures, the start of the clock and the start of every random
-    /// sequence, with an empty journal and no armed faults.
+    /// sequence, with an empty journal and only the start fault profiles armed.
     pub fn reset(&self) {
         {
             // The fixtures parsed at start, so they parse again; should they not, the state stays.
@@ -120,9 +131,10 @@ impl Sim {
         }
         self.clock.reset();
         self.journal.clear();
-        self.faults.clear();
+        self.faults.reset();
         self.trace.reset();
         self.auto_claims.reset();
+        self.live.reset();
     }
 
     /// A random UUID-shaped id (version 4 layout) from the seeded generator.

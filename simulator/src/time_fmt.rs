@@ -9,6 +9,16 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
 }
 
+/// RFC 3339 in UTC with milliseconds when the instant has a fraction: the journal's receipt times,
+/// where pacing (CLI-05, CLI-17) is a matter of fractions of a second.
+pub fn rfc3339_millis(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    match t.millisecond() {
+        0 if t.nanosecond() == 0 => rfc3339(t),
+        ms => format!("{}.{ms:03}Z", rfc3339(t).trim_end_matches('Z')),
+    }
+}
+
 /// Parses an RFC 3339 timestamp with any offset.
 pub fn parse_rfc3339(raw: &str) -> Result<OffsetDateTime, time::error::Parse> {
     OffsetDateTime::parse(raw, &Rfc3339)

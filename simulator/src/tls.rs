@@ -16,11 +16,13 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
 use tokio_rustls::server::TlsStream;
+
+use crate::faults::Switchable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -206,7 +208,7 @@ pub fn prepare(opts: &TlsOptions) -> Result<Tls, TlsError> {
 /// Accepted TLS connections for `axum::serve`. Handshakes run on their own tasks (bounded by a
 /// timeout), so a slow or failing client never holds up the others; a failed one is logged.
 pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    rx: mpsc::Receiver<(TlsStream<Switchable>, SocketAddr)>,
     local: SocketAddr,
 }
 
@@ -226,7 +228,7 @@ impl TlsListener {
                         continue;
                     }
                 };
-                let _ = tcp.set_nodelay(true);
+                let tcp = Switchable::new(tcp);
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
@@ -245,7 +247,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = TlsStream<Switchable>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

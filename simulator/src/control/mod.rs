@@ -4,6 +4,7 @@
 
 mod auto_claim;
 mod body;
+pub(crate) use body::{whole_opt, whole_u32_opt};
 mod clock;
 mod device_keys;
 mod devices;
@@ -12,6 +13,7 @@ mod fleet;
 mod journal;
 mod merchants;
 mod reset;
+mod verdict;
 
 use std::sync::Arc;
 
@@ -24,8 +26,8 @@ use crate::sim::Sim;
 /// 409 `"4090"`: the request conflicts with the simulator's state or mode.
 pub const CONFLICT: &str = "4090";
 
-pub fn routes(sim: &Arc<Sim>) -> Router<Arc<Sim>> {
-    let g = |route| guarded(sim, route);
+pub fn routes() -> Router<Arc<Sim>> {
+    let g = guarded;
     Router::new()
         .route("/_sim/clock", g(get(clock::get_clock)))
         .route("/_sim/clock/advance", g(post(clock::advance)))
@@ -42,4 +44,8 @@ pub fn routes(sim: &Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/reset", g(post(reset::reset)))
         .route("/_sim/journal", g(get(journal::journal)))
         .route("/_sim/faults", g(get(faults::list).post(faults::arm).delete(faults::clear)))
+        .route("/_sim/faults/{id}", g(delete(faults::remove)))
+        .route("/_sim/faults/profiles/{name}", g(post(faults::arm_profile)))
+        .route("/_sim/verdict", g(get(verdict::all)))
+        .route("/_sim/devices/{id}/verdict", g(get(verdict::device)))
 }

@@ -83,8 +83,12 @@ pub async fn attest(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<R
     drop(store);
     let note = JournalNote::device(device.id);
     match outcome {
-        Ok(a) => Ok(note
-            .attach(Json(Attested { status: "attested", attestation_token: a.token, expires_in_sec: a.expires_in_sec }).into_response())),
+        Ok(a) => {
+            let note = JournalNote { issued_token: Some(crate::journal::TokenId::of(&a.token)), ..note };
+            Ok(note.attach(
+                Json(Attested { status: "attested", attestation_token: a.token, expires_in_sec: a.expires_in_sec }).into_response(),
+            ))
+        }
         Err(refused) => {
             let error = match refused {
                 AttestError::DeviceNotFound(id) => ApiError::with_device(&ATT_21, id),

@@ -34,7 +34,8 @@ pub struct Unauthorized(pub AuthError);
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
-        JournalNote { device: None, warning: Some(format!("token refused: {}", self.0)) }.attach(ApiError::of(&CLAIM_04).into_response())
+        JournalNote { warning: Some(format!("token refused: {}", self.0)), ..JournalNote::default() }
+            .attach(ApiError::of(&CLAIM_04).into_response())
     }
 }
 

@@ -41,5 +41,5 @@ pub async fn bootstrap(State(sim): State<Arc<Sim>>, device: PosDevice) -> Result
         None => Some(format!("BOOT-08: no app version in User-Agent (`{}` after Viopay-POS/)", device.version_text())),
     };
     let body = Bootstrap { status: "ok", server_time: rfc3339(now), min_supported_version: sim.min_version.to_string() };
-    Ok(JournalNote { device: None, warning }.attach(Json(body).into_response()))
+    Ok(JournalNote { warning, ..JournalNote::default() }.attach(Json(body).into_response()))
 }

@@ -13,27 +13,91 @@ use futures::FutureExt;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::panic::AssertUnwindSafe;
 
+use axum::extract::ConnectInfo;
+
 use super::error::{ApiError, PendingError};
 use super::note::JournalNote;
 use crate::errors::{BODY_LIMIT, DetailsKey, ERR_11, ErrorSpec};
-use crate::journal::{JournalDevice, JournalEntry, route_path};
+use crate::faults::{self, Action, ConnHandle, ForcedError, Selected};
+use crate::journal::{ClientEvidence, ConnectionEnd, JournalDevice, JournalEntry, TokenId, route_path};
 use crate::sim::Sim;
 
 pub const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
 
 /// Outermost layer. ERR-07: a fresh trace id per request. ERR-08: `X-Trace-Id` on every response,
-/// equal to `error.trace_id` on errors. ERR-01: renders every [`ApiError`] as the envelope.
-pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+/// equal to `error.trace_id` on errors. ERR-01: renders every [`ApiError`] as the envelope. Armed
+/// faults are chosen here, before the handler, and the exchange is journaled with them.
+pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
     let now = sim.clock.now();
     // Automatic claims due by now take effect before the request sees the state (one atomic load
     // when none is due).
     sim.run_auto_claims(now);
     let trace_id = sim.trace.next_id();
-    let journaled = sim.journal.capacity() > 0 && !req.uri().path().starts_with("/_sim/");
-    let request_line = journaled.then(|| {
-        let device = req.headers().get("x-device-id").map(|v| JournalDevice::from_header(v.as_bytes()));
-        (now, req.method().clone(), route_path(req.uri().path()), device)
+    let api = !req.uri().path().starts_with("/_sim/");
+    let selected = if api {
+        let device = req.headers().get("x-device-id").and_then(|v| v.to_str().ok());
+        sim.faults.select(req.uri().path(), device)
+    } else {
+        Selected::default()
+    };
+    let line = (api && sim.journal.capacity() > 0).then(|| Line {
+        time: now,
+        method: req.method().clone(),
+        path: route_path(req.uri().path()),
+        device: req.headers().get("x-device-id").map(|v| JournalDevice::from_header(v.as_bytes())),
+        client: evidence(req.uri().path(), req.headers()),
+        status: None,
     });
+    let journal = |line: Option<Line>, res: Option<&mut Response>, code: Option<String>, rule, connection| {
+        let Some(line) = line else { return };
+        let note = res.and_then(|r| r.extensions_mut().remove::<JournalNote>()).unwrap_or_default();
+        let mut client = line.client;
+        if let Some(view) = note.status {
+            client.pairing_code_status = Some(view.pairing_code_status);
+            client.device_status = Some(view.device_status.as_str());
+            client.is_claimed = Some(view.is_claimed);
+        }
+        client.token_id = note.issued_token.or(client.token_id);
+        let entry = JournalEntry {
+            seq: 0,
+            time: line.time,
+            method: line.method,
+            path: line.path,
+            device: note.device.or(line.device),
+            status: line.status,
+            code,
+            rule,
+            trace_id,
+            warning: note.warning,
+            client,
+            faults: selected.hits.clone(),
+            connection,
+        };
+        sim.record(entry);
+    };
+
+    if let Some(delay) = selected.delay {
+        tokio::time::sleep(delay).await;
+    }
+    match &selected.action {
+        Some(action @ Action::Status { .. }) => {
+            let mut res = faults::status_answer(action).unwrap_or_default();
+            journal(line.map(|l| l.answered(res.status())), None, None, None, None);
+            res.extensions_mut().clear();
+            return res;
+        }
+        Some(action @ (Action::Reset | Action::Hang { .. })) => {
+            let end = if matches!(action, Action::Reset) { ConnectionEnd::Reset } else { ConnectionEnd::NeverAnswered };
+            // Journaled before the connection ends: a client that gives up drops this future.
+            journal(line, None, None, None, Some(end));
+            let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0.clone());
+            return faults::no_answer(action, conn.as_ref()).await;
+        }
+        Some(Action::Error(spec)) => {
+            req.extensions_mut().insert(ForcedError(*spec));
+        }
+        _ => {}
+    }
 
     // No request ever gets a dropped connection: a handler that panics answers the 500 envelope,
     // and the panic is journaled (parking_lot locks do not poison, so the state stays usable).
@@ -46,15 +110,17 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(panic = %what, %trace_id, "a handler panicked");
-            let note = JournalNote { device: None, warning: Some(format!("the simulator panicked: {what}")) };
+            let note = JournalNote { warning: Some(format!("the simulator panicked: {what}")), ..JournalNote::default() };
             note.attach(ApiError::control(StatusCode::INTERNAL_SERVER_ERROR, "5000", "Internal error").into_response())
         }
     };
 
     let mut code = None;
+    let mut rule = None;
     if let Some(PendingError(err)) = res.extensions_mut().remove::<PendingError>() {
         tracing::debug!(rule = err.rule, status = err.status.as_u16(), code = err.code, message = %err.message, %trace_id, "error response");
         code = Some(err.code.to_owned());
+        rule = Some(err.rule).filter(|r| *r != "SIM");
         *res.body_mut() = Body::from(err.render(trace_id.as_str()));
         res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         res.headers_mut().remove(CONTENT_LENGTH);
@@ -62,50 +128,92 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> 
     if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
         res.headers_mut().insert(X_TRACE_ID, value);
     }
-    if let Some((time, method, path, device)) = request_line {
-        let note = res.extensions_mut().remove::<JournalNote>().unwrap_or_default();
-        sim.journal.record(JournalEntry {
-            seq: 0,
-            time,
-            method,
-            path,
-            device: note.device.or(device),
-            status: res.status().as_u16(),
-            code,
-            trace_id,
-            warning: note.warning,
-        });
+    let truncated = matches!(selected.action, Some(Action::Truncate)).then_some(ConnectionEnd::Truncated);
+    let status = res.status();
+    journal(line.map(|l| l.answered(status)), Some(&mut res), code, rule, truncated);
+    match &selected.action {
+        Some(action @ (Action::Dribble { .. } | Action::Truncate | Action::Malformed)) => faults::apply_after(action, res).await,
+        _ => res,
     }
-    res
+}
+
+/// The request line as received, until the answer is known.
+struct Line {
+    time: time::OffsetDateTime,
+    method: axum::http::Method,
+    path: std::borrow::Cow<'static, str>,
+    device: Option<JournalDevice>,
+    client: ClientEvidence,
+    /// Absent until answered; stays absent when the connection ends without an answer.
+    status: Option<u16>,
+}
+
+impl Line {
+    fn answered(mut self, status: StatusCode) -> Self {
+        self.status = Some(status.as_u16());
+        self
+    }
+}
+
+/// The POS endpoints whose requests carry the three POS headers (CLI-01).
+const POS_HEADER_PATHS: [&str; 4] = ["/pos/bootstrap", "/pos/pairing-code", "/pos/status", "/pos/attest"];
+/// The endpoints behind attestation auth (CLI-13, CLI-14).
+const ATTESTED_PATHS: [&str; 4] = ["/pos/keys", "/pos/config", "/pos/terminal-parameters", "/pos/activate"];
+
+/// What §5.8's rules read from a request, for the POS device endpoints only (a merchant's claim or
+/// sign-in is not the POS client's).
+fn evidence(path: &str, headers: &HeaderMap) -> ClientEvidence {
+    let mut e = ClientEvidence::default();
+    let pos_headers = POS_HEADER_PATHS.contains(&path);
+    let attested = ATTESTED_PATHS.contains(&path);
+    if !pos_headers && !attested {
+        return e;
+    }
+    let text = |name: &str| headers.get(name).map(|v| Box::<str>::from(String::from_utf8_lossy(v.as_bytes())));
+    if pos_headers {
+        e.user_agent = text("user-agent");
+        e.client_type = text("x-client-type");
+    }
+    if path == "/pos/attest" {
+        e.x_timestamp = text("x-timestamp");
+        e.x_nonce = text("x-nonce");
+    }
+    e.has_body =
+        headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > 0)
+            || headers.contains_key(axum::http::header::TRANSFER_ENCODING);
+    if e.has_body {
+        e.content_type = text("content-type");
+    }
+    if attested {
+        e.token_id = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .map(|(_, token)| token)
+            .filter(|t| !t.is_empty())
+            .map(TokenId::of);
+    }
+    e
 }
 
 /// On every matched route and method (after 404 and 405, §1.9): ERR-11's 64 KiB body limit, then
-/// any armed fault for the endpoint. A tower layer rather than `from_fn`: a request with no body
-/// while no fault is armed (every status poll) goes straight to the handler, with nothing boxed,
-/// cloned or buffered.
-#[derive(Clone)]
-pub struct GuardLayer {
-    sim: Arc<Sim>,
-}
-
-impl GuardLayer {
-    pub fn new(sim: Arc<Sim>) -> Self {
-        GuardLayer { sim }
-    }
-}
+/// a documented error forced by an armed fault. A tower layer rather than `from_fn`: a request
+/// with no body and no forced error (every status poll) goes straight to the handler, with nothing
+/// boxed, cloned or buffered.
+#[derive(Clone, Default)]
+pub struct GuardLayer;
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner, sim: self.sim.clone() }
+        Guard { inner }
     }
 }
 
 #[derive(Clone)]
 pub struct Guard<S> {
     inner: S,
-    sim: Arc<Sim>,
 }
 
 impl<S> tower::Service<Request> for Guard<S>
@@ -122,19 +230,18 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        if http_body::Body::is_end_stream(req.body()) && !self.sim.faults.any_armed() {
+        if http_body::Body::is_end_stream(req.body()) && req.extensions().get::<ForcedError>().is_none() {
             return futures::future::Either::Left(self.inner.call(req));
         }
         // The service that was polled ready goes with the request; a clone stays for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let sim = self.sim.clone();
-        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(sim, req, inner).await) }))
+        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(req, inner).await) }))
     }
 }
 
-/// The body limit and armed faults, for a request with a body or while a fault is armed.
-async fn guard_slow<S>(sim: Arc<Sim>, req: Request, mut inner: S) -> Response
+/// The body limit and a forced error, for a request with a body or a forced error.
+async fn guard_slow<S>(req: Request, mut inner: S) -> Response
 where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
 {
@@ -148,9 +255,8 @@ where
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
         Err(e) => return ApiError::invalid_body(format!("cannot read the request body: {e}")).into_response(),
     };
-    let device = parts.headers.get("x-device-id").and_then(|v| v.to_str().ok());
-    if let Some(spec) = sim.faults.take(parts.uri.path(), device) {
-        return injected(&spec, &parts.headers, &bytes).into_response();
+    if let Some(ForcedError(spec)) = parts.extensions.get::<ForcedError>() {
+        return injected(spec, &parts.headers, &bytes).into_response();
     }
     match inner.call(Request::from_parts(parts, Body::from(bytes))).await {
         Ok(res) => res,

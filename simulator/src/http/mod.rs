@@ -28,16 +28,16 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::sim::Sim;
 
-/// Adds the per-route guard (body limit, faults). Applied with `MethodRouter::route_layer`, so it
+/// Adds the per-route guard (body limit, forced errors). Applied with `MethodRouter::route_layer`, so it
 /// runs only once the method matched: 404 and 405 come before 413 (§1.9).
-pub fn guarded(sim: &Arc<Sim>, route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
-    route.route_layer(middleware::GuardLayer::new(sim.clone()))
+pub fn guarded(route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
+    route.route_layer(middleware::GuardLayer)
 }
 
 /// The whole application: every API route, the control API when enabled, the generic errors and
 /// the envelope. Tests drive it without a socket.
 pub fn router(sim: Arc<Sim>) -> Router {
-    let g = |route| guarded(&sim, route);
+    let g = guarded;
     let mut app = Router::new()
         .route("/pos/bootstrap", g(post(bootstrap::bootstrap)))
         .route("/pos/pairing-code", g(post(pairing_code::pairing_code)))
@@ -55,7 +55,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/realms/{realm}/protocol/openid-connect/certs", g(get(realm::certs)))
         .route("/realms/{realm}/.well-known/openid-configuration", g(get(realm::openid_configuration)));
     if sim.control {
-        app = app.merge(crate::control::routes(&sim));
+        app = app.merge(crate::control::routes());
     }
     app.fallback(fallback::route_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

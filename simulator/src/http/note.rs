@@ -12,12 +12,16 @@ pub struct JournalNote {
     pub device: Option<JournalDevice>,
     /// BOOT-08 and refused tokens: something a client developer should know.
     pub warning: Option<String>,
+    /// Attest 200: the token issued (CLI-14 reads its issue time).
+    pub issued_token: Option<crate::journal::TokenId>,
+    /// Status 200: what the device was told (CLI-05…CLI-07).
+    pub status: Option<crate::domain::StatusView>,
 }
 
 impl JournalNote {
     /// A note naming a device.
     pub fn device(id: DeviceId) -> Self {
-        JournalNote { device: Some(JournalDevice::Id(id)), warning: None }
+        JournalNote { device: Some(JournalDevice::Id(id)), ..JournalNote::default() }
     }
 
     pub fn attach(self, mut res: Response) -> Response {

@@ -142,10 +142,28 @@ async fn faults_are_listed_validated_and_cleared() {
     assert!(r.details()["message"].as_str().unwrap_or_default().contains("STAT-12"), "lists the choices: {}", r.body);
     sim.json(Method::POST, "/_sim/faults", &[], &json!({"endpoint": "/pos/status", "rule": "STAT-12", "count": 5})).await;
     let listed = sim.request(Method::GET, "/_sim/faults", &[], "").await;
-    assert_eq!(listed.body, json!({"faults": [{"endpoint": "/pos/status", "rule": "STAT-12", "remaining": 5}]}));
+    assert_eq!(
+        listed.body["faults"],
+        json!([{"id": 1, "kind": "error", "endpoint": "/pos/status", "rule": "STAT-12", "remaining": 5, "fired": 0}])
+    );
+    assert_eq!(listed.body["profiles"], json!(["flaky-3g", "gateway-502", "retry-twice", "slow-and-broken"]));
+    let r = sim.json(Method::POST, "/_sim/faults", &[], &json!({"kind": "reset", "status": 503})).await;
+    r.assert_error(400, "4000", "Invalid request body");
+    assert_eq!(r.details()["message"], "`status` does not apply to kind `reset`");
     let r = sim.status(ACME_DEVICE).await;
     r.assert_error(404, "4004", "Device not found");
     assert_eq!(r.details(), &json!({"device_id": ACME_DEVICE}));
+    let fired = sim.request(Method::GET, "/_sim/faults", &[], "").await;
+    assert_eq!((fired.body["faults"][0]["fired"].as_u64(), fired.body["faults"][0]["remaining"].as_u64()), (Some(1), Some(4)));
+    let journal = sim.request(Method::GET, "/_sim/journal", &[], "").await;
+    let last = journal.body["entries"].as_array().and_then(|e| e.last()).cloned().unwrap_or_default();
+    assert_eq!((last["rule"].as_str(), last["faults"][0]["kind"].as_str()), (Some("STAT-12"), Some("error")), "{last}");
+    assert_eq!(sim.request(Method::DELETE, "/_sim/faults/1", &[], "").await.body["faults"], json!([]));
+    assert_eq!(sim.request(Method::DELETE, "/_sim/faults/1", &[], "").await.status, 404);
+    assert_eq!(sim.status(ACME_DEVICE).await.status, 200);
+    let armed = sim.request(Method::POST, "/_sim/faults/profiles/retry-twice", &[], "").await;
+    assert_eq!((armed.status, armed.body["faults"].as_array().map(Vec::len)), (201, Some(7)));
+    assert_eq!(sim.request(Method::POST, "/_sim/faults/profiles/nope", &[], "").await.status, 404);
     sim.request(Method::DELETE, "/_sim/faults", &[], "").await;
     assert_eq!(sim.status(ACME_DEVICE).await.status, 200);
 }
