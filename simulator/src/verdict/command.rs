@@ -50,7 +50,7 @@ pub async fn fetch(args: &VerdictArgs) -> Result<Report, VerdictError> {
         Some(d) => format!("{base}/_sim/devices/{d}/verdict"),
         None => format!("{base}/_sim/verdict"),
     };
-    let mut client = reqwest::Client::builder();
+    let mut client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
     if let Some(path) = &args.cacert {
         let ca_err = |message: String| VerdictError::CaCert { path: path.display().to_string(), message };
         let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
