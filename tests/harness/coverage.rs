@@ -86,3 +86,20 @@ fn every_then_step_names_a_rule() {
         }
     }
 }
+
+/// The exempt client rules are not dropped on the floor: the simulator's verdict judges exactly
+/// the CLI rules of the catalogue, each at the catalogue's level.
+#[test]
+fn every_client_rule_is_judged_by_the_simulator_verdict_at_its_level() {
+    use viopay_check::catalogue::Level;
+    let catalogue = Catalogue::builtin();
+    let expected: Vec<(String, bool)> = catalogue
+        .iter()
+        .filter(|r| r.id.starts_with("CLI-") && r.is_checked())
+        .map(|r| (r.id.clone(), r.level == Level::Required))
+        .collect();
+    let judged: Vec<(String, bool)> =
+        viopay_sim::verdict::CLI_RULES.iter().map(|r| (r.id.to_owned(), r.level == viopay_sim::verdict::Level::Required)).collect();
+    assert_eq!(judged, expected);
+    assert_eq!(judged.len(), 17);
+}

@@ -177,3 +177,106 @@ fn judge_device(h: &History<'_>, ctx: &Context<'_>) -> DeviceVerdict {
     let advisories = rules.iter().filter(|r| r.outcome == Outcome::Advisory).count();
     DeviceVerdict { device_id: h.device.clone(), passed: failures == 0, failures, advisories, requests: h.entries.len(), rules }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use axum::http::Method;
+    use time::macros::datetime;
+    use time::{Duration, OffsetDateTime};
+
+    use super::*;
+    use crate::ids::DeviceId;
+    use crate::journal::{ClientEvidence, JournalDevice};
+
+    const T0: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
+
+    fn entry(ms: i64, method: Method, path: &'static str, device: Option<&str>, status: u16) -> JournalEntry {
+        JournalEntry {
+            seq: 0,
+            time: T0 + Duration::milliseconds(ms),
+            method,
+            path: Cow::Borrowed(path),
+            device: device.map(|d| DeviceId::parse(d).map_or_else(|_| JournalDevice::Raw(d.into()), JournalDevice::Id)),
+            status: Some(status),
+            code: None,
+            rule: None,
+            trace_id: crate::trace::TraceIds::new(1).next_id(),
+            warning: None,
+            client: ClientEvidence { user_agent: Some("Viopay-POS/1.4.2 (Android 12; PAX-A920)".into()), ..ClientEvidence::default() },
+            faults: Vec::new(),
+            connection: None,
+        }
+    }
+
+    fn pending(ms: i64) -> JournalEntry {
+        let mut e = entry(ms, Method::GET, "/pos/status", Some("POS-00000001"), 200);
+        e.client.pairing_code_status = Some("pending");
+        e.client.device_status = Some("inactive");
+        e
+    }
+
+    fn rule<'a>(r: &'a Report, id: &str) -> &'a RuleVerdict {
+        r.devices[0].rules.iter().find(|v| v.rule == id).unwrap_or_else(|| panic!("{id}"))
+    }
+
+    #[test]
+    fn cli_05_reports_too_slow_and_a_new_code_restarts_the_polling_run() {
+        let journal = [
+            entry(0, Method::POST, "/pos/bootstrap", Some("POS-00000001"), 200),
+            entry(100, Method::POST, "/pos/pairing-code", Some("POS-00000001"), 200),
+            pending(1_000),
+            pending(4_000),
+            pending(15_500),
+            // A restart: the 60 s gap that follows is not a polling gap.
+            entry(75_000, Method::POST, "/pos/bootstrap", Some("POS-00000001"), 200),
+            pending(76_000),
+        ];
+        let r = judge(&journal, ClockMode::System, 100, journal.len() as u64);
+        let cli05 = rule(&r, "CLI-05");
+        assert_eq!(cli05.outcome, Outcome::Advisory);
+        assert_eq!(cli05.findings.len(), 1, "{cli05:?}");
+        assert!(cli05.findings[0].message.starts_with("too slow: 11.50 s"), "{}", cli05.findings[0].message);
+        assert!(r.passed, "a SIMULATOR rule only advises");
+        // On the virtual clock pacing is not judged at all.
+        let r = judge(&journal, ClockMode::Virtual, 100, journal.len() as u64);
+        assert_eq!(rule(&r, "CLI-05").outcome, Outcome::NotJudged);
+    }
+
+    #[test]
+    fn requests_naming_no_device_count_against_the_run() {
+        let mut bad = entry(0, Method::GET, "/pos/status", None, 400);
+        bad.rule = Some("HDR-02");
+        let journal = [entry(0, Method::POST, "/pos/bootstrap", Some("POS-00000001"), 200), bad];
+        let r = judge(&journal, ClockMode::Virtual, 100, 2);
+        assert_eq!(r.devices.len(), 1);
+        let run01 = r.run.iter().find(|v| v.rule == "CLI-01").expect("run-level CLI-01");
+        assert_eq!((run01.outcome, run01.findings[0].evidence.len()), (Outcome::Fail, 1));
+        assert!(!r.passed);
+    }
+
+    #[test]
+    fn a_ring_that_dropped_entries_leaves_history_rules_not_judged() {
+        let journal = [pending(0), entry(3_000, Method::POST, "/pos/attest", Some("POS-00000001"), 401)];
+        let r = judge(&journal, ClockMode::Virtual, 2, 50);
+        assert_eq!(r.journal.dropped, 48);
+        for id in ["CLI-04", "CLI-09"] {
+            let v = rule(&r, id);
+            assert_eq!(v.outcome, Outcome::NotJudged, "{id}");
+            assert!(v.reason.as_deref().is_some_and(|why| why.contains("dropped 48")), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn a_retry_is_measured_from_when_the_failure_reached_the_client() {
+        let mut slow_503 = entry(0, Method::POST, "/pos/attest", Some("POS-00000001"), 503);
+        slow_503.faults = vec![crate::faults::FaultHit { id: 1, kind: "latency", delay_ms: Some(2_000) }];
+        // Received 2.5 s after the request, 0.5 s after the delayed 503 reached the client.
+        let retry = entry(2_500, Method::POST, "/pos/attest", Some("POS-00000001"), 200);
+        let r = judge(&[slow_503, retry], ClockMode::System, 10, 2);
+        let v = rule(&r, "CLI-17");
+        assert_eq!(v.outcome, Outcome::Advisory);
+        assert!(v.findings[0].message.contains("after 0.50 s"), "{}", v.findings[0].message);
+    }
+}
