@@ -13,7 +13,8 @@ use crate::ids::DeviceId;
 use crate::trace::TraceId;
 
 /// The routes the simulator serves: their paths are journaled without an allocation per request.
-const ROUTES: [&str; 13] = [
+/// Every one but the last (`/health/live`) is part of the API faults can be armed on.
+pub const ROUTES: [&str; 13] = [
     "/pos/status",
     "/pos/bootstrap",
     "/pos/pairing-code",

@@ -12,21 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::errors::{self, ErrorSpec};
 use crate::ids::DeviceId;
 
-/// Endpoints a fault can be armed on: the API the simulator serves (never `/_sim/`).
-pub const FAULTABLE: [&str; 12] = [
-    "/pos/bootstrap",
-    "/pos/pairing-code",
-    "/pos/status",
-    "/pos/claim",
-    "/pos/attest",
-    "/pos/keys",
-    "/pos/config",
-    "/pos/terminal-parameters",
-    "/pos/activate",
-    "/client/session",
-    "/auth/token",
-    "/session/initiate",
-];
+/// Endpoints a fault can be armed on: the API the simulator serves (never `/_sim/`, nor the
+/// health check), as the journal knows them.
+pub const FAULTABLE: &[&str] = crate::journal::ROUTES.split_at(crate::journal::ROUTES.len() - 1).0;
 
 /// The activation steps of the overview (1 bootstrap … 8 activate) and their endpoints.
 pub fn step_endpoints(step: u8) -> &'static [&'static str] {
@@ -400,6 +388,7 @@ mod tests {
         assert!(!c.scope.matches("/pos/keys", Some("POS-00000001")));
         let all = spec(serde_json::json!({"kind": "truncate"})).expect("valid");
         assert!(all.scope.matches("/auth/token", None) && !all.scope.matches("/_sim/clock", None));
+        assert!(!all.scope.matches("/health/live", None) && FAULTABLE.len() == 12);
         assert!(matches!(spec(serde_json::json!({"kind": "reset", "step": 9})), Err(FaultError::UnknownStep)));
         assert!(matches!(
             spec(serde_json::json!({"kind": "reset", "step": 2, "endpoint": "/pos/status"})),
