@@ -19,6 +19,8 @@ const FILES: &[(&str, &str)] = &[
     ("health-response.json", include_str!("../schemas/health-response.json")),
     ("jwks.json", include_str!("../schemas/jwks.json")),
     ("openid-configuration.json", include_str!("../schemas/openid-configuration.json")),
+    ("oidc-token-response.json", include_str!("../schemas/oidc-token-response.json")),
+    ("oauth-error.json", include_str!("../schemas/oauth-error.json")),
     ("attest-response.json", include_str!("../schemas/attest-response.json")),
     ("keys-response.json", include_str!("../schemas/keys-response.json")),
     ("envelope.json", include_str!("../schemas/envelope.json")),
@@ -58,10 +60,22 @@ struct Route {
     by_status: HashMap<u16, String>,
 }
 
+impl Route {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let path = path.split('?').next().unwrap_or(path);
+        let segs: Vec<&str> = path.split('/').collect();
+        self.method == method
+            && self.segments.len() == segs.len()
+            && self.segments.iter().zip(&segs).all(|(t, s)| t.starts_with('{') || t == s)
+    }
+}
+
 pub struct Schemas {
     schemas: HashMap<String, Compiled>,
     routes: Vec<Route>,
     error: String,
+    /// Routes whose errors are not the envelope (catalogue `errors`): the realm's token endpoint.
+    errors: Vec<(Route, String)>,
 }
 
 impl std::fmt::Debug for Schemas {
@@ -91,17 +105,28 @@ impl Schemas {
             }
             routes.push(Route { method: method.to_owned(), segments: template.split('/').map(str::to_owned).collect(), by_status });
         }
+        let mut errors = Vec::new();
+        for (key, schema) in catalog["errors"].as_object().into_iter().flatten() {
+            let (Some((method, template)), Some(schema)) = (key.split_once(' '), schema.as_str()) else { continue };
+            let route =
+                Route { method: method.to_owned(), segments: template.split('/').map(str::to_owned).collect(), by_status: HashMap::new() };
+            errors.push((route, schema.to_owned()));
+        }
         let mut schemas = HashMap::new();
         for (name, value) in raw {
             let validator = jsonschema::draft202012::new(&value).map_err(|e| SchemaError::Compile(name.clone(), e.to_string()))?;
             schemas.insert(name, Compiled { raw: value, validator });
         }
-        Ok(Schemas { schemas, routes, error })
+        Ok(Schemas { schemas, routes, error, errors })
     }
 
     /// Names of the schema files the catalogue refers to for API routes.
     pub fn referenced(&self) -> impl Iterator<Item = &str> {
-        self.routes.iter().flat_map(|r| r.by_status.values().map(String::as_str)).chain(std::iter::once(self.error.as_str()))
+        self.routes
+            .iter()
+            .flat_map(|r| r.by_status.values().map(String::as_str))
+            .chain(std::iter::once(self.error.as_str()))
+            .chain(self.errors.iter().map(|(_, s)| s.as_str()))
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -109,19 +134,21 @@ impl Schemas {
     }
 
     fn route(&self, method: &str, path: &str) -> Option<&Route> {
-        let path = path.split('?').next().unwrap_or(path);
-        let segs: Vec<&str> = path.split('/').collect();
-        self.routes.iter().find(|r| {
-            r.method == method && r.segments.len() == segs.len() && r.segments.iter().zip(&segs).all(|(t, s)| t.starts_with('{') || t == s)
-        })
+        self.routes.iter().find(|r| r.matches(method, path))
     }
 
-    /// Checks a response. Error statuses are checked against the envelope on every route; success
-    /// statuses against the endpoint's schema where the catalogue has one. A body that is not JSON
-    /// at all breaks CONV-02 (and ERR-01 on errors).
+    /// The error schema of a route: the envelope, unless the catalogue's `errors` says otherwise.
+    fn error_schema(&self, method: &str, path: &str) -> &str {
+        self.errors.iter().find(|(r, _)| r.matches(method, path)).map_or(self.error.as_str(), |(_, s)| s.as_str())
+    }
+
+    /// Checks a response. Error statuses are checked against the envelope (the realm's token
+    /// endpoint: its OAuth error, catalogue `errors`); success statuses against the endpoint's
+    /// schema where the catalogue has one. A body that is not JSON at all breaks CONV-02 (and
+    /// ERR-01 on errors).
     pub fn check(&self, method: &str, path: &str, status: u16, body: &str) -> Vec<Violation> {
         let schema = if status >= 400 {
-            Some(self.error.as_str())
+            Some(self.error_schema(method, path))
         } else {
             self.route(method, path).and_then(|r| r.by_status.get(&status)).map(String::as_str)
         };
@@ -220,5 +247,17 @@ mod tests {
                 .is_empty()
         );
         assert!(s.check("GET", "/realms/viopay/protocol/openid-connect/certs", 200, r#"{"keys":[]}"#).iter().all(|v| v.rule == "AUTH-03"));
+    }
+
+    /// The token endpoint's errors are Keycloak's OAuth errors, not the envelope.
+    #[test]
+    fn the_token_endpoint_has_its_own_error_schema() {
+        let s = schemas();
+        let path = "/realms/viopay/protocol/openid-connect/token";
+        let oauth = r#"{"error":"invalid_grant","error_description":"Invalid user credentials"}"#;
+        assert!(s.check("POST", path, 401, oauth).is_empty());
+        assert!(!s.check("POST", path, 401, r#"{"error":{"code":"4010","message":"Unauthorized","trace_id":"t"}}"#).is_empty());
+        assert!(!s.check("POST", "/pos/claim", 401, oauth).is_empty(), "elsewhere, errors are the envelope");
+        assert!(s.check("POST", path, 200, r#"{"access_token":"x","token_type":"Bearer","expires_in":300}"#).is_empty());
     }
 }

@@ -9,7 +9,7 @@ use toml::Spanned;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::domain::{CONFIG_MEMBERS, DeviceStatus, IdentityKey, Merchant, ProvisionError, State, default_key_id};
+use crate::domain::{CONFIG_MEMBERS, DeviceStatus, IdentityKey, Merchant, ProvisionError, State, User, default_key_id};
 use crate::ids::{AppVersion, DeviceId};
 
 /// The built-in set: two merchants, a few devices each.
@@ -35,6 +35,17 @@ struct FixturesFile {
     devices: Vec<DeviceFixture>,
     #[serde(default)]
     device_ranges: Vec<DeviceRangeFixture>,
+    /// Portal users, who sign in with the password grant.
+    #[serde(default)]
+    users: Vec<UserFixture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFixture {
+    username: Spanned<String>,
+    password: String,
+    merchant_id: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +197,11 @@ impl Fixtures {
             state.add_device_range(first, r.count, owner).map_err(|e| at(r.first.span(), e.to_string()))?;
             ranges.push((first, r.count, r.merchant_id.get_ref().clone()));
         }
+        for u in file.users {
+            let merchant = owner_of(&state, &u.merchant_id)?;
+            let user = User { username: u.username.get_ref().clone(), password: u.password, merchant };
+            state.add_user(user).map_err(|e| at(u.username.span(), e.to_string()))?;
+        }
         Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, ranges })
     }
 }
@@ -200,6 +216,21 @@ mod tests {
         assert_eq!(f.state.merchants().count(), 2);
         assert_eq!(f.state.device_count(), 7);
         assert!(f.state.contains_device(DeviceId::from_u32(0xA000_0003)));
+        // One portal user per merchant.
+        for (idx, _) in f.state.merchants() {
+            assert_eq!(f.state.users().filter(|u| u.merchant == idx).count(), 1);
+        }
+    }
+
+    #[test]
+    fn users_name_a_known_merchant_and_a_unique_username() {
+        let head = "[[merchants]]\nid = \"m\"\nname = \"n\"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
+        let ok = format!("{head}[[users]]\nusername = \"u\"\npassword = \"p\"\nmerchant_id = \"m\"\n");
+        assert!(Fixtures::parse(&ok, "f.toml").expect("valid").state.authenticate_user("u", "p").is_ok());
+        let unknown = format!("{head}[[users]]\nusername = \"u\"\npassword = \"p\"\nmerchant_id = \"x\"\n");
+        assert!(Fixtures::parse(&unknown, "f.toml").expect_err("unknown").to_string().starts_with("f.toml:8:"));
+        let dup = format!("{ok}[[users]]\nusername = \"U\"\npassword = \"q\"\nmerchant_id = \"m\"\n");
+        assert!(Fixtures::parse(&dup, "f.toml").expect_err("dup").to_string().contains("already taken"));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! client it served (§5.8).
 //!
 //! Layout: [`domain`] holds the rules (pure, `now` passed in); [`http`] is the thin axum layer
-//! over it; [`control`] is the `/_sim/` API; [`clock`] is the one clock every time rule reads.
+//! over it; [`control`] is the `/_sim/` API; `portal` the merchant portal at `/portal`; [`clock`] is
+//! the one clock every time rule reads.
 //! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
 
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod fixtures;
 pub mod http;
 pub mod ids;
 pub mod journal;
+mod portal;
 mod sim;
 mod summary;
 pub mod time_fmt;

@@ -55,6 +55,8 @@ pub struct Sim {
     pub auto_claims: crate::auto_claim::AutoClaims,
     /// The client rules already reported in the log, per device.
     pub live: crate::verdict::live::Live,
+    /// Signed-in portal users.
+    pub portal: crate::portal::Sessions,
 }
 
 impl Sim {
@@ -103,6 +105,7 @@ impl Sim {
             chunk_size: config.chunk_size,
             auto_claims: crate::auto_claim::AutoClaims::new(config.auto_claim),
             live: crate::verdict::live::Live::default(),
+            portal: crate::portal::Sessions::default(),
         })
     }
 

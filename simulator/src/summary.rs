@@ -61,7 +61,23 @@ pub fn render(sim: &Sim) -> String {
         let _ = writeln!(out, "    devices: {}{more}", if shown.is_empty() { "none".into() } else { shown.join(", ") });
     }
     let _ = writeln!(out, "tokens: issuer {}, JWKS {}/protocol/openid-connect/certs", sim.tokens.issuer(), sim.tokens.issuer());
+    let _ = writeln!(
+        out,
+        "  token endpoint (form-encoded, Keycloak's): {}/protocol/openid-connect/token (client_credentials; password with client_id {})",
+        sim.tokens.issuer(),
+        crate::auth::grant::PORTAL_CLIENT_ID
+    );
     let _ = writeln!(out, "control API: {}", if sim.control { "on, under /_sim/ (see README)" } else { "off" });
+    if sim.control {
+        let _ = writeln!(out, "merchant portal: {url}/portal");
+        let users: Vec<_> = state.users().collect();
+        if users.is_empty() {
+            let _ = writeln!(out, "  no portal user: add [[users]] (username, password, merchant_id) to the fixtures");
+        }
+        for u in users {
+            let _ = writeln!(out, "  user {}  password {}  ({})", u.username, u.password, state.merchant(u.merchant).name);
+        }
+    }
     if let Some(device) = sample_device {
         let _ = writeln!(out, "try:");
         let _ = writeln!(

@@ -45,6 +45,13 @@ pub enum AuthError {
     Sign(String),
 }
 
+/// Who a token speaks for: a merchant's service account, or a portal user.
+struct Subject {
+    sub: String,
+    azp: String,
+    preferred_username: String,
+}
+
 pub struct TokenIssuer {
     key: Arc<SigningKey>,
     issuer: String,
@@ -78,7 +85,35 @@ impl TokenIssuer {
         &self.key
     }
 
+    /// A client-credentials token of the merchant's API client (AUTH-04).
     pub fn issue(&self, merchant: &Merchant, now: OffsetDateTime, jti: String) -> Result<String, AuthError> {
+        let who = Subject {
+            sub: merchant.id.clone(),
+            azp: merchant.client_id.clone(),
+            preferred_username: format!("service-account-{}", merchant.client_id),
+        };
+        self.sign(who, merchant, now, jti)
+    }
+
+    /// A password-grant token of a portal user, issued to the client `azp` that asked for it
+    /// (AUTH-01: "obtained by user login"). Same claims, so claim accepts either.
+    pub fn issue_for_user(
+        &self,
+        user: &str,
+        merchant: &Merchant,
+        azp: &str,
+        now: OffsetDateTime,
+        jti: String,
+    ) -> Result<String, AuthError> {
+        let who = Subject {
+            sub: format!("user:{}", user.to_ascii_lowercase()),
+            azp: azp.to_owned(),
+            preferred_username: user.to_ascii_lowercase(),
+        };
+        self.sign(who, merchant, now, jti)
+    }
+
+    fn sign(&self, who: Subject, merchant: &Merchant, now: OffsetDateTime, jti: String) -> Result<String, AuthError> {
         let iat = now.unix_timestamp();
         let claims = AccessClaims {
             exp: iat + self.ttl.whole_seconds(),
@@ -86,10 +121,10 @@ impl TokenIssuer {
             jti,
             iss: self.issuer.clone(),
             aud: "account".into(),
-            sub: merchant.id.clone(),
+            sub: who.sub,
             typ: "Bearer".into(),
-            azp: merchant.client_id.clone(),
-            preferred_username: format!("service-account-{}", merchant.client_id),
+            azp: who.azp,
+            preferred_username: who.preferred_username,
             scope: "profile email".into(),
             merchant_id: merchant.id.clone(),
         };

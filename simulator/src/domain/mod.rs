@@ -14,6 +14,7 @@ mod pairing;
 mod secrets;
 mod state;
 mod status;
+mod user;
 
 pub use attest::{AttestError, AttestRequest, Attested, TOKEN_TTL, TokenError, TokenRecord, WINDOW_FUTURE, WINDOW_PAST};
 pub use claim::{ClaimError, ClaimRequest, Claimed, OwnClaimError};
@@ -27,6 +28,7 @@ pub use pairing::{CODE_HISTORY, CodeGenerator, GENERATION_ATTEMPTS, IssuedCode, 
 pub use secrets::{DeviceExt, IdentityKey, KeySet, SecretSeed, default_key_id};
 pub use state::{ProvisionError, State};
 pub use status::StatusView;
+pub use user::{BadUserCredentials, PORTAL_CLIENT_ID, User};
 
 /// A well-formed device id that matches no provisioned device (BOOT-07, PAIR-10, STAT-12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

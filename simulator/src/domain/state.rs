@@ -30,6 +30,8 @@ pub enum ProvisionError {
     DuplicateTerminal(u32),
     #[error("device {0} is not provisioned")]
     UnknownDevice(DeviceId),
+    #[error("username `{0}` is already taken (usernames ignore case)")]
+    DuplicateUser(String),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -55,6 +57,8 @@ pub struct State {
     explicit_terminals: std::collections::HashSet<u32>,
     /// CFG-07: the config values a merchant's fixtures set.
     merchant_config: HashMap<MerchantIdx, serde_json::Map<String, serde_json::Value>>,
+    /// Portal users (password grant); a handful, so a list.
+    pub(super) users: Vec<super::user::User>,
 }
 
 impl State {
@@ -71,7 +75,7 @@ impl State {
         if self.by_merchant_id.contains_key(&merchant.id) {
             return Err(ProvisionError::DuplicateMerchant(merchant.id));
         }
-        if self.by_client_id.contains_key(&merchant.client_id) {
+        if self.by_client_id.contains_key(&merchant.client_id) || merchant.client_id == super::PORTAL_CLIENT_ID {
             return Err(ProvisionError::DuplicateClient(merchant.client_id));
         }
         let idx = MerchantIdx::new(self.merchants.len());
@@ -139,9 +143,7 @@ impl State {
     /// constant time so that a wrong secret's timing says nothing about the right one.
     pub fn authenticate_client(&self, client_id: &str, client_secret: &str) -> Result<&Merchant, super::merchant::BadCredentials> {
         let m = self.merchant_by_client_id(client_id).map(|idx| self.merchant(idx)).ok_or(super::merchant::BadCredentials)?;
-        let (a, b) = (m.client_secret.as_bytes(), client_secret.as_bytes());
-        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-        if same { Ok(m) } else { Err(super::merchant::BadCredentials) }
+        if super::user::same_secret(&m.client_secret, client_secret) { Ok(m) } else { Err(super::merchant::BadCredentials) }
     }
 
     pub fn merchants(&self) -> impl Iterator<Item = (MerchantIdx, &Merchant)> {

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use connection::{ConnHandle, ConnectionListener, HasSwitch, Switchable};
 pub use profiles::{ProfileError, Profiles};
-pub use spec::{Action, FaultError, FaultSpec};
+pub use spec::{Action, FAULTABLE, FaultError, FaultSpec};
 pub(crate) use wire::{ForcedError, apply_after, no_answer, status_answer};
 
 /// An armed fault, as listed.

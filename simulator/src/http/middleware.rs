@@ -33,7 +33,9 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next)
     // when none is due).
     sim.run_auto_claims(now);
     let trace_id = sim.trace.next_id();
-    let api = !req.uri().path().starts_with("/_sim/");
+    // The simulator's own surface (control API, portal) is neither faulted nor journaled.
+    let path = req.uri().path();
+    let api = !(path.starts_with("/_sim/") || path == "/portal" || path.starts_with("/portal/"));
     let selected = if api {
         let device = req.headers().get("x-device-id").and_then(|v| v.to_str().ok());
         sim.faults.select(req.uri().path(), device)

@@ -14,6 +14,7 @@ pub mod json_body;
 mod keys;
 pub mod middleware;
 pub mod note;
+mod oidc_token;
 mod pairing_code;
 mod pos_headers;
 mod realm;
@@ -34,11 +35,10 @@ pub fn guarded(route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
     route.route_layer(middleware::GuardLayer)
 }
 
-/// The whole application: every API route, the control API when enabled, the generic errors and
-/// the envelope. Tests drive it without a socket.
-pub fn router(sim: Arc<Sim>) -> Router {
+/// The API's own routes: what VioPay serves, plus the simulator's Keycloak-shaped realm.
+fn api_routes() -> Router<Arc<Sim>> {
     let g = guarded;
-    let mut app = Router::new()
+    Router::new()
         .route("/pos/bootstrap", g(post(bootstrap::bootstrap)))
         .route("/pos/pairing-code", g(post(pairing_code::pairing_code)))
         .route("/pos/status", g(get(status::status)))
@@ -53,12 +53,30 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/session/initiate", g(post(session::initiate)))
         .route("/health/live", g(get(health::live)))
         .route("/realms/{realm}/protocol/openid-connect/certs", g(get(realm::certs)))
-        .route("/realms/{realm}/.well-known/openid-configuration", g(get(realm::openid_configuration)));
-    if sim.control {
-        app = app.merge(crate::control::routes());
-    }
+        .route("/realms/{realm}/protocol/openid-connect/token", g(post(oidc_token::token)))
+        .route("/realms/{realm}/.well-known/openid-configuration", g(get(realm::openid_configuration)))
+}
+
+/// The generic errors and the envelope around a set of routes.
+fn finish(app: Router<Arc<Sim>>, sim: Arc<Sim>) -> Router {
     app.fallback(fallback::route_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(from_fn_with_state(sim.clone(), middleware::envelope))
         .with_state(sim)
+}
+
+/// The whole application: every API route, the control API and the portal when enabled, the
+/// generic errors and the envelope. Tests drive it without a socket.
+pub fn router(sim: Arc<Sim>) -> Router {
+    let mut app = api_routes();
+    if sim.control {
+        app = app.merge(crate::control::routes()).merge(crate::portal::routes());
+    }
+    finish(app, sim)
+}
+
+/// The API alone, as a client of it sees it (the portal's claims go through it, journaled and
+/// faulted like any other request).
+pub fn api_router(sim: Arc<Sim>) -> Router {
+    finish(api_routes(), sim)
 }

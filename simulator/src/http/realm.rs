@@ -34,11 +34,11 @@ pub async fn openid_configuration(
     Ok(Json(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
-        "token_endpoint": format!("{}/client/session", sim.base_url),
-        "grant_types_supported": ["client_credentials"],
+        "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
+        "grant_types_supported": ["client_credentials", "password"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     })))
 }

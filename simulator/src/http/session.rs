@@ -30,20 +30,15 @@ pub async fn client_session(State(sim): State<Arc<Sim>>, headers: HeaderMap, bod
     let obj = json_body::object(&headers, &body)?;
     let client_id = json_body::required_string(&obj, "client_id", &json_body::go_required("ClientSessionRequest", "ClientID"))?;
     let client_secret = json_body::required_string(&obj, "client_secret", &json_body::go_required("ClientSessionRequest", "ClientSecret"))?;
-    let now = sim.clock.now();
-    let (merchant, jti) = {
-        let mut store = sim.store.write();
-        let merchant = store.state.authenticate_client(client_id, client_secret).map_err(|_| ApiError::of(&AUTH_07))?.clone();
-        let jti = Sim::random_uuid(&mut store.rng);
-        (merchant, jti)
-    };
-    // Signing with a key that loaded cannot fail on input; should it, say so rather than blame
-    // the client's credentials.
-    let token = sim.tokens.issue(&merchant, now, jti).map_err(|e| {
-        tracing::error!(error = %e, "token signing failed");
-        ApiError::control(StatusCode::INTERNAL_SERVER_ERROR, "5000", format!("cannot sign the access token: {e}"))
+    // The same grant as the realm's token endpoint; every refusal of the client is AUTH-07 here.
+    let issued = crate::auth::grant::client_credentials(&sim, Some(client_id), Some(client_secret)).map_err(|e| match e {
+        crate::auth::grant::GrantError::Sign(why) => {
+            tracing::error!(error = %why, "token signing failed");
+            ApiError::control(StatusCode::INTERNAL_SERVER_ERROR, "5000", format!("cannot sign the access token: {why}"))
+        }
+        _ => ApiError::of(&AUTH_07),
     })?;
-    Ok(Json(TokenBody { access_token: token, token_type: "Bearer", expires_in: sim.tokens.ttl().whole_seconds() }))
+    Ok(Json(TokenBody { access_token: issued.access_token, token_type: "Bearer", expires_in: issued.expires_in }))
 }
 
 /// AUTH-09: the resolved merchant context (Q-12: the real fields are unknown).

@@ -1,0 +1,33 @@
+//! Reading the portal's form posts. A post the portal's own pages did not make (another origin)
+//! or cannot be read is answered with a page that says so, never a 5xx.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+use super::layout::problem;
+use super::session::{SignedIn, same_origin};
+
+/// The fields of an `application/x-www-form-urlencoded` post.
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// Checks origin and content type, then decodes the body.
+pub fn read(headers: &HeaderMap, body: &[u8], who: Option<&SignedIn>) -> Result<Fields, Response> {
+    if !same_origin(headers) {
+        return Err(problem(StatusCode::FORBIDDEN, who, "Refused", "This form was sent from another site. Use the portal's own pages."));
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if !is_form && !body.is_empty() {
+        return Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, who, "Cannot read the form", "The portal's forms are sent form-encoded."));
+    }
+    Ok(Fields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
+}

@@ -1,0 +1,67 @@
+//! The merchant portal at `/portal` (off with `--no-control`, like the rest of the simulator's own
+//! surface): sign in as a portal user, claim a device by typing its code, watch the fleet live,
+//! and the simulator panel. Server-rendered HTML (maud) with one small plain script, no build
+//! step and nothing fetched from elsewhere; both files are compiled into the binary.
+//!
+//! The portal is a client of the API like VioPay's own backoffice: its claims go to `POST
+//! /pos/claim` with the user's token. Its own requests are neither journaled nor faulted.
+
+mod claim;
+mod fleet;
+mod form;
+mod layout;
+mod panel;
+mod session;
+mod sign_in;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+pub use session::Sessions;
+
+use crate::sim::Sim;
+
+const CSS: &str = include_str!("assets/portal.css");
+const JS: &str = include_str!("assets/portal.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
+async fn not_found(who: Result<session::SignedIn, session::NotSignedIn>) -> Response {
+    layout::problem(StatusCode::NOT_FOUND, who.ok().as_ref(), "Page not found", "The portal has no such page.")
+}
+
+async fn home() -> Redirect {
+    Redirect::to("/portal/fleet")
+}
+
+pub fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/portal", get(home))
+        .route("/portal/", get(home))
+        .route("/portal/sign-in", get(sign_in::show).post(sign_in::submit))
+        .route("/portal/sign-out", post(sign_in::sign_out))
+        .route("/portal/claim", get(claim::show).post(claim::submit))
+        .route("/portal/fleet", get(fleet::show))
+        .route("/portal/fleet/rows", get(fleet::rows))
+        .route("/portal/simulator", get(panel::show))
+        .route("/portal/simulator/clock/advance", post(panel::advance))
+        .route("/portal/simulator/clock/set", post(panel::set))
+        .route("/portal/simulator/faults", post(panel::arm))
+        .route("/portal/simulator/faults/remove", post(panel::remove))
+        .route("/portal/simulator/faults/profile", post(panel::profile))
+        .route("/portal/simulator/faults/clear", post(panel::clear))
+        .route("/portal/simulator/devices/reset", post(panel::reset_device))
+        .route("/portal/assets/portal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route("/portal/assets/portal.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
+        .route("/portal/{*rest}", get(not_found).post(not_found))
+}

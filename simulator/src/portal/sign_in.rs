@@ -1,0 +1,87 @@
+//! Sign in and sign out. The form posts to the portal, which asks the realm for a token with the
+//! password grant (the same grant a client gets at `/realms/{realm}/protocol/openid-connect/token`,
+//! through the portal's public client) and keeps it server-side.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::form;
+use super::layout::{Tab, page, respond};
+use super::session::{clear_cookie, safe_next, session_id, set_cookie};
+use crate::auth::grant::{self, GrantError, PORTAL_CLIENT_ID};
+use crate::sim::Sim;
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    next: Option<String>,
+}
+
+fn form_page(status: StatusCode, next: &str, username: &str, error: Option<&str>) -> Response {
+    let body = html! {
+        div.card.signin {
+            h1 { "Sign in" }
+            @if let Some(error) = error {
+                div.flash.err role="alert" data-testid="flash" { p.title { (error) } }
+            }
+            form.stack method="post" action="/portal/sign-in" {
+                input type="hidden" name="next" value=(next);
+                div {
+                    label for="username" { "Username" }
+                    input #username type="text" name="username" value=(username) autocomplete="username" required autofocus;
+                }
+                div {
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                }
+                button type="submit" { "Sign in" }
+                p.hint { "Portal users come from the fixtures' " code { "[[users]]" } "; the simulator prints them at start." }
+            }
+        }
+    };
+    respond(status, page("Sign in", None, Tab::None, body))
+}
+
+pub async fn show(query: Result<Query<Next>, axum::extract::rejection::QueryRejection>) -> Response {
+    let next = query.map(|Query(q)| q).unwrap_or_default().next;
+    form_page(StatusCode::OK, safe_next(next.as_deref()), "", None)
+}
+
+pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = match form::read(&headers, &body, None) {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let next = safe_next(Some(fields.get("next"))).to_owned();
+    let username = fields.get("username").trim();
+    match grant::password(&sim, Some(PORTAL_CLIENT_ID), None, username, fields.get("password")) {
+        Ok(issued) => {
+            let canonical = sim.store.read().state.user(username).map(|u| u.username.clone()).unwrap_or_else(|| username.to_owned());
+            let id = sim.portal.start(canonical, issued);
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut().insert(header::SET_COOKIE, set_cookie(&sim, &id));
+            res
+        }
+        Err(GrantError::BadUser) => form_page(StatusCode::UNAUTHORIZED, &next, username, Some("Wrong username or password.")),
+        // Cannot happen with the portal's own client; said plainly rather than as a 5xx.
+        Err(e) => form_page(StatusCode::BAD_REQUEST, &next, username, Some(&format!("Cannot sign in: {e}."))),
+    }
+}
+
+pub async fn sign_out(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(res) = form::read(&headers, &body, None) {
+        return res;
+    }
+    if let Some(id) = session_id(&headers) {
+        sim.portal.end(&id);
+    }
+    let mut res = Redirect::to("/portal/sign-in").into_response();
+    res.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
