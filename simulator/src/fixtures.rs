@@ -228,7 +228,8 @@ mod tests {
         let ok = format!("{head}[[users]]\nusername = \"u\"\npassword = \"p\"\nmerchant_id = \"m\"\n");
         assert!(Fixtures::parse(&ok, "f.toml").expect("valid").state.authenticate_user("u", "p").is_ok());
         let unknown = format!("{head}[[users]]\nusername = \"u\"\npassword = \"p\"\nmerchant_id = \"x\"\n");
-        assert!(Fixtures::parse(&unknown, "f.toml").expect_err("unknown").to_string().starts_with("f.toml:8:"));
+        let err = Fixtures::parse(&unknown, "f.toml").expect_err("unknown").to_string();
+        assert!(err.starts_with("f.toml:9:") && err.contains("`x`"), "{err}");
         let dup = format!("{ok}[[users]]\nusername = \"U\"\npassword = \"q\"\nmerchant_id = \"m\"\n");
         assert!(Fixtures::parse(&dup, "f.toml").expect_err("dup").to_string().contains("already taken"));
     }

@@ -129,11 +129,15 @@ async fn raw(url: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (
     (status, r.json().await.expect("json"), headers)
 }
 
+/// What is sent (a name, the form, Basic credentials) and Keycloak's answer (status, error,
+/// description).
+type Case = (&'static str, &'static [(&'static str, &'static str)], Option<(&'static str, &'static str)>, u16, &'static str, &'static str);
+
 #[tokio::test]
 async fn refusals_are_keycloaks() {
     let sim = simulator().await;
     let url = token_endpoint(&sim).await;
-    let cases: [(&str, &[(&str, &str)], Option<(&str, &str)>, u16, &str, &str); 9] = [
+    let cases: [Case; 9] = [
         (
             "wrong secret",
             &[("grant_type", "client_credentials"), ("client_id", "acme"), ("client_secret", "nope")],

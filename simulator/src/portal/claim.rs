@@ -47,9 +47,9 @@ pub async fn show(who: SignedIn) -> Response {
 }
 
 pub async fn submit(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match form::read(&headers, &body, Some(&who)) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let typed: String = fields.get("pairing_code").trim().chars().take(MAX_CODE).collect();
     let flash = if typed.is_empty() {

@@ -16,10 +16,30 @@ impl Fields {
     }
 }
 
+/// Why a post was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    OtherSite,
+    NotAForm,
+}
+
+impl Refused {
+    pub fn page(self, who: Option<&SignedIn>) -> Response {
+        match self {
+            Refused::OtherSite => {
+                problem(StatusCode::FORBIDDEN, who, "Refused", "This form was sent from another site. Use the portal's own pages.")
+            }
+            Refused::NotAForm => {
+                problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, who, "Cannot read the form", "The portal's forms are sent form-encoded.")
+            }
+        }
+    }
+}
+
 /// Checks origin and content type, then decodes the body.
-pub fn read(headers: &HeaderMap, body: &[u8], who: Option<&SignedIn>) -> Result<Fields, Response> {
+pub fn read(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Refused> {
     if !same_origin(headers) {
-        return Err(problem(StatusCode::FORBIDDEN, who, "Refused", "This form was sent from another site. Use the portal's own pages."));
+        return Err(Refused::OtherSite);
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -27,7 +47,7 @@ pub fn read(headers: &HeaderMap, body: &[u8], who: Option<&SignedIn>) -> Result<
         .and_then(|v| v.split(';').next())
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
     if !is_form && !body.is_empty() {
-        return Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, who, "Cannot read the form", "The portal's forms are sent form-encoded."));
+        return Err(Refused::NotAForm);
     }
     Ok(Fields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
 }

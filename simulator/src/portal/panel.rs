@@ -209,14 +209,10 @@ fn back(sim: &Sim, who: &SignedIn, flash: Flash, device: &str) -> Response {
     Redirect::to(&to).into_response()
 }
 
-fn read(headers: &HeaderMap, body: &[u8], who: &SignedIn) -> Result<Fields, Response> {
-    form::read(headers, body, Some(who))
-}
-
 pub async fn advance(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match read(&headers, &body, &who) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let flash = match fields.get("seconds").trim().parse::<u32>() {
         Ok(secs) if secs > 0 => match sim.clock.advance(Duration::seconds(i64::from(secs))) {
@@ -229,9 +225,9 @@ pub async fn advance(State(sim): State<Arc<Sim>>, who: SignedIn, headers: Header
 }
 
 pub async fn set(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match read(&headers, &body, &who) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let flash = match parse_rfc3339(fields.get("now").trim()) {
         Ok(to) => match sim.clock.set(to) {
@@ -269,9 +265,9 @@ fn fault_spec(fields: &Fields) -> Result<FaultSpec, String> {
 }
 
 pub async fn arm(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match read(&headers, &body, &who) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let flash = match fault_spec(&fields).and_then(|spec| sim.faults.arm(&spec).map_err(|e| e.to_string())) {
         Ok(fault) => ok(format!("Fault {} armed: {}.", fault.id, fault.spec.kind.as_deref().unwrap_or("error"))),
@@ -281,9 +277,9 @@ pub async fn arm(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap,
 }
 
 pub async fn remove(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match read(&headers, &body, &who) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let id = fields.get("id");
     let flash = if id.parse::<u64>().is_ok_and(|n| sim.faults.remove(n)) {
@@ -295,9 +291,9 @@ pub async fn remove(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderM
 }
 
 pub async fn profile(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match read(&headers, &body, &who) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let flash = match sim.faults.arm_profile(fields.get("name")) {
         Ok(faults) => ok(format!("Profile {} armed ({} faults).", fields.get("name"), faults.len())),
@@ -307,17 +303,17 @@ pub async fn profile(State(sim): State<Arc<Sim>>, who: SignedIn, headers: Header
 }
 
 pub async fn clear(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(res) = read(&headers, &body, &who) {
-        return res;
+    if let Err(refused) = form::read(&headers, &body) {
+        return refused.page(Some(&who));
     }
     sim.faults.clear();
     back(&sim, &who, ok("Every fault is cleared."), "")
 }
 
 pub async fn reset_device(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match read(&headers, &body, &who) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(Some(&who)),
     };
     let raw = fields.get("device_id");
     let flash = match own_device(&sim, &who, raw) {
@@ -341,7 +337,7 @@ mod tests {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         let mut h = HeaderMap::new();
         h.insert("content-type", "application/x-www-form-urlencoded".parse().expect("header"));
-        form::read(&h, body.as_bytes(), None).unwrap_or_else(|_| panic!("form"))
+        form::read(&h, body.as_bytes()).expect("form")
     }
 
     #[test]

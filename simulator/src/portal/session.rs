@@ -54,10 +54,10 @@ impl Sessions {
         let mut inner = self.inner.lock();
         let (map, serial) = &mut *inner;
         *serial += 1;
-        if map.len() >= MAX_SESSIONS {
-            if let Some(oldest) = map.iter().min_by_key(|(_, s)| s.serial).map(|(k, _)| k.clone()) {
-                map.remove(&oldest);
-            }
+        if map.len() >= MAX_SESSIONS
+            && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.serial).map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
         }
         map.insert(id.clone(), Session { username, token, flash: None, serial: *serial });
         id
@@ -195,10 +195,10 @@ pub fn safe_next(next: Option<&str>) -> &str {
 /// origin in `Origin` and its relation in `Sec-Fetch-Site`. With the SameSite=Strict cookie this
 /// shuts out cross-site form posts without a token in the page.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
     }
     match headers.get(header::ORIGIN).map(|v| v.to_str()) {
         None => true,

@@ -53,9 +53,9 @@ pub async fn show(query: Result<Query<Next>, axum::extract::rejection::QueryReje
 }
 
 pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match form::read(&headers, &body, None) {
+    let fields = match form::read(&headers, &body) {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(refused) => return refused.page(None),
     };
     let next = safe_next(Some(fields.get("next"))).to_owned();
     let username = fields.get("username").trim();
@@ -74,8 +74,8 @@ pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
 }
 
 pub async fn sign_out(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(res) = form::read(&headers, &body, None) {
-        return res;
+    if let Err(refused) = form::read(&headers, &body) {
+        return refused.page(None);
     }
     if let Some(id) = session_id(&headers) {
         sim.portal.end(&id);

@@ -26,18 +26,21 @@ fn ensure_installed() {
         root,
         "headless Chromium is missing: run `apt-get install -y chromium chromium-driver` as root (the test does it when it runs as root)"
     );
+    // Both browser tests may get here at once (nextest runs each in its own process): apt waits
+    // for the other's dpkg lock rather than failing.
     let apt = |args: &[&str]| {
         Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=600", "-q"])
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .stdout(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     };
-    // A fresh machine's package lists may be stale: update once, and install.
-    let ok = apt(&["install", "-y", "-q", "chromium", "chromium-driver"])
-        || (apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "chromium", "chromium-driver"]));
-    assert!(ok && Path::new(CHROMEDRIVER).exists(), "apt-get could not install chromium and chromium-driver");
+    // A fresh machine's package lists may be stale: install, or update and install.
+    let _ = apt(&["install", "-y", "chromium", "chromium-driver"])
+        || (apt(&["update"]) && apt(&["install", "-y", "chromium", "chromium-driver"]));
+    assert!(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(), "apt-get could not install chromium and chromium-driver");
 }
 
 fn free_port() -> u16 {
