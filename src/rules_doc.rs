@@ -40,7 +40,7 @@ fn cell(text: &str) -> String {
 
 pub fn markdown(catalogue: &Catalogue, covering: &BTreeMap<String, Vec<String>>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# VioPay POS activation API: the rules viopay-check judges\n");
+    let _ = writeln!(out, "# The rules: VioPay POS activation and Kustom In-Person Payments\n");
     let _ = writeln!(
         out,
         "Generated from `rules.toml` and `features/` by `viopay-check rules --markdown > RULES.md`; a test keeps it in sync.\n"

@@ -18,7 +18,8 @@ fn rules_lists_the_catalogue_with_covering_scenarios() {
     assert!(out.contains("CLAIM-22   UNKNOWN   ") && out.contains("(UNKNOWN: never asserted)"));
     let (code, doc, _) = run(&["rules", "--markdown"]);
     assert_eq!(code, 0);
-    assert!(doc.starts_with("# VioPay POS activation API") && doc.contains("| `CLAIM-24` | SIMULATOR |"), "{doc}");
+    assert!(doc.starts_with("# The rules: VioPay POS activation and Kustom") && doc.contains("| `CLAIM-24` | SIMULATOR |"), "{doc}");
+    assert!(doc.contains("| `KDEV-20` | REQUIRED |"), "Kustom's rules are in the catalogue");
 }
 
 #[test]

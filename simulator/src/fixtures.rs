@@ -38,6 +38,8 @@ struct FixturesFile {
     /// Portal users, who sign in with the password grant.
     #[serde(default)]
     users: Vec<UserFixture>,
+    /// Kustom's merchants, keys and locations (absent: the built-in ones).
+    kustom: Option<crate::kustom::fixtures::KustomFile>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,8 @@ pub struct Fixtures {
     pub state: State,
     /// Device ranges as written, for the start-up summary of large sets.
     pub ranges: Vec<(DeviceId, u32, String)>,
+    /// Kustom's merchants and locations (`[kustom]`).
+    pub kustom: crate::kustom::KustomState,
 }
 
 impl Fixtures {
@@ -202,7 +206,11 @@ impl Fixtures {
             let user = User { username: u.username.get_ref().clone(), password: u.password, merchant };
             state.add_user(user).map_err(|e| at(u.username.span(), e.to_string()))?;
         }
-        Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, ranges })
+        let kustom = match file.kustom {
+            Some(part) => crate::kustom::fixtures::build(part).map_err(|(span, message)| at(span, message))?,
+            None => crate::kustom::fixtures::builtin(),
+        };
+        Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, ranges, kustom })
     }
 }
 

@@ -21,6 +21,7 @@ pub mod fixtures;
 pub mod http;
 pub mod ids;
 pub mod journal;
+pub mod kustom;
 mod portal;
 mod sim;
 mod summary;

@@ -30,6 +30,15 @@ pub enum SimError {
 pub struct Store {
     pub state: State,
     pub rng: StdRng,
+    /// Kustom's `/ipp/v1` (KUSTOM-API.md), with its own draws so that its ids do not depend on
+    /// VioPay traffic.
+    pub kustom: crate::kustom::KustomState,
+    pub kustom_rng: StdRng,
+}
+
+/// Kustom's generator: the seed, moved off VioPay's sequence.
+fn kustom_rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed ^ 0x4b55_5354_4f4d_0001)
 }
 
 pub struct Sim {
@@ -87,10 +96,11 @@ impl Sim {
         let faults = Faults::new(seed, config.fault_profiles, config.arm_profiles).map_err(|e| SimError::Config(e.to_string()))?;
         let mut fixtures = config.fixtures;
         let mut state = std::mem::take(&mut fixtures.state);
+        let kustom = std::mem::take(&mut fixtures.kustom);
         state.set_secret_seed(SecretSeed::from_seed(seed));
         Ok(Sim {
             clock,
-            store: RwLock::new(Store { state, rng: StdRng::seed_from_u64(seed) }),
+            store: RwLock::new(Store { state, rng: StdRng::seed_from_u64(seed), kustom, kustom_rng: kustom_rng(seed) }),
             fixtures,
             seed,
             tokens: TokenIssuer::new(key, issuer, config.token_ttl),
@@ -128,6 +138,8 @@ impl Sim {
                     let mut store = self.store.write();
                     store.state = state;
                     store.rng = StdRng::seed_from_u64(self.seed);
+                    store.kustom = fixtures.kustom;
+                    store.kustom_rng = kustom_rng(self.seed);
                 }
                 Err(e) => tracing::error!(error = %e, "the fixtures no longer parse; the state is kept"),
             }

@@ -20,7 +20,21 @@ fn tagged_rules() -> BTreeSet<String> {
 /// Rule families the harness does not certify, each with the reason: the client rules judge a POS
 /// firmware from the simulator's journal (its client-conformance verdict), not a backend. Exactly
 /// these are exempt, by name; everything else needs a scenario.
-const NOT_YET: &[(&str, &str)] = &[("CLI", "the simulator's client-conformance verdict judges these, not the harness")];
+const NOT_YET: &[(&str, &str)] = &[
+    ("CLI", "the simulator's client-conformance verdict judges these, not the harness"),
+    ("KCONV", KUSTOM),
+    ("KAUTH", KUSTOM),
+    ("KERR", KUSTOM),
+    ("KEN", KUSTOM),
+    ("KREG", KUSTOM),
+    ("KDEV", KUSTOM),
+    ("KLOC", KUSTOM),
+    ("KTIME", KUSTOM),
+    ("KFLOW", KUSTOM),
+];
+/// Kustom's rules: the simulator serves and tests every one (its `tests/kustom/rule_names.rs`);
+/// the harness's `features/kustom/` is the part of issue 12 still to come.
+const KUSTOM: &str = "Kustom's /ipp/v1: tested in the simulator; the harness does not certify a Kustom backend yet";
 /// Single rules of other families exempt for the same kind of reason (none today).
 const NOT_YET_RULES: &[(&str, &str)] = &[];
 
@@ -36,7 +50,7 @@ fn every_checked_rule_has_a_scenario() {
     let missing: Vec<&str> =
         catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id) && !tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();
     assert!(missing.is_empty(), "rules without a scenario: {missing:?}");
-    assert_eq!(catalogue.iter().filter(|r| r.is_checked()).count(), 221);
+    assert_eq!(catalogue.iter().filter(|r| r.is_checked()).count(), 221 + 145, "VioPay's and Kustom's");
     assert_eq!(catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id)).count(), 204, "steps 1-8 and merchant auth");
     // An exemption that a scenario already covers is stale: drop it.
     let stale: Vec<&str> = catalogue.iter().filter(|r| exempt(&r.id) && tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();

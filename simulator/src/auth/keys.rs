@@ -68,11 +68,11 @@ impl SigningKey {
         Ok(SigningKey { encoding: EncodingKey::from_rsa_der(der.as_bytes()), decoding, kid, n, e })
     }
 
-    pub(super) fn encoding(&self) -> &EncodingKey {
+    pub(crate) fn encoding(&self) -> &EncodingKey {
         &self.encoding
     }
 
-    pub(super) fn decoding(&self) -> &DecodingKey {
+    pub(crate) fn decoding(&self) -> &DecodingKey {
         &self.decoding
     }
 

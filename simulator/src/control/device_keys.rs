@@ -67,7 +67,7 @@ pub async fn add_key(
         None => None,
     };
     let mut store = sim.store.write();
-    let Store { state, rng } = &mut *store;
+    let Store { state, rng, .. } = &mut *store;
     let secret = secret.unwrap_or_else(|| rng.random());
     let key_id = req.key_id.unwrap_or_else(|| format!("idk-{:08x}-{}", device.as_u32(), state.identity_keys(device).len() + 1));
     let key = state.add_identity_key(device, key_id, secret).map_err(admin_error)?;

@@ -40,7 +40,7 @@ fn readiness(plaintext: &Value) -> Result<Readiness, String> {
 pub async fn activate(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let now = sim.clock.now();
     let mut store = sim.store.write();
-    let Store { state, rng } = &mut *store;
+    let Store { state, rng, .. } = &mut *store;
     let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let note = JournalNote::device(id);
     let plaintext = envelope::open(&msk, &body)

@@ -78,7 +78,7 @@ pub async fn attest(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<R
     let now = sim.clock.now();
     let req = AttestRequest { key_id, timestamp_raw, timestamp, nonce, mac: &mac };
     let mut store = sim.store.write();
-    let Store { state, rng } = &mut *store;
+    let Store { state, rng, .. } = &mut *store;
     let outcome = state.attest(device.id, &req, now, || new_token(rng));
     drop(store);
     let note = JournalNote::device(device.id);

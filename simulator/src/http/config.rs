@@ -22,7 +22,7 @@ use crate::sim::{Sim, Store};
 pub async fn config(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let now = sim.clock.now();
     let mut store = sim.store.write();
-    let Store { state, rng } = &mut *store;
+    let Store { state, rng, .. } = &mut *store;
     let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let document = state.config_document(id).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
     let iv: [u8; 16] = rng.random();
@@ -36,7 +36,7 @@ pub async fn config(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<R
 pub async fn terminal_parameters(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let now = sim.clock.now();
     let mut store = sim.store.write();
-    let Store { state, rng } = &mut *store;
+    let Store { state, rng, .. } = &mut *store;
     let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let chunks = terminal_parameters_gz().len().div_ceil(sim.chunk_size.max(1));
     let ivs: Vec<[u8; 16]> = (0..chunks.max(1)).map(|_| rng.random()).collect();

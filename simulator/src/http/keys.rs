@@ -41,7 +41,7 @@ pub async fn keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Res
     // derivation, CMAC, AES) runs after it is released, so keys calls do not queue on the store.
     let (id, set, zmk, paddings) = {
         let mut store = sim.store.write();
-        let Store { state, rng } = &mut *store;
+        let Store { state, rng, .. } = &mut *store;
         let id = authorize(&headers, state, now)?;
         let set = state.issue_keys(id, now, || rng.random()).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
         let paddings: [[u8; 16]; 6] = rng.random();

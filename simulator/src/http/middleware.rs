@@ -126,6 +126,9 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next)
         *res.body_mut() = Body::from(err.render(trace_id.as_str()));
         res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         res.headers_mut().remove(CONTENT_LENGTH);
+    } else if let Some(crate::kustom::ProblemRule(r)) = res.extensions().get::<crate::kustom::ProblemRule>() {
+        // Kustom's problem details are rendered by their handlers; the journal keeps the rule.
+        rule = Some(*r);
     }
     if let Ok(value) = HeaderValue::from_str(trace_id.as_str()) {
         res.headers_mut().insert(X_TRACE_ID, value);

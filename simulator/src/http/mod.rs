@@ -55,6 +55,7 @@ fn api_routes() -> Router<Arc<Sim>> {
         .route("/realms/{realm}/protocol/openid-connect/certs", g(get(realm::certs)))
         .route("/realms/{realm}/protocol/openid-connect/token", g(post(oidc_token::token)))
         .route("/realms/{realm}/.well-known/openid-configuration", g(get(realm::openid_configuration)))
+        .merge(crate::kustom::routes())
 }
 
 /// The generic errors and the envelope around a set of routes.

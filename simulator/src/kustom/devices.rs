@@ -1,0 +1,86 @@
+//! `/ipp/v1/devices`: list (KDEV-06…KDEV-10), update (KDEV-12…KDEV-19), deregister
+//! (KDEV-20…KDEV-23) and the device's own record, `/devices/me` (KDEV-25).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::auth;
+use super::body;
+use super::enrollments::filters;
+use super::metadata::{self, Metadata};
+use super::paging;
+use super::problem::Problem;
+use super::query::{Invalid, Query};
+use super::state::{KustomState, default_name};
+use crate::sim::Sim;
+
+/// `GET /ipp/v1/devices`.
+pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let store = sim.store.read();
+    let k = &store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    auth::merchant_header(k, merchant, &headers)?;
+    let q = Query::parse(uri.query());
+    let mut invalid = Invalid::default();
+    let f = filters(&q, &mut invalid);
+    invalid.finish()?;
+    // KDEV-09: registered devices of the merchant; KDEV-08: a detached device matches no location.
+    let matching = k.devices.iter().filter(|d| {
+        d.registered
+            && d.merchant == merchant
+            && f.location_id.as_ref().is_none_or(|l| d.location_id.as_ref() == Some(l))
+            && metadata::matches(&d.metadata, &f.metadata)
+    });
+    let sorted = KustomState::newest_first(matching, |d| d.created_at);
+    let views = sorted.into_iter().map(|d| k.device_view(d)).collect();
+    Ok(Json(paging::page(views, f.paging)).into_response())
+}
+
+/// `PUT /ipp/v1/devices/{id}`: replaces `name`, `metadata` and `location_id` (KDEV-13).
+pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Result<Response, Problem> {
+    let mut store = sim.store.write();
+    let k = &mut store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    let obj = body::object(&body)?;
+    let mut invalid = Invalid::default();
+    let name = match obj.get("name") {
+        Some(v) => invalid.check("name", body::text(v, 128, true), "KDEV-17").map(Some),
+        None => Some(None),
+    };
+    let meta = match obj.get("metadata") {
+        Some(v) => invalid.check("metadata", metadata::parse(v), "KDEV-17"),
+        None => Some(Metadata::new()),
+    };
+    let location = invalid.check("location_id", k.resolve_location(merchant, obj.get("location_id"), false), "KDEV-17");
+    invalid.finish()?;
+    let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
+    let (Some(name), Some(meta), Some(location)) = (name, meta, location) else { return Err(Problem::unreadable()) };
+    let d = &mut k.devices[idx];
+    d.name = name.unwrap_or_else(|| default_name(d.platform, &d.hardware_id));
+    d.metadata = meta;
+    d.location_id = location;
+    Ok(Json(k.device_view(&k.devices[idx])).into_response())
+}
+
+/// `DELETE /ipp/v1/devices/{id}`.
+pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let mut store = sim.store.write();
+    let k = &mut store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
+    k.deregister(idx);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /ipp/v1/devices/me`.
+pub async fn me(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, Problem> {
+    let store = sim.store.read();
+    let k = &store.kustom;
+    let idx = auth::device(k, sim.tokens.key(), &headers)?;
+    Ok(Json(k.device_view(&k.devices[idx])).into_response())
+}

@@ -1,0 +1,158 @@
+//! `/ipp/v1/enrollments`: create (KEN-01…KEN-20), list (KEN-21…KEN-31), get (KEN-32, KEN-34)
+//! and cancel (KEN-35…KEN-38).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use time::Duration;
+
+use super::auth;
+use super::body;
+use super::metadata::{self, Metadata};
+use super::paging;
+use super::problem::Problem;
+use super::query::{Invalid, Query};
+use super::state::{EnrollmentStatus, KustomState, NewEnrollment};
+use crate::sim::Sim;
+
+/// KEN-03.
+pub const DEFAULT_LIFETIME_MS: i64 = 7_200_000;
+/// KEN-07.
+pub const MIN_LIFETIME_MS: u64 = 1_000;
+pub const MAX_LIFETIME_MS: u64 = 259_200_000;
+
+/// KEN-08.
+fn ttl(raw: &str) -> Option<i64> {
+    match raw {
+        "TWO_HOURS" => Some(7_200_000),
+        "TWENTY_FOUR_HOURS" => Some(86_400_000),
+        "FORTY_EIGHT_HOURS" => Some(172_800_000),
+        "SEVENTY_TWO_HOURS" => Some(259_200_000),
+        _ => None,
+    }
+}
+
+/// KEN-06/KEN-17, KEN-07/KEN-18, KEN-08/KEN-09/KEN-19, KEN-10/KEN-20: every member checked, every
+/// invalid one reported (KERR-03).
+pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Map<String, Value>) -> Result<NewEnrollment, Problem> {
+    let mut invalid = Invalid::default();
+    let metadata = match obj.get("metadata") {
+        Some(v) => invalid.check("metadata", metadata::parse(v), "KEN-17"),
+        None => Some(Metadata::new()),
+    };
+    let lifetime = match (obj.get("expires_in"), obj.get("ttl")) {
+        (Some(_), Some(_)) => {
+            invalid.add("ttl", "must not be given together with expires_in", "KEN-19");
+            None
+        }
+        (Some(v), None) => {
+            let ms = v.as_u64().filter(|n| (MIN_LIFETIME_MS..=MAX_LIFETIME_MS).contains(n));
+            let ms = ms.ok_or_else(|| format!("must be a whole number of milliseconds from {MIN_LIFETIME_MS} to {MAX_LIFETIME_MS}"));
+            invalid.check("expires_in", ms, "KEN-18").map(|ms| ms as i64)
+        }
+        (None, Some(v)) => {
+            let ms = v
+                .as_str()
+                .and_then(ttl)
+                .ok_or_else(|| "must be one of TWO_HOURS, TWENTY_FOUR_HOURS, FORTY_EIGHT_HOURS, SEVENTY_TWO_HOURS".to_owned());
+            invalid.check("ttl", ms, "KEN-19")
+        }
+        (None, None) => Some(DEFAULT_LIFETIME_MS),
+    };
+    let location = invalid.check("location_id", state.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
+    invalid.finish()?;
+    match (metadata, lifetime, location.flatten()) {
+        (Some(metadata), Some(ms), Some(location_id)) => Ok(NewEnrollment { metadata, lifetime: Duration::milliseconds(ms), location_id }),
+        _ => Err(Problem::unreadable()),
+    }
+}
+
+/// `POST /ipp/v1/enrollments`.
+pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    let now = sim.clock.now();
+    let mut store = sim.store.write();
+    let store = &mut *store;
+    let merchant = auth::merchant(&store.kustom, &headers)?;
+    let obj = body::object(&body)?;
+    let new = new_enrollment(&store.kustom, merchant, &obj)?;
+    let idx = store.kustom.create_enrollment(merchant, new, now, &mut store.kustom_rng);
+    let view = store.kustom.enrollment_view(&store.kustom.enrollments[idx], now);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08).
+pub struct Filters {
+    pub location_id: Option<String>,
+    pub metadata: Vec<(String, String)>,
+    pub paging: paging::Paging,
+}
+
+pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
+    let location_id = invalid
+        .check("location_id", q.one("location_id"), "KEN-31")
+        .flatten()
+        .and_then(|raw| invalid.check("location_id", super::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31"));
+    let metadata = invalid.check("metadata", metadata::parse_filters(q.all("metadata")), "KEN-30").unwrap_or_default();
+    let paging = paging::parse(q, 100, invalid);
+    Filters { location_id, metadata, paging }
+}
+
+/// `GET /ipp/v1/enrollments`.
+pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let now = sim.clock.now();
+    let store = sim.store.read();
+    let k = &store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    auth::merchant_header(k, merchant, &headers)?;
+    let q = Query::parse(uri.query());
+    let mut invalid = Invalid::default();
+    let f = filters(&q, &mut invalid);
+    // KEN-26.
+    let include_consumed = match invalid.check("include_consumed", q.one("include_consumed"), "KEN-31").flatten() {
+        None => true,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => {
+            invalid.add("include_consumed", "must be true or false", "KEN-31");
+            true
+        }
+    };
+    invalid.finish()?;
+    // KEN-22, KEN-27, KEN-29: the merchant's, PENDING (and CONSUMED unless left out), filtered.
+    let matching = k.enrollments.iter().filter(|e| {
+        let status = e.status_at(now);
+        e.merchant == merchant
+            && (status == EnrollmentStatus::Pending || (include_consumed && status == EnrollmentStatus::Consumed))
+            && f.location_id.as_ref().is_none_or(|l| *l == e.location_id)
+            && metadata::matches(&e.metadata, &f.metadata)
+    });
+    let sorted = KustomState::newest_first(matching, |e| e.created_at);
+    let views = sorted.into_iter().map(|e| k.enrollment_view(e, now)).collect();
+    Ok(Json(paging::page(views, f.paging)).into_response())
+}
+
+/// `GET /ipp/v1/enrollments/{id}`.
+pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let now = sim.clock.now();
+    let store = sim.store.read();
+    let k = &store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
+    Ok(Json(k.enrollment_view(&k.enrollments[idx], now)).into_response())
+}
+
+/// `DELETE /ipp/v1/enrollments/{id}`.
+pub async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let now = sim.clock.now();
+    let mut store = sim.store.write();
+    let k = &mut store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
+    k.cancel(idx, now).map_err(|status| Problem::enrollment_not_pending(status.as_str()))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,38 @@
+//! `GET /ipp/v1/locations` and `GET /ipp/v1/locations/{id}` (KLOC-01…KLOC-07).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::auth;
+use super::paging;
+use super::problem::Problem;
+use super::query::{Invalid, Query};
+use crate::sim::Sim;
+
+/// `GET /ipp/v1/locations`: the fixtures' order (KLOC-04); `page_size` has no cap of 100.
+pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let store = sim.store.read();
+    let k = &store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    auth::merchant_header(k, merchant, &headers)?;
+    let mut invalid = Invalid::default();
+    let p = paging::parse(&Query::parse(uri.query()), i32::MAX as u64, &mut invalid);
+    invalid.finish()?;
+    let locations = k.merchant(merchant).map(|m| m.locations.clone()).unwrap_or_default();
+    Ok(Json(paging::page(locations, p)).into_response())
+}
+
+/// `GET /ipp/v1/locations/{id}`.
+pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let store = sim.store.read();
+    let k = &store.kustom;
+    let merchant = auth::merchant(k, &headers)?;
+    auth::merchant_header(k, merchant, &headers)?;
+    let id = super::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
+    let location = k.merchant(merchant).and_then(|m| m.locations.iter().find(|l| l.id == id)).ok_or_else(Problem::location_not_found)?;
+    Ok(Json(location.clone()).into_response())
+}

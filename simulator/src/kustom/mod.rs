@@ -1,0 +1,77 @@
+//! Kustom In-Person Payments' enrollment-first pairing (`/ipp/v1`, KUSTOM-API.md), served beside
+//! VioPay's paths on the same listener, clock, journal, faults and seed. The merchant's backend
+//! creates an enrollment with its API key and gets a code; the POS app registers with it, without
+//! authentication, and gets a device token; deregistering revokes the token at once.
+//!
+//! Rule IDs (`KEN-22`, `KREG-13`, …) are in the doc comments of the code that enforces them.
+
+mod auth;
+mod body;
+mod devices;
+mod enrollments;
+pub mod fixtures;
+mod ids;
+mod locations;
+mod metadata;
+mod paging;
+mod problem;
+mod query;
+mod registration;
+mod state;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{Method, Uri};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any, delete, get, post, put};
+use http_body_util::BodyExt;
+
+pub use problem::ProblemRule;
+pub use state::{KustomState, Location, Merchant};
+
+use crate::sim::Sim;
+use problem::Problem;
+
+/// KERR-08.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// KERR-07: any other method of a known path, with `Allow`.
+fn with_allow(route: MethodRouter<Arc<Sim>>, allow: &'static str) -> MethodRouter<Arc<Sim>> {
+    route.fallback(move |method: Method| async move { Problem::method_not_allowed(method.as_str(), allow).into_response() })
+}
+
+/// KERR-06.
+async fn no_route(method: Method, uri: Uri) -> Response {
+    Problem::no_route(method.as_str(), uri.path()).into_response()
+}
+
+/// KERR-08, after routing (404 and 405 come first, §1.9): a body over 64 KiB is refused whatever
+/// the route, before authentication.
+async fn body_limit(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match http_body_util::Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+        Err(_) => Problem::too_large().into_response(),
+    }
+}
+
+pub fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/ipp/v1/enrollments", with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"))
+        .route("/ipp/v1/enrollments/{id}", with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"))
+        .route("/ipp/v1/devices/register", with_allow(post(registration::register), "POST"))
+        .route("/ipp/v1/devices/me", with_allow(get(devices::me), "GET"))
+        .route("/ipp/v1/devices", with_allow(get(devices::list), "GET"))
+        .route("/ipp/v1/devices/{id}", with_allow(put(devices::update).merge(delete(devices::deregister)), "PUT, DELETE"))
+        .route("/ipp/v1/locations", with_allow(get(locations::list), "GET"))
+        .route("/ipp/v1/locations/{id}", with_allow(get(locations::get), "GET"))
+        .route("/ipp/v1/dev/devices", with_allow(post(registration::simulated), "POST"))
+        .route_layer(from_fn(body_limit))
+        .route("/ipp/v1", any(no_route))
+        .route("/ipp/v1/", any(no_route))
+        .route("/ipp/v1/{*rest}", any(no_route))
+}
