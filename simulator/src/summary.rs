@@ -67,6 +67,15 @@ pub fn render(sim: &Sim) -> String {
         sim.tokens.issuer(),
         crate::auth::grant::PORTAL_CLIENT_ID
     );
+    let kustom = &store.kustom.merchants;
+    if !kustom.is_empty() {
+        let _ = writeln!(out, "kustom /ipp/v1 merchants (Authorization: Basic <api_key>; x-merchant-id: <id> on lists):");
+        for m in kustom {
+            let locations: Vec<String> = m.locations.iter().map(|l| format!("{} {}", l.name, l.id)).collect();
+            let _ = writeln!(out, "  {:<20} id {}  api_key {}  username {}", m.name, m.id, m.api_key, m.username);
+            let _ = writeln!(out, "    locations: {}", if locations.is_empty() { "none".into() } else { locations.join(", ") });
+        }
+    }
     let _ = writeln!(out, "control API: {}", if sim.control { "on, under /_sim/ (see README)" } else { "off" });
     if sim.control {
         let _ = writeln!(out, "merchant portal: {url}/portal");
@@ -84,6 +93,13 @@ pub fn render(sim: &Sim) -> String {
             out,
             "  curl -s -X POST {url}/pos/bootstrap -H 'X-Device-Id: {device}' -H 'User-Agent: Viopay-POS/1.4.2 (Android 12; PAX-A920)' -H 'X-Client-Type: pos'"
         );
+        if let Some(m) = kustom.iter().find(|m| m.locations.len() == 1) {
+            let _ = writeln!(
+                out,
+                "  curl -s -X POST {url}/ipp/v1/enrollments -H 'Authorization: Basic {}' -d '{{\"metadata\": {{\"store_id\": \"123\"}}}}'",
+                m.api_key
+            );
+        }
     }
     out
 }

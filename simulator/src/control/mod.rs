@@ -11,6 +11,7 @@ mod devices;
 mod faults;
 mod fleet;
 mod journal;
+mod kustom;
 mod merchants;
 mod reset;
 mod verdict;
@@ -48,4 +49,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_sim/faults/profiles/{name}", g(post(faults::arm_profile)))
         .route("/_sim/verdict", g(get(verdict::all)))
         .route("/_sim/devices/{id}/verdict", g(get(verdict::device)))
+        .route("/_sim/kustom/merchants", g(get(kustom::merchants)))
+        .route("/_sim/kustom/enrollments", g(get(kustom::enrollments)))
+        .route("/_sim/kustom/devices", g(get(kustom::devices)))
 }

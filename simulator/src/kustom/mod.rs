@@ -31,7 +31,7 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 use http_body_util::BodyExt;
 
 pub use problem::ProblemRule;
-pub use state::{KustomState, Location, Merchant};
+pub use state::{DeviceView, EnrollmentView, KustomState, Location, Merchant};
 
 use crate::sim::Sim;
 use problem::Problem;

@@ -138,8 +138,60 @@ fn shared_key() -> std::sync::Arc<viopay_sim::SigningKey> {
     KEY.get_or_init(|| std::sync::Arc::new(viopay_sim::SigningKey::generate(Some(7)).expect("key"))).clone()
 }
 
-/// KERR-01…KERR-04 and KCONV-07, on every `/ipp/v1` answer.
+struct Schemas {
+    catalog: Value,
+    validators: std::collections::HashMap<String, jsonschema::Validator>,
+}
+
+/// `schemas/catalog.json` and the schemas it names, compiled once.
+fn schemas() -> &'static Schemas {
+    static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+        let read = |name: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("schema file")).expect("schema JSON")
+        };
+        let catalog = read("catalog.json");
+        let mut validators = std::collections::HashMap::new();
+        for entry in std::fs::read_dir(&dir).expect("schemas dir").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if (name.starts_with("kustom-") || name.starts_with("sim-kustom-")) && name.ends_with(".json") {
+                validators.insert(name.clone(), jsonschema::draft202012::new(&read(&name)).unwrap_or_else(|e| panic!("{name}: {e}")));
+            }
+        }
+        Schemas { catalog, validators }
+    })
+}
+
+/// The schema the catalogue names for an answer: the route's own for a success, its error schema
+/// for an error.
+fn schema_for(method: &Method, path: &str, status: u16) -> Option<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let matches = |key: &str| {
+        let Some((m, template)) = key.split_once(' ') else { return false };
+        let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+        m == method.as_str() && t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
+    };
+    let c = &schemas().catalog;
+    if status >= 400 {
+        return c["errors"].as_object()?.iter().find(|(k, _)| matches(k)).and_then(|(_, v)| v.as_str()).map(str::to_owned);
+    }
+    let (_, statuses) = c["responses"].as_object()?.iter().find(|(k, _)| matches(k))?;
+    statuses[status.to_string()].as_str().map(str::to_owned)
+}
+
+/// KERR-01…KERR-04 and KCONV-07, on every `/ipp/v1` answer; the catalogue's schema on every
+/// Kustom answer (control API included).
 fn check_shape(method: &Method, path: &str, r: &Reply) {
+    if path.starts_with("/ipp/v1/") || path.starts_with("/_sim/kustom/") {
+        if let Some(schema) = schema_for(method, path, r.status) {
+            let v = schemas().validators.get(&schema).unwrap_or_else(|| panic!("no schema {schema}"));
+            let errors: Vec<String> = v.iter_errors(&r.body).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            assert!(errors.is_empty(), "{method} {path} {}: violates {schema}: {errors:?}\n{}", r.status, r.body);
+        } else if r.status != 204 && path.starts_with("/ipp/v1/") && r.status != 404 && r.status != 405 && r.status != 413 {
+            panic!("{method} {path}: no catalogue schema for status {}", r.status);
+        }
+    }
     if !path.starts_with("/ipp/v1") {
         return;
     }
