@@ -11,3 +11,4 @@ mod flow;
 mod locations;
 mod registration;
 mod rule_names;
+mod snapshots;
