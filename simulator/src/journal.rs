@@ -12,9 +12,10 @@ use time::OffsetDateTime;
 use crate::ids::DeviceId;
 use crate::trace::TraceId;
 
-/// The routes the simulator serves: their paths are journaled without an allocation per request.
-/// Every one but the last (`/health/live`) is part of the API faults can be armed on.
-pub const ROUTES: [&str; 13] = [
+/// The routes the simulator serves: their paths are journaled without an allocation per request
+/// (templates never equal a path, so a path under one is copied). Every one but the last
+/// (`/health/live`) is part of the API faults can be armed on.
+pub const ROUTES: [&str; 22] = [
     "/pos/status",
     "/pos/bootstrap",
     "/pos/pairing-code",
@@ -27,6 +28,16 @@ pub const ROUTES: [&str; 13] = [
     "/client/session",
     "/auth/token",
     "/session/initiate",
+    // Kustom's /ipp/v1 (templates: `{id}` stands for one path segment).
+    "/ipp/v1/enrollments",
+    "/ipp/v1/enrollments/{id}",
+    "/ipp/v1/devices/register",
+    "/ipp/v1/devices",
+    "/ipp/v1/devices/me",
+    "/ipp/v1/devices/{id}",
+    "/ipp/v1/locations",
+    "/ipp/v1/locations/{id}",
+    "/ipp/v1/dev/devices",
     "/health/live",
 ];
 

@@ -147,6 +147,15 @@ impl Action {
     }
 }
 
+/// A route as written (`{id}` for one path segment, Kustom's) against a request path.
+fn route_matches(route: &str, path: &str) -> bool {
+    if !route.contains('{') {
+        return route == path;
+    }
+    let (r, p): (Vec<&str>, Vec<&str>) = (route.split('/').collect(), path.split('/').collect());
+    r.len() == p.len() && r.iter().zip(&p).all(|(r, p)| if r.starts_with('{') { !p.is_empty() } else { r == p })
+}
+
 /// Where a fault applies: an empty list is every faultable endpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scope {
@@ -156,7 +165,8 @@ pub struct Scope {
 
 impl Scope {
     pub fn matches(&self, path: &str, device: Option<&str>) -> bool {
-        let endpoint_ok = if self.endpoints.is_empty() { FAULTABLE.contains(&path) } else { self.endpoints.contains(&path) };
+        let list = if self.endpoints.is_empty() { FAULTABLE } else { self.endpoints.as_slice() };
+        let endpoint_ok = list.iter().any(|route| route_matches(route, path));
         endpoint_ok && self.device.is_none_or(|d| device.and_then(|s| DeviceId::parse(s).ok()) == Some(d))
     }
 }
@@ -388,7 +398,12 @@ mod tests {
         assert!(!c.scope.matches("/pos/keys", Some("POS-00000001")));
         let all = spec(serde_json::json!({"kind": "truncate"})).expect("valid");
         assert!(all.scope.matches("/auth/token", None) && !all.scope.matches("/_sim/clock", None));
-        assert!(!all.scope.matches("/health/live", None) && FAULTABLE.len() == 12);
+        assert!(!all.scope.matches("/health/live", None) && FAULTABLE.len() == 21);
+        // Kustom's templated routes match one segment for `{id}`.
+        let kustom = spec(serde_json::json!({"kind": "reset", "endpoint": "/ipp/v1/devices/{id}"})).expect("valid");
+        assert!(kustom.scope.matches("/ipp/v1/devices/0cb1e29c-658c-4a14-95e6-0af593bd04cf", None));
+        assert!(!kustom.scope.matches("/ipp/v1/devices", None) && !kustom.scope.matches("/ipp/v1/devices/a/b", None));
+        assert!(all.scope.matches("/ipp/v1/enrollments/x", None), "every endpoint includes Kustom's");
         assert!(matches!(spec(serde_json::json!({"kind": "reset", "step": 9})), Err(FaultError::UnknownStep)));
         assert!(matches!(
             spec(serde_json::json!({"kind": "reset", "step": 2, "endpoint": "/pos/status"})),

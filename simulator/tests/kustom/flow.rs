@@ -121,3 +121,27 @@ async fn kflow_04_both_registration_paths_and_reset() {
     assert_eq!(k.list("/ipp/v1/devices", KEY1).await.body["total_elements"], 0);
     assert_eq!(k.list("/ipp/v1/enrollments", KEY1).await.body["total_elements"], 0);
 }
+
+/// Faults reach Kustom's endpoints like VioPay's (same registry, same journal), templated paths
+/// included; a documented VioPay error cannot be armed on them.
+#[tokio::test]
+async fn kflow_05_faults_and_the_journal_cover_ipp_v1() {
+    let k = Kustom::new();
+    let k = &k;
+    let arm = |body: &'static str| async move { k.send(Method::POST, "/_sim/faults", &[], body).await };
+    assert_eq!(arm(r#"{"kind": "status", "status": 503, "endpoint": "/ipp/v1/devices/register", "count": 1}"#).await.status, 201);
+    let (code, _) = k.code("{}").await;
+    let first = k.register(&code, "HW-F").await;
+    assert_eq!((first.status, first.header("content-type")), (503, "text/plain; charset=utf-8"), "a gateway's answer, not a problem");
+    assert_eq!(k.register(&code, "HW-F").await.status, 201, "the fault fired once; the refused attempt changed nothing");
+    assert_eq!(arm(r#"{"kind": "status", "status": 502, "endpoint": "/ipp/v1/enrollments/{id}", "count": 1}"#).await.status, 201);
+    assert_eq!(k.merchant(Method::GET, "/ipp/v1/enrollments/0cb1e29c-658c-4a14-95e6-0af593bd04cf", KEY1, "").await.status, 502);
+    assert_eq!(arm(r#"{"kind": "error", "rule": "PAIR-08", "endpoint": "/ipp/v1/enrollments"}"#).await.status, 400);
+    let journal = k.send(Method::GET, "/_sim/journal", &[], "").await;
+    let entries = journal.body["entries"].as_array().cloned().unwrap_or_default();
+    let register: Vec<_> = entries.iter().filter(|e| e["path"] == "/ipp/v1/devices/register").collect();
+    assert_eq!(register.len(), 2);
+    assert_eq!((register[0]["status"].as_u64(), register[0]["faults"][0]["kind"].as_str()), (Some(503), Some("status")));
+    let refused = entries.iter().find(|e| e["status"] == 404 && e["path"].as_str().is_some_and(|p| p.starts_with("/ipp/v1/enrollments/")));
+    assert!(refused.is_none(), "the faulted get never reached the handler");
+}
