@@ -48,6 +48,8 @@ struct UserFixture {
     username: Spanned<String>,
     password: String,
     merchant_id: Spanned<String>,
+    /// A Kustom merchant of `[kustom]` the user also runs (the portal's Kustom tab).
+    kustom_merchant_id: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -201,15 +203,20 @@ impl Fixtures {
             state.add_device_range(first, r.count, owner).map_err(|e| at(r.first.span(), e.to_string()))?;
             ranges.push((first, r.count, r.merchant_id.get_ref().clone()));
         }
-        for u in file.users {
-            let merchant = owner_of(&state, &u.merchant_id)?;
-            let user = User { username: u.username.get_ref().clone(), password: u.password, merchant };
-            state.add_user(user).map_err(|e| at(u.username.span(), e.to_string()))?;
-        }
         let kustom = match file.kustom {
             Some(part) => crate::kustom::fixtures::build(part).map_err(|(span, message)| at(span, message))?,
             None => crate::kustom::fixtures::builtin(),
         };
+        for u in file.users {
+            let merchant = owner_of(&state, &u.merchant_id)?;
+            let kustom_merchant = match u.kustom_merchant_id {
+                Some(k) if kustom.merchants.iter().any(|m| m.id == *k.get_ref()) => Some(k.into_inner()),
+                Some(k) => return Err(at(k.span(), format!("kustom_merchant_id `{}` matches no [[kustom.merchants]] entry", k.get_ref()))),
+                None => None,
+            };
+            let user = User { username: u.username.get_ref().clone(), password: u.password, merchant, kustom_merchant };
+            state.add_user(user).map_err(|e| at(u.username.span(), e.to_string()))?;
+        }
         Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, ranges, kustom })
     }
 }

@@ -222,3 +222,63 @@ async fn the_fleet_page_fits_a_phone() {
     eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
     b.close().await;
 }
+
+/// The Kustom tab: a merchant enrolls a device, the POS app registers with the code, the device
+/// shows with the enrollment's metadata; an enrollment is cancelled and a device deregistered from
+/// the page (KEN-01, KREG-10, KEN-35, KDEV-20).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_enrolls_a_kustom_device_in_the_portal() {
+    let sim = simulator().await;
+    let base = sim.base_url.clone();
+    let b = Browser::start(1366, 900).await;
+    b.goto(&format!("{base}/portal/kustom")).await;
+    sign_in(&b, &base, "owner@acme.example", "acme-portal").await;
+    b.eventually("the Kustom tab", || async { (b.path().await == "/portal/kustom").then_some(()) }).await;
+    assert!(b.text("[data-testid=no-devices]").await.contains("No registered device"));
+    assert!(!b.client.source().await.expect("source").contains("kco_test_ipp_"), "the API key never reaches the page");
+
+    // Enroll with metadata; the code is in the answer.
+    b.type_into("#k-key-0", "store_id").await;
+    b.type_into("#k-value-0", "123").await;
+    b.click("form[action='/portal/kustom/enrollments'] button[type=submit]").await;
+    let created = b.until_text("[data-testid=flash]", "Enrollment created: code ").await;
+    let code: String = created.split("code ").nth(1).unwrap_or_default().chars().take(8).collect();
+    assert_eq!(b.attr("[data-testid=flash]", "data-rule").await.as_deref(), Some("KEN-01"));
+    assert_eq!(b.text("[data-testid=enrollments] [data-field=status]").await, "PENDING");
+
+    // The clerk types it into the POS app, which registers without authentication.
+    let reg: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/ipp/v1/devices/register"))
+        .json(&serde_json::json!({"enrollment_code": code.to_lowercase(), "hardware_id": "R58N90ABCDE", "platform": "ANDROID"}))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    let token = reg["credentials"]["bearer_token"].as_str().expect("token").to_owned();
+    b.goto(&format!("{base}/portal/kustom")).await;
+    assert_eq!(b.text("[data-testid=devices] [data-field=name]").await, "ANDROID BCDE");
+    assert_eq!(b.text("[data-testid=devices] [data-field=metadata]").await, "store_id=123", "KREG-10: carried over");
+    assert_eq!(b.text("[data-testid=enrollments] [data-field=status]").await, "CONSUMED");
+
+    // A second enrollment, cancelled from the page: gone from the list.
+    b.click("form[action='/portal/kustom/enrollments'] button[type=submit]").await;
+    b.until_text("[data-testid=flash]", "Enrollment created").await;
+    let png = b.client.screenshot().await.expect("screenshot");
+    let path = screenshot_dir().join("kustom.png");
+    std::fs::write(&path, &png).expect("write screenshot");
+    eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
+    b.click("form[action='/portal/kustom/enrollments/cancel'] button").await;
+    b.until_text("[data-testid=flash]", "Enrollment cancelled").await;
+    let statuses = b.js("return [...document.querySelectorAll('[data-testid=enrollments] [data-field=status]')].map(e => e.textContent)").await;
+    assert_eq!(statuses, serde_json::json!(["CONSUMED"]), "KEN-22: the cancelled one is not listed");
+
+    // Deregistered from the page: its token is refused at once.
+    b.click("form[action='/portal/kustom/devices/deregister'] button").await;
+    b.until_text("[data-testid=flash]", "Device deregistered").await;
+    let me = reqwest::Client::new().get(format!("{base}/ipp/v1/devices/me")).bearer_auth(&token).send().await.expect("me");
+    assert_eq!(me.status(), 401, "KDEV-20");
+    assert!(b.text("[data-testid=no-devices]").await.contains("No registered device"));
+    b.close().await;
+}

@@ -17,6 +17,8 @@ pub struct User {
     pub username: String,
     pub password: String,
     pub merchant: MerchantIdx,
+    /// The Kustom merchant (`/ipp/v1`) the same person runs, if any: the portal's Kustom tab.
+    pub kustom_merchant: Option<String>,
 }
 
 /// A username and password that match no user. Keycloak answers both cases the same way, so the
@@ -70,12 +72,12 @@ mod tests {
         let m = s
             .add_merchant(Merchant { id: "m".into(), name: "M".into(), client_id: "c".into(), client_secret: "s".into() })
             .expect("merchant");
-        s.add_user(User { username: "Owner@Shop".into(), password: "pw".into(), merchant: m }).expect("user");
-        let dup = User { username: "owner@shop".into(), password: "x".into(), merchant: m };
+        s.add_user(User { username: "Owner@Shop".into(), password: "pw".into(), merchant: m, kustom_merchant: None }).expect("user");
+        let dup = User { username: "owner@shop".into(), password: "x".into(), merchant: m, kustom_merchant: None };
         assert!(s.add_user(dup).is_err());
         assert_eq!(s.authenticate_user("OWNER@shop", "pw").map(|u| u.merchant), Ok(m));
         assert_eq!(s.authenticate_user("owner@shop", "pW"), Err(BadUserCredentials));
         assert_eq!(s.authenticate_user("nobody", "pw"), Err(BadUserCredentials));
-        assert!(s.add_user(User { username: " ".into(), password: "pw".into(), merchant: m }).is_err());
+        assert!(s.add_user(User { username: " ".into(), password: "pw".into(), merchant: m, kustom_merchant: None }).is_err());
     }
 }

@@ -5,24 +5,19 @@
 //! answer is put in words a shop owner understands, with the rule ID in small print.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use http_body_util::BodyExt;
 use maud::html;
 use serde_json::Value;
-use tower::ServiceExt;
 
+use super::api::{self, Answer};
 use super::form;
 use super::layout::{Tab, page, respond};
 use super::session::{Flash, SignedIn};
 use crate::sim::Sim;
-
-/// How long the portal waits for the API (a `hang` fault must not hang the page).
-const API_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest code the field accepts; VioPay's are 6 characters, the rest is for typos.
 const MAX_CODE: usize = 32;
@@ -66,34 +61,9 @@ pub async fn submit(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderM
     Redirect::to("/portal/claim").into_response()
 }
 
-/// What the API answered, as far as the portal could read it.
-#[derive(Debug)]
-pub enum Answer {
-    /// A status and the body, when it was JSON.
-    Http(StatusCode, Option<Value>),
-    /// The answer broke off or never came.
-    Broken(String),
-}
-
 async fn call_claim(sim: &Arc<Sim>, token: &str, code: &str) -> Answer {
-    let body = serde_json::json!({ "pairing_code": code }).to_string();
-    let request = Request::post("/pos/claim")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::USER_AGENT, "viopay-sim merchant portal")
-        .body(Body::from(body));
-    let Ok(request) = request else { return Answer::Broken("the claim could not be built".into()) };
-    let call = async {
-        let res = crate::http::api_router(sim.clone()).oneshot(request).await.map_err(|e| e.to_string())?;
-        let status = res.status();
-        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok::<_, String>(Answer::Http(status, serde_json::from_slice(&bytes).ok()))
-    };
-    match tokio::time::timeout(API_TIMEOUT, call).await {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => Answer::Broken(e),
-        Err(_) => Answer::Broken(format!("no answer within {} s", API_TIMEOUT.as_secs())),
-    }
+    let auth = format!("Bearer {token}");
+    api::call(sim, Method::POST, "/pos/claim", &[("authorization", &auth)], Some(serde_json::json!({ "pairing_code": code }))).await
 }
 
 /// The answer in words. Pure, so every documented answer is unit-tested.

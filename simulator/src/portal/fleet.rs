@@ -225,7 +225,7 @@ pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn, query: Result<Quer
         }
         div.table-wrap {
             table {
-                caption.skip { "Devices of " (who.merchant_name) }
+                caption.vh { "Devices of " (who.merchant_name) }
                 thead { tr {
                     th scope="col" { "Device" } th scope="col" { "Status" } th scope="col" { "Latest pairing code" }
                     th scope="col" { "Last request" } th scope="col" { "Key set" } th scope="col" { "Activated at" }

@@ -14,6 +14,7 @@ pub enum Tab {
     Claim,
     Fleet,
     Simulator,
+    Kustom,
     None,
 }
 
@@ -42,6 +43,9 @@ pub fn page(title: &str, who: Option<&SignedIn>, tab: Tab, body: Markup) -> Mark
                         nav aria-label="Portal" {
                             a href="/portal/claim" aria-current=[current(Tab::Claim)] { "Claim a device" }
                             a href="/portal/fleet" aria-current=[current(Tab::Fleet)] { "Fleet" }
+                            @if who.kustom_merchant.is_some() {
+                                a href="/portal/kustom" aria-current=[current(Tab::Kustom)] { "Kustom devices" }
+                            }
                             a.simnav href="/portal/simulator" aria-current=[current(Tab::Simulator)] { "Simulator" }
                         }
                         div.who {

@@ -6,9 +6,11 @@
 //! The portal is a client of the API like VioPay's own backoffice: its claims go to `POST
 //! /pos/claim` with the user's token. Its own requests are neither journaled nor faulted.
 
+mod api;
 mod claim;
 mod fleet;
 mod form;
+mod kustom;
 mod layout;
 mod panel;
 mod session;
@@ -53,6 +55,10 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/portal/claim", get(claim::show).post(claim::submit))
         .route("/portal/fleet", get(fleet::show))
         .route("/portal/fleet/rows", get(fleet::rows))
+        .route("/portal/kustom", get(kustom::show))
+        .route("/portal/kustom/enrollments", post(kustom::create))
+        .route("/portal/kustom/enrollments/cancel", post(kustom::cancel))
+        .route("/portal/kustom/devices/deregister", post(kustom::deregister))
         .route("/portal/simulator", get(panel::show))
         .route("/portal/simulator/clock/advance", post(panel::advance))
         .route("/portal/simulator/clock/set", post(panel::set))

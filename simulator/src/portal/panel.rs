@@ -119,7 +119,7 @@ fn faults_card(sim: &Sim) -> Markup {
                 p.muted data-testid="faults-none" { "No fault is armed." }
             } @else {
                 div.table-wrap { table {
-                    thead { tr { th { "Id" } th { "Kind" } th { "Endpoint" } th { "Device" } th { "Left" } th { "Fired" } th { span.skip { "Remove" } } } }
+                    thead { tr { th { "Id" } th { "Kind" } th { "Endpoint" } th { "Device" } th { "Left" } th { "Fired" } th { span.vh { "Remove" } } } }
                     tbody { @for f in &faults {
                         tr data-fault=(f.id) {
                             td { (f.id) }

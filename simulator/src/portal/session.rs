@@ -136,6 +136,8 @@ pub struct SignedIn {
     pub username: String,
     pub merchant: MerchantIdx,
     pub merchant_name: String,
+    /// The Kustom merchant the user also runs (`kustom_merchant_id`), for the Kustom tab.
+    pub kustom_merchant: Option<String>,
     pub flash: Option<Flash>,
 }
 
@@ -179,7 +181,14 @@ impl FromRequestParts<Arc<Sim>> for SignedIn {
             return Err(rejection);
         };
         let m = store.state.merchant(user.merchant);
-        Ok(SignedIn { session, username: user.username.clone(), merchant: user.merchant, merchant_name: m.name.clone(), flash })
+        Ok(SignedIn {
+            session,
+            username: user.username.clone(),
+            merchant: user.merchant,
+            merchant_name: m.name.clone(),
+            kustom_merchant: user.kustom_merchant.clone(),
+            flash,
+        })
     }
 }
 
