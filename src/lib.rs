@@ -14,6 +14,7 @@ pub mod features;
 mod forge;
 pub mod fuzz;
 mod json;
+pub mod kustom;
 mod model;
 pub mod pos;
 mod profile;

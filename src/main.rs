@@ -74,8 +74,20 @@ struct RunArgs {
     probe_timeout: f64,
 }
 
+/// Which API a command certifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Api {
+    /// VioPay's POS activation API (rules.toml's VioPay rules).
+    Viopay,
+    /// Kustom's In-Person Payments enrollment API, `/ipp/v1` (the K… rules).
+    Kustom,
+}
+
 #[derive(clap::Args)]
 struct FuzzArgs {
+    /// The API to certify.
+    #[arg(long, value_enum, default_value = "viopay")]
+    api: Api,
     /// A running viopay-sim (default: the embedded simulator).
     #[arg(long, conflicts_with = "profile")]
     target: Option<String>,
@@ -225,6 +237,9 @@ fn fuzz(args: FuzzArgs) -> i32 {
         (None, Some(path)) => TargetSpec::Profile(path.clone()),
         (None, None) => TargetSpec::Embedded,
     };
+    if args.api == Api::Kustom {
+        return fuzz_kustom(&args, &spec);
+    }
     let opts = viopay_check::fuzz::FuzzOptions {
         cases: args.cases,
         max_steps: args.max_steps,
@@ -258,6 +273,37 @@ fn fuzz(args: FuzzArgs) -> i32 {
                 code = 2;
             }
             code
+        }
+        Err(e) => {
+            eprintln!("viopay-check: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
+    if args.junit.is_some() || args.json.is_some() {
+        eprintln!("viopay-check: --junit and --json are not available with --api kustom yet");
+        return 2;
+    }
+    let opts = viopay_check::kustom::KustomFuzzOptions {
+        cases: args.cases,
+        max_steps: args.max_steps,
+        seed: args.seed,
+        strict: args.strict,
+        request_timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("viopay-check: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match viopay_check::kustom::fuzz(runtime.handle(), spec, &opts) {
+        Ok(report) => {
+            print!("{}", report.render());
+            report.exit_code()
         }
         Err(e) => {
             eprintln!("viopay-check: {e}");

@@ -271,7 +271,8 @@ async fn a_merchant_enrolls_a_kustom_device_in_the_portal() {
     eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
     b.click("form[action='/portal/kustom/enrollments/cancel'] button").await;
     b.until_text("[data-testid=flash]", "Enrollment cancelled").await;
-    let statuses = b.js("return [...document.querySelectorAll('[data-testid=enrollments] [data-field=status]')].map(e => e.textContent)").await;
+    let statuses =
+        b.js("return [...document.querySelectorAll('[data-testid=enrollments] [data-field=status]')].map(e => e.textContent)").await;
     assert_eq!(statuses, serde_json::json!(["CONSUMED"]), "KEN-22: the cancelled one is not listed");
 
     // Deregistered from the page: its token is refused at once.

@@ -48,11 +48,17 @@ fn detail(body: Option<&Value>) -> String {
 
 pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn) -> Response {
     let Some(m) = merchant(&sim, &who) else {
-        return problem(StatusCode::NOT_FOUND, Some(&who), "No Kustom merchant", "Your user runs no Kustom merchant (kustom_merchant_id in the fixtures).");
+        return problem(
+            StatusCode::NOT_FOUND,
+            Some(&who),
+            "No Kustom merchant",
+            "Your user runs no Kustom merchant (kustom_merchant_id in the fixtures).",
+        );
     };
     let enrollments = list(&sim, &m, "/ipp/v1/enrollments?page_size=100").await;
     let devices = list(&sim, &m, "/ipp/v1/devices?page_size=100").await;
-    let location_name = |id: &str| m.locations.iter().find(|l| l.id == id).map_or_else(|| id.to_owned(), |l| format!("{}, {}", l.name, l.city));
+    let location_name =
+        |id: &str| m.locations.iter().find(|l| l.id == id).map_or_else(|| id.to_owned(), |l| format!("{}, {}", l.name, l.city));
     let body = html! {
         h1 { "Kustom devices" }
         p.sim-banner role="note" {
@@ -103,7 +109,9 @@ pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn) -> Response {
 }
 
 fn metadata_text(v: &Value) -> String {
-    v.as_object().map(|o| o.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+    v.as_object()
+        .map(|o| o.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
 }
 
 fn enrollment_table(list: &[Value], location_name: &dyn Fn(&str) -> String) -> Markup {
@@ -196,9 +204,12 @@ async fn act(sim: &Arc<Sim>, who: &SignedIn, headers: &HeaderMap, body: &[u8], r
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
         Action::Cancel => match api::call(sim, Method::DELETE, &format!("/ipp/v1/enrollments/{}", urlencode(&id)), &headers, None).await {
-            Answer::Http(StatusCode::NO_CONTENT, _) => {
-                Flash { ok: true, title: "Enrollment cancelled.".into(), detail: "Its code registers nothing any more.".into(), rule: Some("KEN-35".into()) }
-            }
+            Answer::Http(StatusCode::NO_CONTENT, _) => Flash {
+                ok: true,
+                title: "Enrollment cancelled.".into(),
+                detail: "Its code registers nothing any more.".into(),
+                rule: Some("KEN-35".into()),
+            },
             Answer::Http(status, body) => refused("The enrollment was not cancelled.", body.as_ref(), status),
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },

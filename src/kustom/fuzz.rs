@@ -1,0 +1,362 @@
+//! `viopay-check fuzz --api kustom`: random sequences of Kustom operations ([`super::ops`]) run
+//! against the target from a fresh state, every answer judged by the model ([`super::model`]);
+//! proptest shrinks a failing sequence to the shortest one that still breaks the rule, and the
+//! report shows it request by request.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use tokio::runtime::Handle;
+
+use super::check::{Answer, Note};
+use super::model::{Model, metadata};
+use super::ops::{self, Lifetime, Op};
+use super::target::{self, Target};
+use crate::catalogue::{Catalogue, Level};
+use crate::targets::{TargetError, TargetSpec};
+
+#[derive(Debug, Clone)]
+pub struct KustomFuzzOptions {
+    pub cases: u32,
+    pub max_steps: usize,
+    pub seed: Option<u64>,
+    pub strict: bool,
+    pub request_timeout: Duration,
+}
+
+impl Default for KustomFuzzOptions {
+    fn default() -> Self {
+        KustomFuzzOptions { cases: 100, max_steps: 40, seed: None, strict: false, request_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// The shortest failing sequence found.
+#[derive(Debug, Clone)]
+pub struct KustomFailure {
+    pub rule: String,
+    pub message: String,
+    /// Each request of the minimal case with its answer.
+    pub transcript: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KustomFuzzReport {
+    pub target: String,
+    pub seed: u64,
+    pub cases: u64,
+    pub requests: u64,
+    pub duration: Duration,
+    pub failure: Option<KustomFailure>,
+    /// Advisories by rule: how many times, and one example.
+    pub advisories: BTreeMap<String, (u64, String)>,
+    /// The target's clock could not be moved: expiry was not exercised.
+    pub clock: bool,
+}
+
+impl KustomFuzzReport {
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.failure.is_some())
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "viopay-check fuzz --api kustom: {} cases, {} requests against {} in {:.1} s (seed {})\n",
+            self.cases,
+            self.requests,
+            self.target,
+            self.duration.as_secs_f64(),
+            self.seed
+        );
+        if !self.clock {
+            out.push_str("note: the target's clock cannot be moved; expiry (KTIME-01) was not exercised\n");
+        }
+        for (rule, (count, example)) in &self.advisories {
+            out.push_str(&format!("advisory {rule} ({count}×): {example}\n"));
+        }
+        match &self.failure {
+            None => out.push_str("CONFORMANT: no REQUIRED Kustom rule broken (exit 0)\n"),
+            Some(f) => {
+                out.push_str(&format!("FAIL {}: {}\nshortest sequence:\n", f.rule, f.message));
+                for (i, line) in f.transcript.iter().enumerate() {
+                    out.push_str(&format!("  {}. {line}\n", i + 1));
+                }
+                out.push_str(&format!("NOT CONFORMANT: {} broken (exit 1; replay with --seed {})\n", f.rule, self.seed));
+            }
+        }
+        out
+    }
+}
+
+/// What one case showed.
+struct CaseOutcome {
+    failure: Option<KustomFailure>,
+    advisories: Vec<Note>,
+    requests: u64,
+}
+
+fn basic(t: &Target, merchant: usize) -> (String, String) {
+    let m = &t.merchants[merchant % t.merchants.len()];
+    (format!("Basic {}", m.key), m.id.clone())
+}
+
+/// One request of a case, and how the transcript names it.
+struct Request {
+    method: Method,
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    label: String,
+}
+
+fn metadata_query(path: &mut String, m: Option<usize>) {
+    for (k, v) in m.map(metadata).unwrap_or_default() {
+        path.push_str(&format!("&metadata={k}:{}", v.as_str().unwrap_or_default()));
+    }
+}
+
+/// The request an operation makes in this state; `None` when there is nothing for it to name.
+fn build(t: &Target, model: &Model, op: Op, hardware: &mut u32) -> Option<Request> {
+    let req = |method, path: String, headers, body, label: String| Some(Request { method, path, headers, body, label });
+    match op {
+        Op::Advance { .. } => None,
+        Op::Enroll { merchant, lifetime, metadata: m } => {
+            let merchant = merchant % t.merchants.len();
+            let mut b = Map::new();
+            let md = metadata(m);
+            if !md.is_empty() {
+                b.insert("metadata".into(), Value::Object(md));
+            }
+            match lifetime {
+                Lifetime::Default => {}
+                Lifetime::Millis(ms) => {
+                    b.insert("expires_in".into(), json!(ms));
+                }
+                Lifetime::TwoHours => {
+                    b.insert("ttl".into(), json!("TWO_HOURS"));
+                }
+            }
+            // Always named: KEN-10's defaulting is the simulator's, KEN-16 leaves it open.
+            b.insert("location_id".into(), json!(t.merchants[merchant].locations[0]));
+            let (auth, _) = basic(t, merchant);
+            req(
+                Method::POST,
+                "/ipp/v1/enrollments".into(),
+                vec![("authorization", auth)],
+                Some(Value::Object(b)),
+                format!("merchant {merchant} enrolls"),
+            )
+        }
+        Op::ListEnrollments { merchant, metadata: m, include_consumed } => {
+            let mut path = "/ipp/v1/enrollments?page_size=100".to_owned();
+            metadata_query(&mut path, m);
+            if !include_consumed {
+                path.push_str("&include_consumed=false");
+            }
+            let (auth, mid) = basic(t, merchant);
+            req(
+                Method::GET,
+                path,
+                vec![("authorization", auth), ("x-merchant-id", mid)],
+                None,
+                format!("merchant {} lists enrollments", merchant % t.merchants.len()),
+            )
+        }
+        Op::Cancel { enrollment } => {
+            let e = model.enrollments.get(enrollment % model.enrollments.len().max(1))?;
+            let (auth, _) = basic(t, e.merchant);
+            req(
+                Method::DELETE,
+                format!("/ipp/v1/enrollments/{}", e.id),
+                vec![("authorization", auth)],
+                None,
+                format!("cancel enrollment {}", e.code),
+            )
+        }
+        Op::Register { enrollment } => {
+            let e = model.enrollments.get(enrollment % model.enrollments.len().max(1))?;
+            *hardware += 1;
+            let body = json!({"enrollment_code": e.code, "hardware_id": format!("FUZZ-{hardware:04}"), "platform": "ANDROID"});
+            req(Method::POST, "/ipp/v1/devices/register".into(), Vec::new(), Some(body), format!("the POS app registers with {}", e.code))
+        }
+        Op::ListDevices { merchant, metadata: m } => {
+            let mut path = "/ipp/v1/devices?page_size=100".to_owned();
+            metadata_query(&mut path, m);
+            let (auth, mid) = basic(t, merchant);
+            req(
+                Method::GET,
+                path,
+                vec![("authorization", auth), ("x-merchant-id", mid)],
+                None,
+                format!("merchant {} lists devices", merchant % t.merchants.len()),
+            )
+        }
+        Op::Update { device, metadata: m } => {
+            let i = device % model.devices.len().max(1);
+            let d = model.devices.get(i)?;
+            let location = d.location.clone().unwrap_or_else(|| t.merchants[d.merchant].locations[0].clone());
+            let body = json!({"name": format!("Fuzz {i}"), "metadata": Value::Object(metadata(m)), "location_id": location});
+            let (auth, _) = basic(t, d.merchant);
+            req(Method::PUT, format!("/ipp/v1/devices/{}", d.id), vec![("authorization", auth)], Some(body), format!("update device {i}"))
+        }
+        Op::Deregister { device } => {
+            let i = device % model.devices.len().max(1);
+            let d = model.devices.get(i)?;
+            let (auth, _) = basic(t, d.merchant);
+            req(Method::DELETE, format!("/ipp/v1/devices/{}", d.id), vec![("authorization", auth)], None, format!("deregister device {i}"))
+        }
+        Op::Me { device } => {
+            let i = device % model.devices.len().max(1);
+            let d = model.devices.get(i)?;
+            req(
+                Method::GET,
+                "/ipp/v1/devices/me".into(),
+                vec![("authorization", format!("Bearer {}", d.token))],
+                None,
+                format!("device {i} reads /devices/me"),
+            )
+        }
+    }
+}
+
+/// The model's judgement of the answer, and its move to the branch the target took.
+fn judge(t: &Target, model: &mut Model, op: Op, sent: &Option<Value>, answer: &Answer, notes: &mut Vec<Note>) {
+    let body = sent.as_ref().and_then(Value::as_object).cloned().unwrap_or_default();
+    match op {
+        Op::Enroll { merchant, .. } => {
+            let merchant = merchant % t.merchants.len();
+            model.enrolled(merchant, &t.merchants[merchant].locations[0], &body, answer, notes);
+        }
+        Op::ListEnrollments { merchant, metadata: m, include_consumed } => {
+            model.listed_enrollments(merchant % t.merchants.len(), m, include_consumed, answer, notes);
+        }
+        Op::Cancel { enrollment } => model.cancelled(enrollment % model.enrollments.len(), answer, notes),
+        Op::Register { enrollment } => model.registered(enrollment % model.enrollments.len(), answer, notes),
+        Op::ListDevices { merchant, metadata: m } => model.listed_devices(merchant % t.merchants.len(), m, answer, notes),
+        Op::Update { device, .. } => model.updated(device % model.devices.len(), &body, answer, notes),
+        Op::Deregister { device } => model.deregistered(device % model.devices.len(), answer, notes),
+        Op::Me { device } => model.me(device % model.devices.len(), answer, notes),
+        Op::Advance { .. } => {}
+    }
+}
+
+async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -> CaseOutcome {
+    let mut out = CaseOutcome { failure: None, advisories: Vec::new(), requests: 0 };
+    let mut transcript: Vec<String> = Vec::new();
+    let fail = |rule: &str, message: String, transcript: Vec<String>| Some(KustomFailure { rule: rule.to_owned(), message, transcript });
+    if let Err(e) = t.reset().await {
+        out.failure = fail("KFLOW-04", format!("cannot reset the target before a case: {e}"), transcript);
+        return out;
+    }
+    let mut model = Model::default();
+    let mut hardware = 0u32;
+    for &op in ops {
+        if let Op::Advance { seconds } = op {
+            if t.clock && t.advance(seconds).await.is_ok() {
+                model.now += seconds as f64;
+                transcript.push(format!("the clock moves {seconds} s on"));
+            }
+            continue;
+        }
+        let Some(req) = build(t, &model, op, &mut hardware) else { continue };
+        out.requests += 1;
+        let answer = match t.send(req.method.clone(), &req.path, &req.headers, req.body.as_ref()).await {
+            Ok(a) => a,
+            Err(e) => {
+                transcript.push(format!("{}: {} {} → {e}", req.label, req.method, req.path));
+                out.failure = fail("KERR-10", e, transcript);
+                return out;
+            }
+        };
+        let sent = req.body.as_ref().map(|b| format!(" {b}")).unwrap_or_default();
+        transcript.push(format!("{}: {} {}{sent} → {}", req.label, req.method, req.path, answer.excerpt()));
+        let mut notes = Vec::new();
+        judge(t, &mut model, op, &req.body, &answer, &mut notes);
+        for note in notes {
+            let level = catalogue.id(note.rule()).map(|r| r.level()).unwrap_or(Level::Required);
+            let failing = match &note {
+                Note::Broken { .. } => level == Level::Required || (strict && level == Level::Simulator),
+                Note::Differs { .. } => strict && level == Level::Simulator,
+            };
+            if failing {
+                let (Note::Broken { rule, message } | Note::Differs { rule, message }) = note;
+                out.failure = fail(rule, message, transcript);
+                return out;
+            } else if level != Level::Unknown {
+                out.advisories.push(note);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KustomFuzzError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+}
+
+impl KustomFuzzError {
+    /// 3 when the target is unreachable, 2 for a setup problem.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            KustomFuzzError::Target(TargetError::Unreachable { .. }) => 3,
+            KustomFuzzError::Target(_) => 2,
+        }
+    }
+}
+
+pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Result<KustomFuzzReport, KustomFuzzError> {
+    let started = Instant::now();
+    let target = handle.block_on(target::connect(spec, opts.request_timeout))?;
+    let catalogue = Catalogue::builtin();
+    let seed = opts.seed.unwrap_or_else(rand::random);
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config { cases: opts.cases, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let requests = Mutex::new(0u64);
+    let advisories: Mutex<BTreeMap<String, (u64, String)>> = Mutex::new(BTreeMap::new());
+    let cases = Mutex::new(0u64);
+    let strategy = proptest::collection::vec(ops::op(), 1..=opts.max_steps.max(1));
+    let result = runner.run(&strategy, |ops| {
+        let outcome = handle.block_on(run_case(&target, &ops, &catalogue, opts.strict));
+        *requests.lock() += outcome.requests;
+        *cases.lock() += 1;
+        let mut adv = advisories.lock();
+        for note in outcome.advisories {
+            let (Note::Broken { rule, message } | Note::Differs { rule, message }) = note;
+            let entry = adv.entry(rule.to_owned()).or_insert((0, message));
+            entry.0 += 1;
+        }
+        match outcome.failure {
+            Some(f) => Err(TestCaseError::fail(format!("{}: {}", f.rule, f.message))),
+            None => Ok(()),
+        }
+    });
+    let failure = match result {
+        Ok(()) => None,
+        Err(TestError::Fail(_, minimal)) => {
+            let replay = handle.block_on(run_case(&target, &minimal, &catalogue, opts.strict));
+            replay.failure.or_else(|| {
+                Some(KustomFailure { rule: "KFLOW-05".into(), message: "a failure that did not replay".into(), transcript: Vec::new() })
+            })
+        }
+        Err(TestError::Abort(why)) => {
+            Some(KustomFailure { rule: "KFLOW-05".into(), message: format!("the run was aborted: {why}"), transcript: Vec::new() })
+        }
+    };
+    Ok(KustomFuzzReport {
+        target: target.name.clone(),
+        seed,
+        cases: *cases.lock(),
+        requests: *requests.lock(),
+        duration: started.elapsed(),
+        failure,
+        advisories: advisories.into_inner(),
+        clock: target.clock,
+    })
+}

@@ -1,0 +1,365 @@
+//! The harness's model of Kustom's rules, written from KUSTOM-API.md and the seed page, not from
+//! the simulator: what each request may answer in the current state, and how the state moves with
+//! the branch the target took. The fuzzer judges every answer through here.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::check::{Answer, Note, page, problem_shape, refused};
+use super::ops::METADATA;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Pending,
+    Consumed,
+    Cancelled,
+    /// The target took a branch after which the state is not known (an UNKNOWN rule's answer).
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct Enrollment {
+    pub id: String,
+    pub code: String,
+    pub merchant: usize,
+    pub location: Option<String>,
+    pub metadata: Map<String, Value>,
+    /// Model seconds at creation.
+    pub created: f64,
+    /// Seconds from `created_at` to `expires_at`, as the target answered them.
+    pub lifetime: f64,
+    pub stage: Stage,
+}
+
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub id: String,
+    pub merchant: usize,
+    pub token: String,
+    pub metadata: Map<String, Value>,
+    pub location: Option<String>,
+    pub registered: bool,
+}
+
+/// Where a PENDING enrollment stands in time (KTIME-01: the REQUIRED test points are one second
+/// either side of `expires_at`; KTIME-02, SIMULATOR: expired from `expires_at` on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    Live,
+    Expired,
+    /// Within a second of `expires_at`: either answer conforms.
+    Boundary,
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub now: f64,
+    pub enrollments: Vec<Enrollment>,
+    pub devices: Vec<Device>,
+}
+
+pub fn metadata(i: usize) -> Map<String, Value> {
+    METADATA[i % METADATA.len()].iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect()
+}
+
+fn time(v: &Value) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok()
+}
+
+impl Model {
+    pub fn expiry(&self, e: &Enrollment) -> Expiry {
+        let age = self.now - e.created;
+        if age <= e.lifetime - 1.0 {
+            Expiry::Live
+        } else if age >= e.lifetime + 1.0 {
+            Expiry::Expired
+        } else {
+            Expiry::Boundary
+        }
+    }
+
+    /// `POST /ipp/v1/enrollments`: KEN-01, KEN-03, KEN-04, KEN-39 (REQUIRED); KEN-05, KEN-10,
+    /// KEN-11 (SIMULATOR); a refusal of `expires_in` or `ttl` is KEN-15's (UNKNOWN).
+    pub fn enrolled(&mut self, merchant: usize, location: &str, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Note>) {
+        if a.refusal() && (sent.contains_key("expires_in") || sent.contains_key("ttl")) {
+            notes.push(Note::differs("KEN-15", format!("the lifetime member was refused: {}", a.excerpt())));
+            return;
+        }
+        if a.status != 201 {
+            notes.push(Note::broken("KEN-01", format!("expected 201 with the enrollment; got {}", a.excerpt())));
+            return;
+        }
+        let b = &a.body;
+        let (Some(id), Some(code), Some(expires)) = (b["enrollment_id"].as_str(), b["enrollment_code"].as_str(), time(&b["expires_at"]))
+        else {
+            notes.push(Note::broken(
+                "KEN-04",
+                format!("enrollment_id, enrollment_code and expires_at (RFC 3339) are required: {}", a.excerpt()),
+            ));
+            return;
+        };
+        if b["status"] != "PENDING" || !b["metadata"].is_object() {
+            notes.push(Note::broken("KEN-39", format!("a new enrollment is PENDING with its metadata: {}", a.excerpt())));
+        }
+        let simulator_code = code.len() == 8 && code.bytes().all(|c| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&c));
+        if !simulator_code {
+            notes.push(Note::differs("KEN-11", format!("the simulator's codes are 8 of A–Z 2–9 without 0 O I 1; got {code}")));
+        }
+        let members = b.as_object().map_or(0, Map::len);
+        if members != 7 || b["location_id"].as_str() != Some(location) {
+            notes
+                .push(Note::differs("KEN-05", format!("the simulator answers seven members with location_id {location}: {}", a.excerpt())));
+        }
+        let lifetime = match time(&b["created_at"]) {
+            Some(created) => (expires - created).as_seconds_f64(),
+            None => sent.get("expires_in").and_then(Value::as_f64).map_or(7_200.0, |ms| ms / 1000.0),
+        };
+        if !sent.contains_key("expires_in") && !sent.contains_key("ttl") && (lifetime - 7_200.0).abs() > 1.0 {
+            notes.push(Note::broken("KEN-03", format!("without expires_in the code lives 2 h; expires_at − created_at is {lifetime} s")));
+        }
+        self.enrollments.push(Enrollment {
+            id: id.to_owned(),
+            code: code.to_owned(),
+            merchant,
+            location: b["location_id"].as_str().map(str::to_owned).or_else(|| Some(location.to_owned())),
+            metadata: sent.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default(),
+            created: self.now,
+            lifetime,
+            stage: Stage::Pending,
+        });
+    }
+
+    /// `GET /ipp/v1/enrollments`: KEN-21, KEN-22, KEN-24 (REQUIRED), KEN-40…KEN-42.
+    pub fn listed_enrollments(&self, merchant: usize, filter: Option<usize>, include_consumed: bool, a: &Answer, notes: &mut Vec<Note>) {
+        let Some(content) = page(a, "KEN-21", notes) else { return };
+        let wanted = filter.map(metadata);
+        let matches = |e: &Enrollment| wanted.as_ref().is_none_or(|w| w.iter().all(|(k, v)| e.metadata.get(k) == Some(v)));
+        let listed: Vec<&str> = content.iter().filter_map(|e| e["enrollment_id"].as_str()).collect();
+        for (item, id) in content.iter().zip(&listed) {
+            let Some(e) = self.enrollments.iter().find(|e| e.id == *id) else {
+                notes.push(Note::broken("KEN-21", format!("listed an enrollment that is not this merchant's: {id}")));
+                continue;
+            };
+            if e.merchant != merchant {
+                notes.push(Note::broken("KEN-21", format!("another merchant's enrollment is listed: {id}")));
+                continue;
+            }
+            if !matches(e) {
+                notes.push(Note::broken("KEN-24", format!("{id} does not carry the metadata filtered for")));
+            }
+            match (e.stage, self.expiry(e)) {
+                (Stage::Cancelled, _) => notes.push(Note::broken("KEN-22", format!("a CANCELLED enrollment is listed: {id}"))),
+                (Stage::Pending, Expiry::Expired) => notes.push(Note::broken("KEN-22", format!("an EXPIRED enrollment is listed: {id}"))),
+                (Stage::Consumed, _) if !include_consumed => {
+                    notes.push(Note::broken("KEN-24", format!("include_consumed=false, and CONSUMED {id} is listed")));
+                }
+                (Stage::Consumed, _) if item["status"] != "CONSUMED" => {
+                    notes.push(Note::broken("KEN-40", format!("{id} registered a device and reads {}", item["status"])));
+                }
+                (Stage::Pending, Expiry::Live) if item["status"] != "PENDING" => {
+                    notes.push(Note::broken("KEN-39", format!("{id} is PENDING and reads {}", item["status"])));
+                }
+                _ => {}
+            }
+        }
+        for e in self.enrollments.iter().filter(|e| e.merchant == merchant && matches(e) && !listed.contains(&e.id.as_str())) {
+            let due = match e.stage {
+                Stage::Pending => self.expiry(e) == Expiry::Live,
+                Stage::Consumed => include_consumed,
+                Stage::Cancelled | Stage::Unknown => false,
+            };
+            if due {
+                notes.push(Note::broken("KEN-21", format!("the merchant's enrollment {} is missing from the list", e.id)));
+            }
+        }
+    }
+
+    /// `DELETE /ipp/v1/enrollments/{id}`: KEN-35, KEN-42 (REQUIRED); KEN-36, KEN-38 (SIMULATOR);
+    /// KEN-37 (UNKNOWN) leaves the statuses open.
+    pub fn cancelled(&mut self, i: usize, a: &Answer, notes: &mut Vec<Note>) {
+        let expiry = self.expiry(&self.enrollments[i]);
+        let e = &mut self.enrollments[i];
+        match (e.stage, expiry) {
+            (Stage::Pending, Expiry::Live) => {
+                if a.success() {
+                    if a.status != 204 {
+                        notes.push(Note::differs("KEN-37", format!("the simulator answers 204; got {}", a.excerpt())));
+                    }
+                    e.stage = Stage::Cancelled;
+                } else {
+                    notes.push(Note::broken("KEN-35", format!("a PENDING enrollment must be cancellable; got {}", a.excerpt())));
+                }
+            }
+            (Stage::Unknown, _) | (Stage::Pending, Expiry::Boundary) => {
+                e.stage = if a.success() { Stage::Cancelled } else { Stage::Unknown }
+            }
+            (stage, _) => {
+                let status = match stage {
+                    Stage::Consumed => "CONSUMED",
+                    Stage::Cancelled => "CANCELLED",
+                    _ => "EXPIRED",
+                };
+                if a.success() {
+                    // KEN-37: a real server's answer here is open; what it did is not known.
+                    notes.push(Note::differs("KEN-38", format!("the simulator refuses with 409; got {}", a.excerpt())));
+                    e.stage = if stage == Stage::Cancelled { Stage::Cancelled } else { Stage::Unknown };
+                } else {
+                    refused(a, 409, &format!("Enrollment is {status}"), "KEN-37", "KEN-37", notes);
+                }
+            }
+        }
+    }
+
+    /// The POS app registers with enrollment `i`'s code: KREG-01, KREG-02, KREG-09…KREG-11,
+    /// KREG-13, KTIME-01, KEN-40…KEN-42, KAUTH-14 (REQUIRED); KREG-12, KREG-19…KREG-22
+    /// (SIMULATOR); KREG-17 (UNKNOWN) leaves the refusals' statuses open.
+    pub fn registered(&mut self, i: usize, a: &Answer, notes: &mut Vec<Note>) {
+        let expiry = self.expiry(&self.enrollments[i]);
+        let stage = self.enrollments[i].stage;
+        let must_refuse = match (stage, expiry) {
+            (Stage::Consumed, _) => Some(("KREG-13", 409, "Enrollment code has already been used")),
+            (Stage::Cancelled, _) => Some(("KEN-42", 410, "Enrollment code has been cancelled")),
+            (Stage::Pending, Expiry::Expired) => Some(("KTIME-01", 410, "Enrollment code has expired")),
+            _ => None,
+        };
+        if let Some((rule, status, detail)) = must_refuse {
+            refused(a, status, detail, "KREG-17", rule, notes);
+            return;
+        }
+        if !a.success() {
+            match (stage, expiry) {
+                (Stage::Pending, Expiry::Live) => {
+                    notes.push(Note::broken("KREG-02", format!("a PENDING code registers the app; got {}", a.excerpt())));
+                }
+                _ => self.enrollments[i].stage = Stage::Unknown,
+            }
+            return;
+        }
+        if a.status != 201 {
+            notes.push(Note::differs("KREG-12", format!("the simulator answers 201; got {}", a.excerpt())));
+        }
+        let b = &a.body;
+        let (Some(id), Some(token)) = (b["id"].as_str(), b["credentials"]["bearer_token"].as_str()) else {
+            notes.push(Note::broken(
+                "KAUTH-14",
+                format!("registration returns the device record and credentials.bearer_token: {}", a.excerpt()),
+            ));
+            return;
+        };
+        if time(&b["credentials"]["issuedAt"]).is_none() {
+            notes.push(Note::broken("KAUTH-14", "credentials.issuedAt is the RFC 3339 time the token was issued"));
+        }
+        let e = &self.enrollments[i];
+        if b["metadata"].as_object() != Some(&e.metadata) {
+            notes.push(Note::broken(
+                "KREG-10",
+                format!("the enrollment's metadata {} is not carried to the device: {}", Value::Object(e.metadata.clone()), b["metadata"]),
+            ));
+        }
+        if b["location_id"].as_str() != e.location.as_deref() {
+            notes.push(Note::broken(
+                "KREG-11",
+                format!("the device's location_id {} is not the enrollment's {:?}", b["location_id"], e.location),
+            ));
+        }
+        let device = Device {
+            id: id.to_owned(),
+            merchant: e.merchant,
+            token: token.to_owned(),
+            metadata: e.metadata.clone(),
+            location: e.location.clone(),
+            registered: true,
+        };
+        self.enrollments[i].stage = Stage::Consumed;
+        self.devices.push(device);
+    }
+
+    /// `GET /ipp/v1/devices`: KDEV-06, KDEV-07 (REQUIRED); KDEV-09 (SIMULATOR).
+    pub fn listed_devices(&self, merchant: usize, filter: Option<usize>, a: &Answer, notes: &mut Vec<Note>) {
+        let Some(content) = page(a, "KDEV-06", notes) else { return };
+        let wanted = filter.map(metadata);
+        let matches = |d: &Device| wanted.as_ref().is_none_or(|w| w.iter().all(|(k, v)| d.metadata.get(k) == Some(v)));
+        let listed: Vec<&str> = content.iter().filter_map(|d| d["id"].as_str()).collect();
+        for id in &listed {
+            match self.devices.iter().find(|d| d.id == *id) {
+                Some(d) if d.merchant != merchant => {
+                    notes.push(Note::broken("KDEV-06", format!("another merchant's device is listed: {id}")))
+                }
+                Some(d) if !matches(d) => notes.push(Note::broken("KDEV-07", format!("{id} does not carry the metadata filtered for"))),
+                Some(d) if !d.registered => notes.push(Note::broken("KDEV-09", format!("a deregistered device is listed: {id}"))),
+                Some(_) => {}
+                None => notes.push(Note::broken("KDEV-06", format!("listed a device that is not this merchant's: {id}"))),
+            }
+        }
+        for d in self.devices.iter().filter(|d| d.merchant == merchant && d.registered && matches(d) && !listed.contains(&d.id.as_str())) {
+            let rule = if filter.is_some() { "KDEV-07" } else { "KDEV-06" };
+            notes.push(Note::broken(rule, format!("the merchant's device {} is missing from the list", d.id)));
+        }
+    }
+
+    /// `PUT /ipp/v1/devices/{id}` with every member: KDEV-12 (REQUIRED); KDEV-19, KDEV-21
+    /// (SIMULATOR) for a deregistered device (KDEV-18: a 404 where no device has the id).
+    pub fn updated(&mut self, d: usize, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Note>) {
+        let dev = &mut self.devices[d];
+        if !dev.registered {
+            if a.success() {
+                notes.push(Note::differs("KDEV-21", format!("the simulator refuses a deregistered device with 404; got {}", a.excerpt())));
+            } else {
+                refused(a, 404, "Device not found", "KDEV-19", "KDEV-18", notes);
+            }
+            return;
+        }
+        if a.status != 200 {
+            notes.push(Note::broken("KDEV-12", format!("expected 200 with the device; got {}", a.excerpt())));
+            return;
+        }
+        let metadata = sent.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
+        if a.body["metadata"].as_object() != Some(&metadata) || a.body["id"].as_str() != Some(dev.id.as_str()) {
+            notes.push(Note::broken("KDEV-12", format!("the update is not in the answer (or the id changed, KDEV-04): {}", a.excerpt())));
+        }
+        dev.metadata = metadata;
+    }
+
+    /// `DELETE /ipp/v1/devices/{id}`: KDEV-20 (REQUIRED); KDEV-21 (SIMULATOR); KDEV-24 (UNKNOWN).
+    pub fn deregistered(&mut self, d: usize, a: &Answer, notes: &mut Vec<Note>) {
+        let dev = &mut self.devices[d];
+        if !dev.registered {
+            if a.success() {
+                notes.push(Note::differs("KDEV-24", format!("the simulator answers a second DELETE with 404; got {}", a.excerpt())));
+            } else {
+                refused(a, 404, "Device not found", "KDEV-24", "KDEV-24", notes);
+            }
+            return;
+        }
+        if !a.success() {
+            notes.push(Note::broken("KDEV-20", format!("a registered device must be deregistered; got {}", a.excerpt())));
+            return;
+        }
+        if a.status != 204 {
+            notes.push(Note::differs("KDEV-24", format!("the simulator answers 204; got {}", a.excerpt())));
+        }
+        dev.registered = false;
+    }
+
+    /// `GET /ipp/v1/devices/me`: KDEV-20 (REQUIRED: a deregistered device's token is revoked at
+    /// once); KDEV-25, KAUTH-20 (SIMULATOR).
+    pub fn me(&self, d: usize, a: &Answer, notes: &mut Vec<Note>) {
+        let dev = &self.devices[d];
+        if dev.registered {
+            if a.status != 200 || a.body["id"].as_str() != Some(dev.id.as_str()) {
+                notes.push(Note::broken("KDEV-25", format!("the token of a registered device reads its record; got {}", a.excerpt())));
+            }
+            if a.body.get("credentials").is_some() {
+                notes.push(Note::broken("KAUTH-15", "credentials appear only in the registering answer"));
+            }
+        } else if a.success() {
+            notes.push(Note::broken("KDEV-20", format!("the token of a deregistered device still works: {}", a.excerpt())));
+        } else {
+            problem_shape(a, notes);
+            if a.status != 401 {
+                notes.push(Note::differs("KAUTH-20", format!("the simulator answers 401; got {}", a.excerpt())));
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The Kustom target: where `/ipp/v1` is, the merchants the harness acts as (their API keys and
+//! locations), and whether the harness can move the target's clock and reset it between cases.
+//! Both come from a simulator's control API (`/_sim/kustom/merchants`, `/_sim/clock`); a real
+//! backend needs a profile with `api = "kustom"`, which is not supported yet (said plainly).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::check::Answer;
+use crate::targets::{TargetError, TargetSpec};
+
+#[derive(Debug, Clone)]
+pub struct Merchant {
+    pub id: String,
+    pub key: String,
+    pub locations: Vec<String>,
+}
+
+pub struct Target {
+    pub name: String,
+    pub base: String,
+    pub merchants: Vec<Merchant>,
+    /// The target's clock can be moved (`/_sim/clock/advance`).
+    pub clock: bool,
+    http: reqwest::Client,
+    _embedded: Option<viopay_sim::RunningSimulator>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").field("name", &self.name).field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+fn setup(e: impl std::fmt::Display) -> TargetError {
+    TargetError::Setup(e.to_string())
+}
+
+pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, TargetError> {
+    let http = reqwest::Client::builder().timeout(timeout).build().map_err(setup)?;
+    let (name, base, embedded) = match spec {
+        TargetSpec::Embedded => {
+            let mut config = viopay_sim::SimConfig::new(viopay_sim::Fixtures::builtin().map_err(setup)?);
+            config.clock = viopay_sim::ClockMode::Virtual;
+            config.journal_capacity = 1000;
+            let running = viopay_sim::spawn(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await.map_err(setup)?;
+            ("embedded simulator".to_owned(), running.base_url.clone(), Some(running))
+        }
+        TargetSpec::Simulator(url) => (url.clone(), url.trim_end_matches('/').to_owned(), None),
+        TargetSpec::Profile(path) => {
+            return Err(TargetError::Setup(format!(
+                "{}: certifying a real Kustom backend from a profile is not supported yet; point --target at a simulator",
+                path.display()
+            )));
+        }
+    };
+    let unreachable = |reason: String| TargetError::Unreachable { url: base.clone(), reason };
+    let merchants: Value = http
+        .get(format!("{base}/_sim/kustom/merchants"))
+        .send()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| setup(format!("{base}/_sim/kustom/merchants is not the simulator's control API: {e}")))?;
+    let merchants: Vec<Merchant> = merchants["merchants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            Some(Merchant {
+                id: m["id"].as_str()?.to_owned(),
+                key: m["api_key"].as_str()?.to_owned(),
+                locations: m["locations"].as_array()?.iter().filter_map(|l| l["id"].as_str().map(str::to_owned)).collect(),
+            })
+        })
+        .filter(|m| !m.locations.is_empty())
+        .collect();
+    if merchants.len() < 2 {
+        return Err(setup("the target needs two Kustom merchants with a location each (KLOC-05)"));
+    }
+    let clock: Value =
+        http.get(format!("{base}/_sim/clock")).send().await.map_err(|e| unreachable(e.to_string()))?.json().await.unwrap_or(Value::Null);
+    Ok(Target { name, base, merchants, clock: clock["mode"] == "virtual", http, _embedded: embedded })
+}
+
+impl Target {
+    /// One request; `None` when no answer came (a finding of its own).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer, String> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.map_err(|e| format!("no answer: {e}"))?;
+        let status = res.status().as_u16();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let raw = res.text().await.map_err(|e| format!("the answer broke off: {e}"))?;
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Ok(Answer { status, content_type, body, raw })
+    }
+
+    /// Back to the fixtures before a case (the simulator's `/_sim/reset`).
+    pub async fn reset(&self) -> Result<(), String> {
+        let r = self.http.post(format!("{}/_sim/reset", self.base)).send().await.map_err(|e| e.to_string())?;
+        if r.status().is_success() { Ok(()) } else { Err(format!("/_sim/reset answered {}", r.status())) }
+    }
+
+    pub async fn advance(&self, seconds: u64) -> Result<(), String> {
+        let r = self
+            .http
+            .post(format!("{}/_sim/clock/advance", self.base))
+            .json(&serde_json::json!({ "seconds": seconds }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.status().is_success() { Ok(()) } else { Err(format!("/_sim/clock/advance answered {}", r.status())) }
+    }
+}

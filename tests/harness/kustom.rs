@@ -1,0 +1,327 @@
+//! `viopay-check fuzz --api kustom` proven on the space of Kustom backends, not on the simulator
+//! alone: the simulator passes with no finding; each broken target (one REQUIRED rule broken) is
+//! caught with that rule named; each conformant variant (a choice KUSTOM-API.md leaves open, or an
+//! UNKNOWN answer) passes with exit 0.
+
+use serde_json::{Value, json};
+use viopay_check::TargetSpec;
+use viopay_check::kustom::{KustomFuzzOptions, KustomFuzzReport, fuzz};
+
+use crate::common::*;
+
+fn options(seed: u64) -> KustomFuzzOptions {
+    KustomFuzzOptions { cases: 120, max_steps: 40, seed: Some(seed), ..KustomFuzzOptions::default() }
+}
+
+fn fuzz_against(breakage: Breakage, seed: u64) -> KustomFuzzReport {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let server = rt.block_on(broken_target(breakage));
+    fuzz(rt.handle(), &TargetSpec::Simulator(server.uri()), &options(seed)).expect("fuzz runs")
+}
+
+#[track_caller]
+fn caught(report: &KustomFuzzReport, rule: &str) {
+    let failure = report.failure.as_ref().unwrap_or_else(|| panic!("not caught:\n{}", report.render()));
+    assert_eq!(failure.rule, rule, "{}", report.render());
+    assert_eq!(report.exit_code(), 1);
+    assert!(!failure.transcript.is_empty(), "the shortest sequence is shown");
+}
+
+#[track_caller]
+fn passes(report: &KustomFuzzReport) {
+    assert!(report.failure.is_none(), "a conformant variant failed:\n{}", report.render());
+    assert_eq!(report.exit_code(), 0);
+}
+
+fn is(req: &ProxyRequest, method: &str, prefix: &str) -> bool {
+    req.method.as_str() == method && req.path.split('?').next().is_some_and(|p| p.starts_with(prefix))
+}
+
+fn merchant_header(req: &ProxyRequest) -> String {
+    req.headers.get("x-merchant-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// Every enrollment the simulator holds, any status (its control API).
+fn all_enrollments(next: Next<'_>) -> Vec<Value> {
+    let req = ProxyRequest {
+        method: axum::http::Method::GET,
+        path: "/_sim/kustom/enrollments".into(),
+        headers: Default::default(),
+        body: Vec::new(),
+    };
+    next(req).json()["enrollments"].as_array().cloned().unwrap_or_default()
+}
+
+/// A registration the simulator refused, answered as a success instead: a device made through the
+/// playground endpoint for the code's merchant, with the code's metadata and location.
+fn register_anyway(req: ProxyRequest, next: Next<'_>, refused_detail: &'static str) -> ProxyResponse {
+    let res = next(req.clone());
+    if res.json()["detail"] != refused_detail {
+        return res;
+    }
+    let code = serde_json::from_slice::<Value>(&req.body).unwrap_or_default()["enrollment_code"]
+        .as_str()
+        .unwrap_or_default()
+        .trim()
+        .to_uppercase();
+    let Some(e) = all_enrollments(next).into_iter().rev().find(|e| e["enrollment_code"] == code) else { return res };
+    let merchants = next(ProxyRequest {
+        method: axum::http::Method::GET,
+        path: "/_sim/kustom/merchants".into(),
+        headers: Default::default(),
+        body: Vec::new(),
+    })
+    .json();
+    let Some(key) = merchants["merchants"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["id"] == e["merchant_id"]))
+        .and_then(|m| m["api_key"].as_str())
+    else {
+        return res;
+    };
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("authorization", format!("Basic {key}").parse().expect("header"));
+    let body = json!({"name": "again", "metadata": e["metadata"], "location_id": e["location_id"]}).to_string().into_bytes();
+    let mut made = next(ProxyRequest { method: axum::http::Method::POST, path: "/ipp/v1/dev/devices".into(), headers, body });
+    let mut v = made.json();
+    v["metadata"] = e["metadata"].clone();
+    made.set_json(&v);
+    made
+}
+
+#[test]
+fn the_simulator_passes_with_no_finding_strict_too() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    for seed in [1, 2] {
+        let report = fuzz(rt.handle(), &TargetSpec::Embedded, &KustomFuzzOptions { strict: true, ..options(seed) }).expect("fuzz runs");
+        passes(&report);
+        assert!(report.advisories.is_empty(), "no advisory on the simulator:\n{}", report.render());
+        assert!(report.clock && report.requests > 1000, "{}", report.render());
+    }
+}
+
+#[test]
+fn a_token_still_valid_after_deregistration_fails_kdev_20() {
+    let report = fuzz_against(
+        Breakage::around(|req, next| {
+            if is(&req, "DELETE", "/ipp/v1/devices/") {
+                return ProxyResponse { status: 204, headers: Default::default(), body: Vec::new() };
+            }
+            next(req)
+        }),
+        11,
+    );
+    caught(&report, "KDEV-20");
+}
+
+#[test]
+fn an_expired_code_that_registers_fails_ktime_01() {
+    caught(
+        &fuzz_against(
+            Breakage::around(|req, next| {
+                if is(&req, "POST", "/ipp/v1/devices/register") {
+                    register_anyway(req, next, "Enrollment code has expired")
+                } else {
+                    next(req)
+                }
+            }),
+            12,
+        ),
+        "KTIME-01",
+    );
+}
+
+#[test]
+fn a_cancelled_code_that_registers_fails_ken_42() {
+    caught(
+        &fuzz_against(
+            Breakage::around(|req, next| {
+                if is(&req, "POST", "/ipp/v1/devices/register") {
+                    register_anyway(req, next, "Enrollment code has been cancelled")
+                } else {
+                    next(req)
+                }
+            }),
+            13,
+        ),
+        "KEN-42",
+    );
+}
+
+#[test]
+fn a_code_that_registers_twice_fails_kreg_13() {
+    caught(
+        &fuzz_against(
+            Breakage::around(|req, next| {
+                if is(&req, "POST", "/ipp/v1/devices/register") {
+                    register_anyway(req, next, "Enrollment code has already been used")
+                } else {
+                    next(req)
+                }
+            }),
+            14,
+        ),
+        "KREG-13",
+    );
+}
+
+#[test]
+fn metadata_not_carried_to_the_device_fails_kreg_10() {
+    caught(
+        &fuzz_against(
+            Breakage::after(|req, res| {
+                if is(req, "POST", "/ipp/v1/devices/register") && res.status == 201 {
+                    let mut v = res.json();
+                    v["metadata"] = json!({});
+                    res.set_json(&v);
+                }
+            }),
+            15,
+        ),
+        "KREG-10",
+    );
+}
+
+#[test]
+fn cancelled_and_expired_enrollments_listed_fail_ken_22() {
+    caught(
+        &fuzz_against(
+            Breakage::around(|req, next| {
+                if !is(&req, "GET", "/ipp/v1/enrollments") || req.path.starts_with("/ipp/v1/enrollments/") {
+                    return next(req);
+                }
+                let mid = merchant_header(&req);
+                // The server forgets the status rule only: it still applies the metadata filters.
+                let filters: Vec<(String, String)> = req
+                    .path
+                    .split_once('?')
+                    .map(|(_, q)| {
+                        form_urlencoded::parse(q.as_bytes())
+                            .filter(|(k, _)| k == "metadata")
+                            .filter_map(|(_, v)| v.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut res = next(req);
+                let mut v = res.json();
+                let hidden: Vec<Value> = all_enrollments(next)
+                    .into_iter()
+                    .filter(|e| e["merchant_id"] == mid.as_str() && (e["status"] == "CANCELLED" || e["status"] == "EXPIRED"))
+                    .filter(|e| filters.iter().all(|(k, val)| e["metadata"][k] == val.as_str()))
+                    .collect();
+                if let Some(content) = v["content"].as_array_mut() {
+                    content.extend(hidden);
+                }
+                res.set_json(&v);
+                res
+            }),
+            16,
+        ),
+        "KEN-22",
+    );
+}
+
+#[test]
+fn another_merchants_enrollment_visible_fails_ken_21() {
+    caught(
+        &fuzz_against(
+            Breakage::around(|req, next| {
+                if !is(&req, "GET", "/ipp/v1/enrollments") || req.path.starts_with("/ipp/v1/enrollments/") {
+                    return next(req);
+                }
+                let mid = merchant_header(&req);
+                let mut res = next(req);
+                let mut v = res.json();
+                let foreign: Vec<Value> =
+                    all_enrollments(next).into_iter().filter(|e| e["merchant_id"] != mid.as_str() && e["status"] == "PENDING").collect();
+                if let Some(content) = v["content"].as_array_mut() {
+                    content.extend(foreign);
+                }
+                res.set_json(&v);
+                res
+            }),
+            17,
+        ),
+        "KEN-21",
+    );
+}
+
+/// KEN-13 (UNKNOWN): the docs' example code `ABC123XYZ` has nine characters.
+#[test]
+fn nine_character_codes_pass() {
+    passes(&fuzz_against(
+        Breakage::around(|mut req, next| {
+            if is(&req, "POST", "/ipp/v1/devices/register") {
+                let mut b: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+                if let Some(code) = b["enrollment_code"].as_str().and_then(|c| c.strip_suffix('X')).map(str::to_owned) {
+                    b["enrollment_code"] = json!(code);
+                    req.body = b.to_string().into_bytes();
+                }
+                return next(req);
+            }
+            let created = is(&req, "POST", "/ipp/v1/enrollments");
+            let mut res = next(req);
+            if created && res.status == 201 {
+                let mut v = res.json();
+                v["enrollment_code"] = json!(format!("{}X", v["enrollment_code"].as_str().unwrap_or_default()));
+                res.set_json(&v);
+            }
+            res
+        }),
+        21,
+    ));
+}
+
+/// KEN-15 (UNKNOWN): a server that takes `ttl` and refuses `expires_in`, with the plugin's fixture.
+#[test]
+fn ttl_only_passes() {
+    passes(&fuzz_against(
+        Breakage::around(|req, next| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            if is(&req, "POST", "/ipp/v1/enrollments") && body.get("expires_in").is_some() {
+                let mut headers = axum::http::HeaderMap::new();
+                headers.insert("content-type", "application/problem+json".parse().expect("header"));
+                let problem = json!({"type": "about:blank", "title": "Validation Failed", "status": 400, "detail": "Invalid request content.", "errors": {"ttl": "must not be null"}});
+                return ProxyResponse { status: 400, headers, body: problem.to_string().into_bytes() };
+            }
+            next(req)
+        }),
+        22,
+    ));
+}
+
+/// KERR-05 (UNKNOWN): plain JSON errors instead of problem details: advisories, exit 0.
+#[test]
+fn plain_json_errors_pass_with_advisories() {
+    let report = fuzz_against(
+        Breakage::after(|req, res| {
+            if req.path.starts_with("/ipp/v1/") && (400..500).contains(&res.status) {
+                let detail = res.json()["detail"].clone();
+                res.headers.insert("content-type", "application/json".parse().expect("header"));
+                res.set_json(&json!({ "error": detail }));
+            }
+        }),
+        23,
+    );
+    passes(&report);
+    assert!(report.advisories.contains_key("KERR-01"), "{}", report.render());
+}
+
+/// KEN-37, KDEV-24, KREG-17 (UNKNOWN): other statuses where the documentation leaves them open.
+#[test]
+fn other_statuses_where_unknown_pass() {
+    passes(&fuzz_against(
+        Breakage::after(|req, res| {
+            let delete = req.method.as_str() == "DELETE" && req.path.starts_with("/ipp/v1/");
+            if delete && res.status == 204 {
+                res.status = 200;
+                res.set_json(&json!({"done": true}));
+            } else if (is(req, "POST", "/ipp/v1/devices/register") && matches!(res.status, 404 | 409 | 410))
+                || (delete && res.status == 409)
+            {
+                res.status = 400;
+            }
+        }),
+        24,
+    ));
+}
