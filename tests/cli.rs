@@ -91,3 +91,12 @@ fn fuzz_writes_junit_and_json_like_run() {
     assert_eq!(xml.matches("<testcase ").count(), exercised.len(), "a test case per rule judged:\n{xml}");
     assert!(xml.contains(r#"<testcase name="CLAIM-20" classname="fuzz""#), "{xml}");
 }
+
+#[test]
+fn fuzz_api_kustom_certifies_the_embedded_simulator() {
+    let (code, out, err) = run(&["fuzz", "--api", "kustom", "--cases", "20", "--seed", "3"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("20 cases") && out.contains("CONFORMANT: no REQUIRED Kustom rule broken (exit 0)"), "{out}");
+    let (code, _, err) = run(&["fuzz", "--api", "kustom", "--json", "r.json"]);
+    assert_eq!(code, 2, "reports for --api kustom are not there yet, and it says so: {err}");
+}
