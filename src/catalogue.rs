@@ -142,6 +142,11 @@ impl Catalogue {
         Catalogue { rules: rules.into_iter().map(|r| (r.id.clone(), r)).collect(), order }
     }
 
+    /// The rules of one API: what a run of that API judges and reports.
+    pub fn only(&self, api: Api) -> Catalogue {
+        Self::from_rules(self.iter().filter(|r| r.api() == api).cloned().collect())
+    }
+
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.get(id)
     }

@@ -20,6 +20,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("features/activate.feature", include_str!("../features/activate.feature")),
 ];
 
+/// `features/kustom/*.feature`, compiled in: Kustom's scenarios (`run --api kustom`).
+pub const KUSTOM: &[(&str, &str)] = &[
+    ("features/kustom/auth.feature", include_str!("../features/kustom/auth.feature")),
+    ("features/kustom/conventions.feature", include_str!("../features/kustom/conventions.feature")),
+    ("features/kustom/devices.feature", include_str!("../features/kustom/devices.feature")),
+    ("features/kustom/enrollments.feature", include_str!("../features/kustom/enrollments.feature")),
+    ("features/kustom/errors.feature", include_str!("../features/kustom/errors.feature")),
+    ("features/kustom/locations.feature", include_str!("../features/kustom/locations.feature")),
+    ("features/kustom/registration.feature", include_str!("../features/kustom/registration.feature")),
+    ("features/kustom/timing.feature", include_str!("../features/kustom/timing.feature")),
+];
+
+pub fn kustom() -> Vec<FeatureFile> {
+    KUSTOM.iter().map(|(path, text)| FeatureFile { path: (*path).to_owned(), text: (*text).to_owned() }).collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct FeatureFile {
     pub path: String,

@@ -108,5 +108,5 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let results = run::run(ctx, &opts.features, &opts.run, progress).await?;
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(Report::new(&description, &catalogue, results, opts.strict, &opts.baseline, &covered, ms))
+    Ok(Report::new(&description, &catalogue.only(catalogue::Api::Viopay), results, opts.strict, &opts.baseline, &covered, ms))
 }

@@ -36,6 +36,9 @@ enum Command {
 
 #[derive(clap::Args, Default)]
 struct RunArgs {
+    /// The API to certify.
+    #[arg(long, value_enum, default_value = "viopay")]
+    api: Api,
     /// A running viopay-sim; the harness provisions through /_sim/ and moves its clock.
     #[arg(long, conflicts_with = "profile")]
     target: Option<String>,
@@ -75,9 +78,10 @@ struct RunArgs {
 }
 
 /// Which API a command certifies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 enum Api {
     /// VioPay's POS activation API (rules.toml's VioPay rules).
+    #[default]
     Viopay,
     /// Kustom's In-Person Payments enrollment API, `/ipp/v1` (the K… rules).
     Kustom,
@@ -164,10 +168,19 @@ fn tracing_init() {
         .init();
 }
 
-fn load_features(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<features::FeatureFile>> {
+/// Every feature, both APIs' (for `rules`).
+fn load_all_features(dir: Option<&std::path::Path>) -> anyhow::Result<Vec<features::FeatureFile>> {
     Ok(match dir {
         Some(dir) => features::from_dir(dir)?,
-        None => features::builtin(),
+        None => features::builtin().into_iter().chain(features::kustom()).collect(),
+    })
+}
+
+fn load_features(dir: Option<&std::path::Path>, api: Api) -> anyhow::Result<Vec<features::FeatureFile>> {
+    Ok(match (dir, api) {
+        (Some(dir), _) => features::from_dir(dir)?,
+        (None, Api::Viopay) => features::builtin(),
+        (None, Api::Kustom) => features::kustom(),
     })
 }
 
@@ -188,7 +201,7 @@ fn run(args: RunArgs) -> i32 {
             run: RunOptions { tags: args.tags.clone(), concurrency: args.concurrency, fail_fast: args.fail_fast },
             strict: args.strict,
             baseline,
-            features: load_features(args.features.as_deref())?,
+            features: load_features(args.features.as_deref(), args.api)?,
             request_timeout: Duration::from_secs(args.timeout.max(1)),
             probe_timeout: seconds(args.probe_timeout),
         };
@@ -208,7 +221,11 @@ fn run(args: RunArgs) -> i32 {
             return 1;
         }
     };
-    let report = runtime.block_on(viopay_check::certify(&spec, &opts, |r| println!("{}", report::progress_line(r))));
+    let progress = |r: &viopay_check::ScenarioResult| println!("{}", report::progress_line(r));
+    let report = match args.api {
+        Api::Viopay => runtime.block_on(viopay_check::certify(&spec, &opts, progress)),
+        Api::Kustom => runtime.block_on(viopay_check::kustom::certify(&spec, &opts, progress)),
+    };
     let report = match report {
         Ok(r) => r,
         Err(e) => {
@@ -313,7 +330,7 @@ fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
 }
 
 fn rules(dir: Option<&std::path::Path>, markdown: bool) -> i32 {
-    let covering = match load_features(dir).and_then(|files| Ok(rules_doc::covering(&files)?)) {
+    let covering = match load_all_features(dir).and_then(|files| Ok(rules_doc::covering(&files)?)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("viopay-check: {e:#}");

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use cucumber::gherkin::{Feature, Scenario};
 use cucumber::tag::Ext as _;
-use cucumber::{World as _, cli, event, writer};
+use cucumber::{cli, event, writer};
 use futures::stream;
 use parking_lot::Mutex;
 
 use crate::features::{self, FeatureFile};
 use crate::targets::ClockControl;
-use crate::verdict::{ScenarioResult, ScenarioStatus};
+use crate::verdict::{Finding, ScenarioResult, ScenarioStatus, Unverified};
 use crate::world::{CONTEXT, CheckWorld, RunContext, Stop};
 
 #[derive(Debug, Clone, Default)]
@@ -72,6 +72,42 @@ fn not_applicable(ctx: &RunContext, scenario: &Scenario, slow_selected: bool) ->
     None
 }
 
+/// What the runner reads of a World once its scenario has finished. Both APIs' Worlds
+/// (VioPay's [`CheckWorld`], Kustom's) report through it, so results, verdicts and reports are
+/// one pipeline.
+pub(crate) trait Outcome {
+    fn findings(&self) -> &[Finding];
+    fn unverified(&self) -> &[Unverified];
+    fn notes(&self) -> &[String];
+    fn requests(&self) -> usize;
+    fn started(&self) -> std::time::Instant;
+    fn strict(&self) -> bool;
+}
+
+impl Outcome for CheckWorld {
+    fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+    fn unverified(&self) -> &[Unverified] {
+        &self.unverified
+    }
+    fn notes(&self) -> &[String] {
+        &self.notes
+    }
+    fn requests(&self) -> usize {
+        self.requests
+    }
+    fn started(&self) -> std::time::Instant {
+        self.started
+    }
+    fn strict(&self) -> bool {
+        self.ctx.strict
+    }
+}
+
+/// The run future a World type needs scoped (its task-local context).
+pub(crate) type Scoped = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
 /// Runs the features against the context's target. `progress` sees each result as it lands.
 pub async fn run(
     ctx: Arc<RunContext>,
@@ -79,6 +115,29 @@ pub async fn run(
     opts: &RunOptions,
     progress: impl Fn(&ScenarioResult) + 'static,
 ) -> Result<Vec<ScenarioResult>, RunError> {
+    let slow_selected = opts.tags.as_deref().is_some_and(|t| t.contains("@slow"));
+    let check = ctx.clone();
+    run_worlds::<CheckWorld>(
+        files,
+        opts,
+        progress,
+        move |s| not_applicable(&check, s, slow_selected),
+        move |fut| Box::pin(CONTEXT.scope(ctx, fut)),
+    )
+    .await
+}
+
+/// The runner for any World: selection by tags and capability, cucumber, results.
+pub(crate) async fn run_worlds<W>(
+    files: &[FeatureFile],
+    opts: &RunOptions,
+    progress: impl Fn(&ScenarioResult) + 'static,
+    not_applicable: impl Fn(&Scenario) -> Option<String>,
+    scope: impl FnOnce(Scoped) -> Scoped,
+) -> Result<Vec<ScenarioResult>, RunError>
+where
+    W: cucumber::World + cucumber::codegen::WorldInventory + Outcome + std::fmt::Debug,
+{
     let parsed: Vec<Feature> = files.iter().map(features::parse).collect::<Result<_, _>>()?;
     let tags = opts
         .tags
@@ -88,8 +147,6 @@ pub async fn run(
                 .map_err(|e| RunError::Tags { expr: expr.to_owned(), message: e.to_string() })
         })
         .transpose()?;
-    let slow_selected = opts.tags.as_deref().is_some_and(|t| t.contains("@slow"));
-
     let results: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
     let progress = Arc::new(progress);
 
@@ -103,8 +160,8 @@ pub async fn run(
             if tags.as_ref().is_some_and(|t| !t.eval(all_tags.iter().map(|s| s.as_str()))) {
                 continue;
             }
-            if let Some(reason) = not_applicable(&ctx, &scenario, slow_selected) {
-                let result = result_of(&feature, &scenario, ScenarioStatus::NotApplicable(reason), None, 0);
+            if let Some(reason) = not_applicable(&scenario) {
+                let result = result_of::<W>(&feature, &scenario, ScenarioStatus::NotApplicable(reason), None, 0);
                 progress(&result);
                 results.lock().push(result);
                 continue;
@@ -123,7 +180,7 @@ pub async fn run(
 
     let hook_results = results.clone();
     let hook_progress = progress.clone();
-    let cucumber = CheckWorld::cucumber::<std::path::PathBuf>().with_parser(Embedded).with_writer(Quiet).with_cli(opts_cli).after(
+    let cucumber = W::cucumber::<std::path::PathBuf>().with_parser(Embedded).with_writer(Quiet).with_cli(opts_cli).after(
         move |feature, _, scenario, finished, world| {
             let result = conclude(feature, scenario, finished, world.map(|w| &*w));
             hook_progress(&result);
@@ -131,14 +188,17 @@ pub async fn run(
             Box::pin(async {})
         },
     );
-    CONTEXT.scope(ctx.clone(), cucumber.run(selected)).await;
+    scope(Box::pin(async move {
+        cucumber.run(selected).await;
+    }))
+    .await;
 
     let mut out = std::mem::take(&mut *results.lock());
     out.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
     Ok(out)
 }
 
-fn result_of(feature: &Feature, scenario: &Scenario, status: ScenarioStatus, world: Option<&CheckWorld>, ms: u64) -> ScenarioResult {
+fn result_of<W: Outcome>(feature: &Feature, scenario: &Scenario, status: ScenarioStatus, world: Option<&W>, ms: u64) -> ScenarioResult {
     ScenarioResult {
         feature: feature.name.clone(),
         file: feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
@@ -146,20 +206,20 @@ fn result_of(feature: &Feature, scenario: &Scenario, status: ScenarioStatus, wor
         line: scenario.position.line,
         rules: features::rule_tags(feature, scenario),
         status,
-        findings: world.map(|w| w.findings.clone()).unwrap_or_default(),
-        unverified: world.map(|w| w.unverified.clone()).unwrap_or_default(),
-        notes: world.map(|w| w.notes.clone()).unwrap_or_default(),
+        findings: world.map(|w| w.findings().to_vec()).unwrap_or_default(),
+        unverified: world.map(|w| w.unverified().to_vec()).unwrap_or_default(),
+        notes: world.map(|w| w.notes().to_vec()).unwrap_or_default(),
         duration_ms: ms,
-        requests: world.map_or(0, |w| w.requests),
+        requests: world.map_or(0, |w| w.requests()),
     }
 }
 
 /// Turns cucumber's outcome and the World's findings into a result.
-fn conclude(feature: &Feature, scenario: &Scenario, finished: &event::ScenarioFinished, world: Option<&CheckWorld>) -> ScenarioResult {
-    let strict = world.is_some_and(|w| w.ctx.strict);
-    let fails = world.is_some_and(|w| w.findings.iter().any(|f| f.is_failure(strict)));
-    let advisories = world.is_some_and(|w| !w.findings.is_empty());
-    let ms = world.map_or(0, |w| u64::try_from(w.started.elapsed().as_millis()).unwrap_or(u64::MAX));
+fn conclude<W: Outcome>(feature: &Feature, scenario: &Scenario, finished: &event::ScenarioFinished, world: Option<&W>) -> ScenarioResult {
+    let strict = world.is_some_and(|w| w.strict());
+    let fails = world.is_some_and(|w| w.findings().iter().any(|f| f.is_failure(strict)));
+    let advisories = world.is_some_and(|w| !w.findings().is_empty());
+    let ms = world.map_or(0, |w| u64::try_from(w.started().elapsed().as_millis()).unwrap_or(u64::MAX));
     let status = match finished {
         event::ScenarioFinished::StepPassed if fails => ScenarioStatus::Failed,
         event::ScenarioFinished::StepPassed if advisories => ScenarioStatus::Advisory,

@@ -178,11 +178,10 @@ pub fn rule_matrix(
             skipped.entry(u.rule.as_str()).or_default().push((r, u));
         }
     }
-    // A run judges VioPay's rules; Kustom's are the simulator's until the harness certifies a
-    // Kustom backend (issue 12).
+    // The catalogue a run passes holds its API's rules only (`Catalogue::only`).
     catalogue
         .iter()
-        .filter(|rule| rule.is_checked() && rule.api() == crate::catalogue::Api::Viopay)
+        .filter(|rule| rule.is_checked())
         .map(|rule| {
             let scenarios = by_rule.get(rule.id.as_str()).cloned().unwrap_or_default();
             let own = findings.get(rule.id.as_str()).cloned().unwrap_or_default();

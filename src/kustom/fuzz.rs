@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use tokio::runtime::Handle;
 
 use super::check::{Answer, Note};
-use super::model::{Model, metadata};
+use super::model::{Filter, Model, metadata};
 use super::ops::{self, Lifetime, Op};
 use super::target::{self, Target};
 use crate::catalogue::{Catalogue, Level};
@@ -231,11 +231,15 @@ fn judge(t: &Target, model: &mut Model, op: Op, sent: &Option<Value>, answer: &A
             model.enrolled(merchant, &t.merchants[merchant].locations[0], &body, answer, notes);
         }
         Op::ListEnrollments { merchant, metadata: m, include_consumed } => {
-            model.listed_enrollments(merchant % t.merchants.len(), m, include_consumed, answer, notes);
+            let filter = Filter { metadata: m.map(metadata).unwrap_or_default(), location: None, include_consumed };
+            model.listed_enrollments(merchant % t.merchants.len(), &filter, answer, notes);
         }
         Op::Cancel { enrollment } => model.cancelled(enrollment % model.enrollments.len(), answer, notes),
         Op::Register { enrollment } => model.registered(enrollment % model.enrollments.len(), answer, notes),
-        Op::ListDevices { merchant, metadata: m } => model.listed_devices(merchant % t.merchants.len(), m, answer, notes),
+        Op::ListDevices { merchant, metadata: m } => {
+            let filter = Filter { metadata: m.map(metadata).unwrap_or_default(), location: None, include_consumed: true };
+            model.listed_devices(merchant % t.merchants.len(), &filter, answer, notes);
+        }
         Op::Update { device, .. } => model.updated(device % model.devices.len(), &body, answer, notes),
         Op::Deregister { device } => model.deregistered(device % model.devices.len(), answer, notes),
         Op::Me { device } => model.me(device % model.devices.len(), answer, notes),

@@ -3,12 +3,17 @@
 //! what Kustom's rules allow ([`model`]): REQUIRED rules fail the target, SIMULATOR choices are
 //! advisories, UNKNOWN ones are never asserted. This is the fuzz half (random sequences of
 //! enrollments, registrations, updates, deregistrations, cancellations and clock moves around
-//! `expires_at`); the Gherkin half (`features/kustom/`) is still to come.
+//! `expires_at`), and the Gherkin scenarios of `features/kustom/` ([`certify`]), both judged by
+//! the same model.
 
 mod check;
 pub mod fuzz;
 mod model;
 mod ops;
+mod run;
+mod steps;
 mod target;
+mod world;
 
 pub use fuzz::{KustomFailure, KustomFuzzError, KustomFuzzOptions, KustomFuzzReport, fuzz};
+pub use run::certify;

@@ -35,6 +35,8 @@ pub struct Enrollment {
 #[derive(Clone, Debug)]
 pub struct Device {
     pub id: String,
+    /// As sent at registration (the scenarios' KREG-15).
+    pub hardware: String,
     pub merchant: usize,
     pub token: String,
     pub metadata: Map<String, Value>,
@@ -61,6 +63,21 @@ pub struct Model {
 
 pub fn metadata(i: usize) -> Map<String, Value> {
     METADATA[i % METADATA.len()].iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect()
+}
+
+/// What a list asks for: metadata `key:value` filters (all must match), a location, and whether
+/// CONSUMED enrollments are included (KEN-24, KDEV-08).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub metadata: Map<String, Value>,
+    pub location: Option<String>,
+    pub include_consumed: bool,
+}
+
+impl Filter {
+    fn matches(&self, metadata: &Map<String, Value>, location: Option<&str>) -> bool {
+        self.metadata.iter().all(|(k, v)| metadata.get(k) == Some(v)) && self.location.as_deref().is_none_or(|l| location == Some(l))
+    }
 }
 
 fn time(v: &Value) -> Option<OffsetDateTime> {
@@ -131,10 +148,10 @@ impl Model {
     }
 
     /// `GET /ipp/v1/enrollments`: KEN-21, KEN-22, KEN-24 (REQUIRED), KEN-40…KEN-42.
-    pub fn listed_enrollments(&self, merchant: usize, filter: Option<usize>, include_consumed: bool, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn listed_enrollments(&self, merchant: usize, filter: &Filter, a: &Answer, notes: &mut Vec<Note>) {
         let Some(content) = page(a, "KEN-21", notes) else { return };
-        let wanted = filter.map(metadata);
-        let matches = |e: &Enrollment| wanted.as_ref().is_none_or(|w| w.iter().all(|(k, v)| e.metadata.get(k) == Some(v)));
+        let include_consumed = filter.include_consumed;
+        let matches = |e: &Enrollment| filter.matches(&e.metadata, e.location.as_deref());
         let listed: Vec<&str> = content.iter().filter_map(|e| e["enrollment_id"].as_str()).collect();
         for (item, id) in content.iter().zip(&listed) {
             let Some(e) = self.enrollments.iter().find(|e| e.id == *id) else {
@@ -146,7 +163,7 @@ impl Model {
                 continue;
             }
             if !matches(e) {
-                notes.push(Note::broken("KEN-24", format!("{id} does not carry the metadata filtered for")));
+                notes.push(Note::broken("KEN-24", format!("{id} does not match the list's filters")));
             }
             match (e.stage, self.expiry(e)) {
                 (Stage::Cancelled, _) => notes.push(Note::broken("KEN-22", format!("a CANCELLED enrollment is listed: {id}"))),
@@ -265,6 +282,7 @@ impl Model {
         }
         let device = Device {
             id: id.to_owned(),
+            hardware: b["hardware_id"].as_str().unwrap_or_default().to_owned(),
             merchant: e.merchant,
             token: token.to_owned(),
             metadata: e.metadata.clone(),
@@ -276,10 +294,10 @@ impl Model {
     }
 
     /// `GET /ipp/v1/devices`: KDEV-06, KDEV-07 (REQUIRED); KDEV-09 (SIMULATOR).
-    pub fn listed_devices(&self, merchant: usize, filter: Option<usize>, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn listed_devices(&self, merchant: usize, filter: &Filter, a: &Answer, notes: &mut Vec<Note>) {
         let Some(content) = page(a, "KDEV-06", notes) else { return };
-        let wanted = filter.map(metadata);
-        let matches = |d: &Device| wanted.as_ref().is_none_or(|w| w.iter().all(|(k, v)| d.metadata.get(k) == Some(v)));
+        let filtered = !filter.metadata.is_empty() || filter.location.is_some();
+        let matches = |d: &Device| filter.matches(&d.metadata, d.location.as_deref());
         let listed: Vec<&str> = content.iter().filter_map(|d| d["id"].as_str()).collect();
         for id in &listed {
             match self.devices.iter().find(|d| d.id == *id) {
@@ -293,7 +311,7 @@ impl Model {
             }
         }
         for d in self.devices.iter().filter(|d| d.merchant == merchant && d.registered && matches(d) && !listed.contains(&d.id.as_str())) {
-            let rule = if filter.is_some() { "KDEV-07" } else { "KDEV-06" };
+            let rule = if filtered { "KDEV-07" } else { "KDEV-06" };
             notes.push(Note::broken(rule, format!("the merchant's device {} is missing from the list", d.id)));
         }
     }

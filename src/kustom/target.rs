@@ -8,12 +8,15 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::check::Answer;
+use crate::exchange::Exchange;
 use crate::targets::{TargetError, TargetSpec};
 
 #[derive(Debug, Clone)]
 pub struct Merchant {
     pub id: String,
     pub key: String,
+    /// The HTTP Basic username issued with the key (KAUTH-02).
+    pub username: String,
     pub locations: Vec<String>,
 }
 
@@ -72,6 +75,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
             Some(Merchant {
                 id: m["id"].as_str()?.to_owned(),
                 key: m["api_key"].as_str()?.to_owned(),
+                username: m["username"].as_str()?.to_owned(),
                 locations: m["locations"].as_array()?.iter().filter_map(|l| l["id"].as_str().map(str::to_owned)).collect(),
             })
         })
@@ -86,7 +90,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
 }
 
 impl Target {
-    /// One request; `None` when no answer came (a finding of its own).
+    /// One request with a JSON body.
     pub async fn send(
         &self,
         method: reqwest::Method,
@@ -94,19 +98,51 @@ impl Target {
         headers: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Answer, String> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let body = body.map(Value::to_string);
+        let mut headers: Vec<(&str, String)> = headers.to_vec();
+        if body.is_some() {
+            headers.push(("content-type", "application/json".into()));
+        }
+        self.exchange(method, path, &headers, body).await.map(|(a, _)| a)
+    }
+
+    /// One request as given (any body, any headers), with the exchange a report shows; `Err` when
+    /// no answer came.
+    pub async fn exchange(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<String>,
+    ) -> Result<(Answer, Exchange), String> {
+        let url = format!("{}{path}", self.base);
+        let mut req = self.http.request(method.clone(), &url);
         for (k, v) in headers {
             req = req.header(*k, v);
         }
-        if let Some(b) = body {
-            req = req.json(b);
+        if let Some(b) = &body {
+            req = req.body(b.clone());
         }
+        let started = std::time::Instant::now();
         let res = req.send().await.map_err(|e| format!("no answer: {e}"))?;
         let status = res.status().as_u16();
+        let response_headers: Vec<(String, String)> =
+            res.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
         let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let raw = res.text().await.map_err(|e| format!("the answer broke off: {e}"))?;
+        let exchange = Exchange {
+            method: method.to_string(),
+            url,
+            request_headers: headers.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+            request_body: body,
+            status: Some(status),
+            response_headers,
+            response_body: raw.clone(),
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            transport_error: None,
+        };
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Ok(Answer { status, content_type, body, raw })
+        Ok((Answer { status, content_type, body, raw }, exchange))
     }
 
     /// Back to the fixtures before a case (the simulator's `/_sim/reset`).

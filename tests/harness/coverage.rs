@@ -6,9 +6,14 @@ use std::collections::BTreeSet;
 use viopay_check::catalogue::Catalogue;
 use viopay_check::features;
 
+/// Both APIs' scenarios.
+fn all_features() -> Vec<features::FeatureFile> {
+    features::builtin().into_iter().chain(features::kustom()).collect()
+}
+
 fn tagged_rules() -> BTreeSet<String> {
     let mut tags = BTreeSet::new();
-    for file in features::builtin() {
+    for file in all_features() {
         let feature = features::parse(&file).unwrap_or_else(|e| panic!("{e}"));
         for scenario in &feature.scenarios {
             tags.extend(features::rule_tags(&feature, scenario));
@@ -20,21 +25,7 @@ fn tagged_rules() -> BTreeSet<String> {
 /// Rule families the harness does not certify, each with the reason: the client rules judge a POS
 /// firmware from the simulator's journal (its client-conformance verdict), not a backend. Exactly
 /// these are exempt, by name; everything else needs a scenario.
-const NOT_YET: &[(&str, &str)] = &[
-    ("CLI", "the simulator's client-conformance verdict judges these, not the harness"),
-    ("KCONV", KUSTOM),
-    ("KAUTH", KUSTOM),
-    ("KERR", KUSTOM),
-    ("KEN", KUSTOM),
-    ("KREG", KUSTOM),
-    ("KDEV", KUSTOM),
-    ("KLOC", KUSTOM),
-    ("KTIME", KUSTOM),
-    ("KFLOW", KUSTOM),
-];
-/// Kustom's rules: the simulator serves and tests every one (its `tests/kustom/rule_names.rs`);
-/// the harness's `features/kustom/` is the part of issue 12 still to come.
-const KUSTOM: &str = "Kustom's /ipp/v1: tested in the simulator; the harness does not certify a Kustom backend yet";
+const NOT_YET: &[(&str, &str)] = &[("CLI", "the simulator's client-conformance verdict judges these, not the harness")];
 /// Single rules of other families exempt for the same kind of reason (none today).
 const NOT_YET_RULES: &[(&str, &str)] = &[];
 
@@ -51,7 +42,9 @@ fn every_checked_rule_has_a_scenario() {
         catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id) && !tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();
     assert!(missing.is_empty(), "rules without a scenario: {missing:?}");
     assert_eq!(catalogue.iter().filter(|r| r.is_checked()).count(), 221 + 145, "VioPay's and Kustom's");
-    assert_eq!(catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id)).count(), 204, "steps 1-8 and merchant auth");
+    let kustom = |r: &&viopay_check::catalogue::Rule| r.api() == viopay_check::catalogue::Api::Kustom;
+    assert_eq!(catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id)).filter(kustom).count(), 145, "every Kustom rule");
+    assert_eq!(catalogue.iter().filter(|r| r.is_checked() && !exempt(&r.id) && !kustom(r)).count(), 204, "steps 1-8 and merchant auth");
     // An exemption that a scenario already covers is stale: drop it.
     let stale: Vec<&str> = catalogue.iter().filter(|r| exempt(&r.id) && tagged.contains(&r.id)).map(|r| r.id.as_str()).collect();
     assert!(stale.is_empty(), "exempt rules that have scenarios now: {stale:?}");
@@ -59,7 +52,7 @@ fn every_checked_rule_has_a_scenario() {
 
 #[test]
 fn the_rules_document_is_generated_from_rules_toml() {
-    let covering = viopay_check::rules_doc::covering(&features::builtin()).expect("features parse");
+    let covering = viopay_check::rules_doc::covering(&all_features()).expect("features parse");
     let expected = viopay_check::rules_doc::markdown(&Catalogue::builtin(), &covering);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("RULES.md");
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
@@ -83,12 +76,20 @@ fn the_compiled_in_features_are_the_features_directory() {
         .collect();
     let builtin: BTreeSet<String> = features::builtin().into_iter().map(|f| f.path).collect();
     assert_eq!(builtin, on_disk, "update features::BUILTIN when adding or removing a feature file");
+    let kustom_dir = dir.join("kustom");
+    let on_disk: BTreeSet<String> = features::from_dir(&kustom_dir)
+        .expect("features/kustom dir")
+        .into_iter()
+        .map(|f| format!("features/kustom/{}", f.path.rsplit('/').next().unwrap_or_default()))
+        .collect();
+    let kustom: BTreeSet<String> = features::kustom().into_iter().map(|f| f.path).collect();
+    assert_eq!(kustom, on_disk, "update features::KUSTOM when adding or removing a Kustom feature file");
 }
 
 #[test]
 fn every_then_step_names_a_rule() {
     use cucumber::gherkin::StepType;
-    for file in features::builtin() {
+    for file in all_features() {
         let feature = features::parse(&file).unwrap_or_else(|e| panic!("{e}"));
         for scenario in &feature.scenarios {
             for step in scenario.steps.iter().filter(|s| s.ty == StepType::Then) {

@@ -1,7 +1,7 @@
-//! `viopay-check fuzz --api kustom` proven on the space of Kustom backends, not on the simulator
-//! alone: the simulator passes with no finding; each broken target (one REQUIRED rule broken) is
-//! caught with that rule named; each conformant variant (a choice KUSTOM-API.md leaves open, or an
-//! UNKNOWN answer) passes with exit 0.
+//! `viopay-check run --api kustom` and `fuzz --api kustom` proven on the space of Kustom
+//! backends, not on the simulator alone: the simulator passes both with no finding; each broken
+//! target (one REQUIRED rule broken) is caught by both with that rule named; each conformant
+//! variant (a choice KUSTOM-API.md leaves open, or an UNKNOWN answer) passes both with exit 0.
 
 use serde_json::{Value, json};
 use viopay_check::TargetSpec;
@@ -13,24 +13,48 @@ fn options(seed: u64) -> KustomFuzzOptions {
     KustomFuzzOptions { cases: 120, max_steps: 40, seed: Some(seed), ..KustomFuzzOptions::default() }
 }
 
-fn fuzz_against(breakage: Breakage, seed: u64) -> KustomFuzzReport {
+/// Both halves against one breakage: the fuzz report and the scenarios' report.
+struct Both {
+    fuzz: KustomFuzzReport,
+    run: viopay_check::Report,
+}
+
+fn run_options() -> viopay_check::CheckOptions {
+    viopay_check::CheckOptions { features: viopay_check::features::kustom(), ..crate::common::options(None) }
+}
+
+fn fuzz_against(breakage: Breakage, seed: u64) -> Both {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let server = rt.block_on(broken_target(breakage));
-    fuzz(rt.handle(), &TargetSpec::Simulator(server.uri()), &options(seed)).expect("fuzz runs")
+    let spec = TargetSpec::Simulator(server.uri());
+    let fuzz = fuzz(rt.handle(), &spec, &options(seed)).expect("fuzz runs");
+    let run = rt.block_on(viopay_check::kustom::certify(&spec, &run_options(), |_| {})).expect("the run completes");
+    Both { fuzz, run }
 }
 
 #[track_caller]
-fn caught(report: &KustomFuzzReport, rule: &str) {
-    let failure = report.failure.as_ref().unwrap_or_else(|| panic!("not caught:\n{}", report.render()));
+fn caught(both: &Both, rule: &str) {
+    let report = &both.fuzz;
+    let failure = report.failure.as_ref().unwrap_or_else(|| panic!("fuzz did not catch it:\n{}", report.render()));
     assert_eq!(failure.rule, rule, "{}", report.render());
     assert_eq!(report.exit_code(), 1);
     assert!(!failure.transcript.is_empty(), "the shortest sequence is shown");
+    assert_eq!(both.run.exit_code, 1, "run did not catch it:\n{}", viopay_check::report::summary(&both.run));
+    assert!(failing_rules(&both.run).contains(&rule.to_owned()), "run: {:?}", failing_rules(&both.run));
 }
 
 #[track_caller]
-fn passes(report: &KustomFuzzReport) {
-    assert!(report.failure.is_none(), "a conformant variant failed:\n{}", report.render());
+fn passes(both: &Both) {
+    let report = &both.fuzz;
+    assert!(report.failure.is_none(), "a conformant variant failed fuzz:\n{}", report.render());
     assert_eq!(report.exit_code(), 0);
+    assert_eq!(
+        both.run.exit_code,
+        0,
+        "a conformant variant failed run: {:?}\n{}",
+        failing_rules(&both.run),
+        viopay_check::report::summary(&both.run)
+    );
 }
 
 fn is(req: &ProxyRequest, method: &str, prefix: &str) -> bool {
@@ -94,15 +118,24 @@ fn the_simulator_passes_with_no_finding_strict_too() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     for seed in [1, 2] {
         let report = fuzz(rt.handle(), &TargetSpec::Embedded, &KustomFuzzOptions { strict: true, ..options(seed) }).expect("fuzz runs");
-        passes(&report);
-        assert!(report.advisories.is_empty(), "no advisory on the simulator:\n{}", report.render());
+        assert!(report.failure.is_none() && report.advisories.is_empty(), "no finding on the simulator:\n{}", report.render());
         assert!(report.clock && report.requests > 1000, "{}", report.render());
     }
+    let run = rt
+        .block_on(viopay_check::kustom::certify(
+            &TargetSpec::Embedded,
+            &viopay_check::CheckOptions { strict: true, ..run_options() },
+            |_| {},
+        ))
+        .expect("the run completes");
+    assert_eq!((run.exit_code, run.counts.advisory), (0, 0), "{}", viopay_check::report::summary(&run));
+    let judged = run.rules.iter().filter(|r| r.verdict == viopay_check::verdict::RuleVerdict::Pass).count();
+    assert_eq!(judged, 145, "every REQUIRED and SIMULATOR Kustom rule passes:\n{}", viopay_check::report::summary(&run));
 }
 
 #[test]
 fn a_token_still_valid_after_deregistration_fails_kdev_20() {
-    let report = fuzz_against(
+    let both = fuzz_against(
         Breakage::around(|req, next| {
             if is(&req, "DELETE", "/ipp/v1/devices/") {
                 return ProxyResponse { status: 204, headers: Default::default(), body: Vec::new() };
@@ -111,7 +144,7 @@ fn a_token_still_valid_after_deregistration_fails_kdev_20() {
         }),
         11,
     );
-    caught(&report, "KDEV-20");
+    caught(&both, "KDEV-20");
 }
 
 #[test]
@@ -293,7 +326,7 @@ fn ttl_only_passes() {
 /// KERR-05 (UNKNOWN): plain JSON errors instead of problem details: advisories, exit 0.
 #[test]
 fn plain_json_errors_pass_with_advisories() {
-    let report = fuzz_against(
+    let both = fuzz_against(
         Breakage::after(|req, res| {
             if req.path.starts_with("/ipp/v1/") && (400..500).contains(&res.status) {
                 let detail = res.json()["detail"].clone();
@@ -303,8 +336,9 @@ fn plain_json_errors_pass_with_advisories() {
         }),
         23,
     );
-    passes(&report);
-    assert!(report.advisories.contains_key("KERR-01"), "{}", report.render());
+    passes(&both);
+    assert!(both.fuzz.advisories.contains_key("KERR-01"), "{}", both.fuzz.render());
+    assert!(both.run.counts.advisory > 0, "other words on the simulator's errors are advisories");
 }
 
 /// KEN-37, KDEV-24, KREG-17 (UNKNOWN): other statuses where the documentation leaves them open.

@@ -1,0 +1,29 @@
+//! `viopay-check run --api kustom`: Kustom's scenarios (`features/kustom/`) through the same
+//! runner, verdicts and reports as VioPay's, one scenario at a time (each starts from the
+//! target's fixtures, `/_sim/reset`, so that the model knows every enrollment a list may show).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::world::{KUSTOM, KustomContext, KustomWorld};
+use crate::catalogue::{Api, Catalogue};
+use crate::{CheckError, CheckOptions, Report, ScenarioResult, TargetSpec, rules_doc, run};
+
+pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&ScenarioResult) + 'static) -> Result<Report, CheckError> {
+    let started = Instant::now();
+    let target = super::target::connect(spec, opts.request_timeout).await?;
+    let description = target.name.clone();
+    let clock = target.clock;
+    let catalogue = Catalogue::builtin();
+    let ctx = Arc::new(KustomContext { target, catalogue: catalogue.clone(), strict: opts.strict });
+    let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
+    let run_opts = run::RunOptions { concurrency: Some(1), ..opts.run.clone() };
+    let not_applicable = move |s: &cucumber::gherkin::Scenario| {
+        (s.tags.iter().any(|t| t == "clock") && !clock).then(|| "needs the target's clock moved (a simulator's /_sim/clock)".to_owned())
+    };
+    let results =
+        run::run_worlds::<KustomWorld>(&opts.features, &run_opts, progress, not_applicable, move |fut| Box::pin(KUSTOM.scope(ctx, fut)))
+            .await?;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(Report::new(&description, &catalogue.only(Api::Kustom), results, opts.strict, &opts.baseline, &covered, ms))
+}

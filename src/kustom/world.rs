@@ -1,0 +1,325 @@
+//! The cucumber World of Kustom's scenarios (`features/kustom/`). Requests the model predicts are
+//! judged through it exactly as the fuzzer judges them ([`super::model`]); the literal `Then`
+//! checks assert one rule each, at that rule's level. Once the target took another branch the
+//! rules allow (an UNKNOWN answer), the literal checks written for the simulator's branch are
+//! "not verified", and a step that needs what the target did not create is not applicable.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::check::{Answer, Note};
+use super::model::Model;
+use super::target::Target;
+use crate::catalogue::{Catalogue, Level};
+use crate::exchange::Exchange;
+use crate::verdict::{Finding, Unverified};
+use crate::world::Stop;
+
+/// Everything a Kustom run shares between its scenarios.
+pub struct KustomContext {
+    pub target: Target,
+    pub catalogue: Catalogue,
+    pub strict: bool,
+}
+
+impl std::fmt::Debug for KustomContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KustomContext").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+tokio::task_local! {
+    pub static KUSTOM: Arc<KustomContext>;
+}
+
+macro_rules! kustom_error {
+    ($($arg:tt)*) => { $crate::world::Stop::Error(format!($($arg)*)).raise() };
+}
+pub(crate) use kustom_error;
+
+#[derive(cucumber::World)]
+#[world(init = Self::from_context)]
+pub struct KustomWorld {
+    pub ctx: Arc<KustomContext>,
+    pub model: Model,
+    /// Enrollments and devices by the names the scenario gives them (model indexes).
+    pub enrollments: BTreeMap<String, usize>,
+    pub devices: BTreeMap<String, usize>,
+    pub last: Option<(Answer, Exchange)>,
+    pub findings: Vec<Finding>,
+    pub unverified: Vec<Unverified>,
+    pub notes: Vec<String>,
+    pub requests: usize,
+    pub started: std::time::Instant,
+    /// Where the target first took another branch the rules allow.
+    pub diverged: Option<String>,
+    pub hardware: u32,
+    /// Statuses of a concurrent burst.
+    pub burst: Vec<u16>,
+    /// A request the model does not follow created something (a raw request, a refusal the
+    /// target accepted): lists are no longer judged against the model's complete picture.
+    pub unmodeled: bool,
+    reset: bool,
+}
+
+impl std::fmt::Debug for KustomWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KustomWorld").field("enrollments", &self.enrollments).field("devices", &self.devices).finish()
+    }
+}
+
+impl KustomWorld {
+    fn from_context() -> Self {
+        // A World outside a run is a harness defect, not something a target can cause.
+        #[allow(clippy::expect_used)]
+        let ctx = KUSTOM.try_with(Arc::clone).expect("KustomWorld is created by viopay-check's runner");
+        KustomWorld {
+            ctx,
+            model: Model::default(),
+            enrollments: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            last: None,
+            findings: Vec::new(),
+            unverified: Vec::new(),
+            notes: Vec::new(),
+            requests: 0,
+            started: std::time::Instant::now(),
+            diverged: None,
+            hardware: 0,
+            burst: Vec::new(),
+            unmodeled: false,
+            reset: false,
+        }
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.ctx.target
+    }
+
+    /// Merchant `A` or `B`: its index among the target's merchants.
+    pub fn merchant(&self, label: &str) -> usize {
+        match label {
+            "A" => 0,
+            "B" => 1,
+            other => kustom_error!("no merchant {other}: Kustom scenarios use merchants A and B"),
+        }
+    }
+
+    /// Records a broken rule at its level; returns whether the scenario must stop.
+    pub fn record(&mut self, rule: &str, message: String, exchange: Option<&Exchange>) -> bool {
+        let rule = match self.ctx.catalogue.id(rule) {
+            Ok(r) => r,
+            Err(e) => kustom_error!("{e}"),
+        };
+        let finding = Finding::new(rule, message, exchange);
+        let fails = finding.is_failure(self.ctx.strict);
+        self.findings.push(finding);
+        fails
+    }
+
+    /// One rule on the last answer, as the simulator answers it (see the module doc).
+    pub fn check(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String) {
+        if ok {
+            return;
+        }
+        if let Some(reason) = &self.diverged {
+            let reason = reason.clone();
+            if self.ctx.catalogue.id(rule).is_err() {
+                kustom_error!("unknown rule ID `{rule}` in a Then step");
+            }
+            self.unverified.push(Unverified { rule: rule.to_owned(), reason });
+            return;
+        }
+        let message = message();
+        let last = self.last.as_ref().map(|(_, e)| e.clone());
+        if self.record(rule, message.clone(), last.as_ref()) {
+            let excerpt = last.map(|e| format!("\n  response: {}", e.excerpt())).unwrap_or_default();
+            Stop::Failed(format!("{rule}: {message}{excerpt}")).raise();
+        }
+    }
+
+    /// Sends a request (the target is reset before a scenario's first one: scenarios run one
+    /// at a time, each from the fixtures).
+    pub async fn send(&mut self, method: reqwest::Method, path: &str, headers: &[(&str, String)], body: Option<String>) -> Answer {
+        if !self.reset {
+            if let Err(e) = self.ctx.target.reset().await {
+                kustom_error!("cannot reset the target before the scenario: {e}");
+            }
+            self.reset = true;
+        }
+        self.requests += 1;
+        match self.ctx.target.exchange(method.clone(), path, headers, body).await {
+            Ok((answer, exchange)) => {
+                if answer.status >= 500 {
+                    let message = format!("a 5xx answer: {}", answer.excerpt());
+                    if self.record("KERR-10", message.clone(), Some(&exchange)) {
+                        Stop::Failed(format!("KERR-10: {message}")).raise();
+                    }
+                }
+                self.last = Some((answer.clone(), exchange));
+                answer
+            }
+            Err(e) => kustom_error!("no answer from the target to {method} {path}: {e}"),
+        }
+    }
+
+    /// The model's notes on the last answer, recorded at their rules' levels.
+    pub fn judged(&mut self, notes: Vec<Note>) {
+        let exchange = self.last.as_ref().map(|(_, e)| e.clone());
+        for note in notes {
+            let level = self.ctx.catalogue.id(note.rule()).map(|r| r.level()).unwrap_or(Level::Required);
+            match note {
+                Note::Broken { rule, message } => {
+                    if level != Level::Unknown && self.record(rule, message.clone(), exchange.as_ref()) {
+                        Stop::Failed(format!("{rule}: {message}")).raise();
+                    }
+                }
+                Note::Differs { rule, message } => {
+                    if level == Level::Simulator && self.record(rule, message.clone(), exchange.as_ref()) {
+                        Stop::Failed(format!("{rule}: {message}")).raise();
+                    }
+                    if self.diverged.is_none() {
+                        self.diverged = Some(format!("the target took another branch the rules allow ({rule}): {message}"));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn last(&self) -> &Answer {
+        match &self.last {
+            Some((a, _)) => a,
+            None => kustom_error!("the scenario checks an answer before sending a request"),
+        }
+    }
+
+    /// A named enrollment; when the target never created it on a branch the rules allow, the
+    /// rest of the scenario does not apply.
+    pub fn enrollment(&self, name: &str) -> usize {
+        match self.enrollments.get(name) {
+            Some(i) => *i,
+            None => self.missing("enrollment", name),
+        }
+    }
+
+    pub fn device(&self, name: &str) -> usize {
+        match self.devices.get(name) {
+            Some(i) => *i,
+            None => self.missing("device", name),
+        }
+    }
+
+    fn missing(&self, what: &str, name: &str) -> ! {
+        match &self.diverged {
+            Some(why) => Stop::NotApplicable(format!("{what} \"{name}\" does not exist: {why}")).raise(),
+            None => kustom_error!("no {what} \"{name}\" in this scenario"),
+        }
+    }
+
+    /// `{E.id}`, `{E.code}`, `{D.id}`, `{D.token}`, `{location:A}`, `{location:B:2}`, `{mid:A}`,
+    /// `{key:A}`, `{user:A}` in a path, a header or a body.
+    pub fn expand(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        // A placeholder is the innermost `{…}`: a brace with no other brace, quote or space before
+        // its closing one (JSON objects around it are left alone).
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let end = after.find(['{', '}', '"', ' ']);
+            match end {
+                Some(len) if after[len..].starts_with('}') => {
+                    let inner = &after[..len];
+                    match self.placeholder(inner) {
+                        Some(value) => out.push_str(&value),
+                        None => {
+                            out.push('{');
+                            out.push_str(inner);
+                            out.push('}');
+                        }
+                    }
+                    rest = &after[len + 1..];
+                }
+                _ => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn placeholder(&self, inner: &str) -> Option<String> {
+        let t = self.target();
+        if let Some((kind, arg)) = inner.split_once(':') {
+            if !matches!(kind, "location" | "mid" | "key" | "user") {
+                return None;
+            }
+            let (label, n) = arg.split_once(':').map_or((arg, 1), |(l, n)| (l, n.parse().unwrap_or(1)));
+            if !matches!(label, "A" | "B") {
+                return None;
+            }
+            let m = &t.merchants[self.merchant(label)];
+            return match kind {
+                "location" => m.locations.get(n.max(1) - 1).cloned(),
+                "mid" => Some(m.id.clone()),
+                "key" => Some(m.key.clone()),
+                _ => Some(m.username.clone()),
+            };
+        }
+        let (name, field) = inner.split_once('.')?;
+        let is_name =
+            name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !is_name || !matches!(field, "id" | "code" | "token") {
+            return None;
+        }
+        if let Some(&i) = self.enrollments.get(name) {
+            let e = &self.model.enrollments[i];
+            return match field {
+                "id" => Some(e.id.clone()),
+                "code" => Some(e.code.clone()),
+                _ => None,
+            };
+        }
+        if let Some(&i) = self.devices.get(name) {
+            let d = &self.model.devices[i];
+            return match field {
+                "id" => Some(d.id.clone()),
+                "token" => Some(d.token.clone()),
+                _ => None,
+            };
+        }
+        // A name the scenario never made: a defect of the feature, or a divergence.
+        self.missing("enrollment or device", name)
+    }
+}
+
+impl crate::run::Outcome for KustomWorld {
+    fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+    fn unverified(&self) -> &[Unverified] {
+        &self.unverified
+    }
+    fn notes(&self) -> &[String] {
+        &self.notes
+    }
+    fn requests(&self) -> usize {
+        self.requests
+    }
+    fn started(&self) -> std::time::Instant {
+        self.started
+    }
+    fn strict(&self) -> bool {
+        self.ctx.strict
+    }
+}
+
+/// The body of a step's docstring or inline JSON, placeholders expanded.
+pub fn json_of(w: &KustomWorld, text: &str) -> Value {
+    let expanded = w.expand(text);
+    serde_json::from_str(&expanded).unwrap_or_else(|e| kustom_error!("`{expanded}` in the feature is not JSON: {e}"))
+}
