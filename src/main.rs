@@ -299,10 +299,6 @@ fn fuzz(args: FuzzArgs) -> i32 {
 }
 
 fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
-    if args.junit.is_some() || args.json.is_some() {
-        eprintln!("viopay-check: --junit and --json are not available with --api kustom yet");
-        return 2;
-    }
     let opts = viopay_check::kustom::KustomFuzzOptions {
         cases: args.cases,
         max_steps: args.max_steps,
@@ -320,7 +316,18 @@ fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
     match viopay_check::kustom::fuzz(runtime.handle(), spec, &opts) {
         Ok(report) => {
             print!("{}", report.render());
-            report.exit_code()
+            let mut code = report.exit_code();
+            if let Some(path) = &args.junit
+                && !write_report("--junit", path, &report.to_junit())
+            {
+                code = 2;
+            }
+            if let Some(path) = &args.json
+                && !write_report("--json", path, &serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())
+            {
+                code = 2;
+            }
+            code
         }
         Err(e) => {
             eprintln!("viopay-check: {e}");

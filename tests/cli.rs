@@ -97,6 +97,26 @@ fn fuzz_api_kustom_certifies_the_embedded_simulator() {
     let (code, out, err) = run(&["fuzz", "--api", "kustom", "--cases", "20", "--seed", "3"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("20 cases") && out.contains("CONFORMANT: no REQUIRED Kustom rule broken (exit 0)"), "{out}");
-    let (code, _, err) = run(&["fuzz", "--api", "kustom", "--json", "r.json"]);
-    assert_eq!(code, 2, "reports for --api kustom are not there yet, and it says so: {err}");
+    let dir = tempfile::tempdir().expect("dir");
+    let (json, junit) = (dir.path().join("k.json"), dir.path().join("k.xml"));
+    let (code, out, err) = run(&[
+        "fuzz",
+        "--api",
+        "kustom",
+        "--cases",
+        "5",
+        "--seed",
+        "3",
+        "--json",
+        json.to_str().unwrap_or_default(),
+        "--junit",
+        junit.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("json");
+    assert_eq!((report["api"].as_str(), report["exit_code"].as_i64(), report["cases"].as_u64()), (Some("kustom"), Some(0), Some(5)));
+    assert!(std::fs::read_to_string(&junit).expect("junit written").contains("<testcase name=\"conformance\""));
+    let (code, out, err) = run(&["run", "--api", "kustom", "--tags", "@KREG-13"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("registration.feature") && out.contains("CONFORMANT"), "{out}");
 }

@@ -20,7 +20,7 @@ Feature: Kustom conventions and paging (KUSTOM-API.md §1.1, §1.2)
     When merchant A sends DELETE "/ipp/v1/devices/not-a-uuid"
     Then the problem is 404 "Device not found" [KCONV-10]
 
-  @KCONV-14 @KCONV-12
+  @KCONV-14 @KCONV-12 @fresh
   Scenario: Page arithmetic
     When merchant A creates an enrollment "E1"
     And merchant A creates an enrollment "E2"

@@ -13,7 +13,7 @@ Feature: Kustom devices (KUSTOM-API.md §2.6–§2.10, §3.2)
     And the answer's "/merchant_id" is "{mid:A}" [KDEV-03]
     And the answer's "/credentials" is null [KAUTH-15]
 
-  @KDEV-06 @KDEV-07 @KDEV-08 @KDEV-09 @KDEV-10 @KFLOW-03
+  @KDEV-06 @KDEV-07 @KDEV-08 @KDEV-09 @KDEV-10 @KFLOW-03 @fresh
   Scenario: The merchant's registered devices, newest first, filtered by carried-over metadata
     When merchant A creates an enrollment "E1" with {"metadata": {"store_id": "123"}}
     And merchant A creates an enrollment "E2" with {"metadata": {"store_id": "456"}}
@@ -36,7 +36,7 @@ Feature: Kustom devices (KUSTOM-API.md §2.6–§2.10, §3.2)
   @KDEV-12 @KDEV-13 @KDEV-14 @KDEV-15 @KDEV-28 @KDEV-04
   Scenario: An update replaces name, metadata and location, and nothing else
     When merchant A creates an enrollment "E" with {"metadata": {"store_id": "123"}}
-    And the POS app registers "D" with the code of "E" and {"hardware_id": "R58N90ABCDE"}
+    And the POS app registers "D" with the code of "E" and {"hardware_id": "R58N90-{run}-ABCDE"}
     And merchant A updates "D" with {"name": "Counter 1", "metadata": {"x": "y"}, "location_id": "{location:A}"}
     Then the answer is 200 [KDEV-12]
     And the answer's "/name" is "Counter 1" [KDEV-12]
@@ -45,7 +45,7 @@ Feature: Kustom devices (KUSTOM-API.md §2.6–§2.10, §3.2)
     Then the answer's "/metadata" is {} [KDEV-13]
     And the answer's "/location_id" is null [KDEV-13]
     And the answer's "/name" is "ANDROID BCDE" [KDEV-13]
-    And the answer's "/hardware_id" is "R58N90ABCDE" [KDEV-15]
+    And the answer's "/hardware_id" is "R58N90-{run}-ABCDE" [KDEV-15]
     When device "D" reads its own record
     Then the answer is 200 [KDEV-28]
     When merchant A updates "D" with {"name": "", "metadata": [], "location_id": "{location:B}"}
@@ -83,12 +83,12 @@ Feature: Kustom devices (KUSTOM-API.md §2.6–§2.10, §3.2)
   @KDEV-22 @KDEV-23
   Scenario: A deregistered device needs a new enrollment, and gets a new id
     When merchant A creates an enrollment "E1"
-    And the POS app registers "D1" with the code of "E1" and {"hardware_id": "SAME-HW"}
+    And the POS app registers "D1" with the code of "E1" and {"hardware_id": "SAME-HW-{run}"}
     And merchant A deregisters "D1"
-    And the POS app registers "D2" with the code of "E1" and {"hardware_id": "SAME-HW"}
+    And the POS app registers "D2" with the code of "E1" and {"hardware_id": "SAME-HW-{run}"}
     Then the answer is a refusal [KDEV-22]
     When merchant A creates an enrollment "E2"
-    And the POS app registers "D3" with the code of "E2" and {"hardware_id": "SAME-HW"}
+    And the POS app registers "D3" with the code of "E2" and {"hardware_id": "SAME-HW-{run}"}
     Then the answer is 201 [KDEV-23]
     When merchant A sends GET "/ipp/v1/enrollments/{E1.id}"
     Then the answer's "/status" is "CONSUMED" [KDEV-23]

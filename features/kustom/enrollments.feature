@@ -62,7 +62,7 @@ Feature: Kustom enrollments (KUSTOM-API.md §2.1–§2.4, §3.1)
     And merchant A creates an enrollment "E3"
     Then the codes of "E1", "E2" and "E3" differ [KEN-12]
 
-  @KEN-21 @KEN-29 @KEN-28 @KCONV-12 @KCONV-13 @KAUTH-06
+  @KEN-21 @KEN-29 @KEN-28 @KCONV-12 @KCONV-13 @KAUTH-06 @fresh
   Scenario: The list shows the merchant's enrollments, newest first, in a page
     When merchant A creates an enrollment "E1"
     And the clock moves 1 second
@@ -77,7 +77,7 @@ Feature: Kustom enrollments (KUSTOM-API.md §2.1–§2.4, §3.1)
     And the answer's "/total_elements" is 2 [KCONV-12]
     And enrollment "E3" is not listed [KEN-29]
 
-  @KEN-22 @KEN-40 @KEN-41 @KEN-42 @KEN-35 @KEN-36 @KEN-24 @KEN-26 @clock
+  @KEN-22 @KEN-40 @KEN-41 @KEN-42 @KEN-35 @KEN-36 @KEN-24 @KEN-26 @clock @fresh
   Scenario: CANCELLED and EXPIRED enrollments leave the list; CONSUMED ones stay unless left out
     When merchant A creates an enrollment "P"
     And merchant A creates an enrollment "C" with {"metadata": {"store_id": "1"}}
@@ -97,7 +97,7 @@ Feature: Kustom enrollments (KUSTOM-API.md §2.1–§2.4, §3.1)
     Then enrollment "C" is not listed [KEN-26]
     And enrollment "P" is listed [KEN-24]
 
-  @KEN-24 @KEN-25 @KEN-27 @KEN-30 @KEN-31
+  @KEN-24 @KEN-25 @KEN-27 @KEN-30 @KEN-31 @fresh
   Scenario: List filters: metadata, location, and their refusals
     When merchant A creates an enrollment "E1" with {"metadata": {"store_id": "123", "url": "http://x:1"}}
     And merchant A creates an enrollment "E2" with {"metadata": {"store_id": "456"}}

@@ -1,6 +1,6 @@
 Feature: Kustom locations (KUSTOM-API.md §2.11)
 
-  @KLOC-01 @KLOC-03 @KLOC-04 @KLOC-05
+  @KLOC-01 @KLOC-03 @KLOC-04 @KLOC-05 @fresh
   Scenario: The merchant's locations, from the fixtures, in their order
     When merchant B lists locations
     Then the answer is 200 [KLOC-01]

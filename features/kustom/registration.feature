@@ -5,7 +5,7 @@ Feature: Kustom registration (KUSTOM-API.md §2.5, §2.12)
   @KREG-01 @KREG-02 @KREG-03 @KREG-05 @KREG-09 @KREG-10 @KREG-11 @KREG-12 @KAUTH-14 @KDEV-27 @KCONV-02 @KFLOW-01
   Scenario: The app registers without authentication and gets the record and its credentials
     When merchant A creates an enrollment "E" with {"metadata": {"store_id": "123"}}
-    And someone sends POST "/ipp/v1/devices/register" with headers {"authorization": "Basic nonsense"} and body {"enrollment_code": "{E.code}", "hardware_id": "R58N90ABCDE", "platform": "ANDROID"}
+    And someone sends POST "/ipp/v1/devices/register" with headers {"authorization": "Basic nonsense"} and body {"enrollment_code": "{E.code}", "hardware_id": "R58N90-{run}-ABCDE", "platform": "ANDROID"}
     Then the answer is 201 [KREG-12]
     And the answer's "/metadata" is {"store_id": "123"} [KREG-10]
     And the answer's "/location_id" is "{location:A}" [KREG-11]
@@ -27,12 +27,12 @@ Feature: Kustom registration (KUSTOM-API.md §2.5, §2.12)
   @KREG-07 @KREG-19
   Scenario: The code is trimmed and uppercased; an unknown code is not found
     When merchant A creates an enrollment "E"
-    And someone sends POST "/ipp/v1/devices/register" and body {"enrollment_code": "  {E.code}  ", "hardware_id": "HW-1", "platform": "IOS"}
+    And someone sends POST "/ipp/v1/devices/register" and body {"enrollment_code": "  {E.code}  ", "hardware_id": "HW-{run}-1", "platform": "IOS"}
     Then the answer is 201 [KREG-07]
-    When someone sends POST "/ipp/v1/devices/register" and body {"enrollment_code": "NOT-A-CODE", "hardware_id": "HW-2", "platform": "IOS"}
+    When someone sends POST "/ipp/v1/devices/register" and body {"enrollment_code": "NOT-A-CODE", "hardware_id": "HW-{run}-2", "platform": "IOS"}
     Then the problem is 404 "Enrollment code not found" [KREG-19]
 
-  @KREG-13 @KREG-22 @KREG-08
+  @KREG-13 @KREG-22 @KREG-08 @fresh
   Scenario: A code registers one device only
     When merchant A creates an enrollment "E"
     And the POS app registers "D1" with the code of "E"
@@ -60,13 +60,13 @@ Feature: Kustom registration (KUSTOM-API.md §2.5, §2.12)
   Scenario: Registered hardware blocks another registration of the same merchant, and nothing changes
     When merchant A creates an enrollment "E1"
     And merchant A creates an enrollment "E2"
-    And the POS app registers "D1" with the code of "E1" and {"hardware_id": "SAME-HW"}
-    And the POS app registers "D2" with the code of "E2" and {"hardware_id": "SAME-HW"}
+    And the POS app registers "D1" with the code of "E1" and {"hardware_id": "SAME-HW-{run}"}
+    And the POS app registers "D2" with the code of "E2" and {"hardware_id": "SAME-HW-{run}"}
     Then the problem is 409 "A device with this hardware_id is already registered" [KREG-23]
     When merchant A sends GET "/ipp/v1/enrollments/{E2.id}"
     Then the answer's "/status" is "PENDING" [KREG-16]
     When merchant B creates an enrollment "E3" with {"location_id": "{location:B}"}
-    And the POS app registers "D3" with the code of "E3" and {"hardware_id": "SAME-HW"}
+    And the POS app registers "D3" with the code of "E3" and {"hardware_id": "SAME-HW-{run}"}
     Then the answer is 201 [KREG-15]
 
   @KREG-14
@@ -75,7 +75,7 @@ Feature: Kustom registration (KUSTOM-API.md §2.5, §2.12)
     And 8 POS apps register with the code of "E" at once
     Then exactly one registration succeeds [KREG-14]
 
-  @KREG-24 @KREG-25 @KREG-26 @KREG-27 @KREG-28 @KFLOW-04
+  @KREG-24 @KREG-25 @KREG-26 @KREG-27 @KREG-28 @KFLOW-04 @fresh
   Scenario: The playground's simulated device, enrolled and registered at once
     When merchant A sends POST "/ipp/v1/dev/devices" and body {"name": "Test device", "metadata": {"store_id": "123", "simulated": "no"}}
     Then the answer is 201 [KREG-26]

@@ -27,12 +27,12 @@ Feature: Kustom timing and the flow (KUSTOM-API.md §4, §5)
     And device "D" reads its own record
     Then the answer is 200 [KTIME-05]
 
-  @KFLOW-01 @KFLOW-03 @KFLOW-05 @KDEV-07 @KDEV-20
+  @KFLOW-01 @KFLOW-03 @KFLOW-05 @KDEV-07 @KDEV-20 @fresh
   Scenario: The worked example: enroll, register, find by metadata, rename, deregister
     When merchant A lists locations
     Then the answer is 200 [KFLOW-01]
     When merchant A creates an enrollment "E" with {"metadata": {"store_id": "123", "terminal_type": "checkout"}}
-    And the POS app registers "D" with the code of "E" and {"hardware_id": "R58N90ABCDE"}
+    And the POS app registers "D" with the code of "E" and {"hardware_id": "R58N90-{run}-ABCDE"}
     And merchant A lists devices with "metadata=store_id:123"
     Then device "D" is listed [KDEV-07]
     When device "D" reads its own record
@@ -43,5 +43,5 @@ Feature: Kustom timing and the flow (KUSTOM-API.md §4, §5)
     And device "D" reads its own record
     Then the answer is 401 [KDEV-20]
     When merchant A creates an enrollment "F"
-    And the POS app registers "D2" with the code of "F" and {"hardware_id": "R58N90ABCDE"}
+    And the POS app registers "D2" with the code of "F" and {"hardware_id": "R58N90-{run}-ABCDE"}
     Then the answer is 201 [KFLOW-05]

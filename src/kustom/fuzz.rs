@@ -62,6 +62,54 @@ impl KustomFuzzReport {
         i32::from(self.failure.is_some())
     }
 
+    /// The JSON report: counts, the failure with its shortest sequence, advisories by rule.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "api": "kustom",
+            "target": self.target,
+            "seed": self.seed,
+            "cases": self.cases,
+            "requests": self.requests,
+            "duration_ms": u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
+            "clock": self.clock,
+            "exit_code": self.exit_code(),
+            "rules_doc": crate::catalogue::RULES_DOC,
+            "failure": self.failure.as_ref().map(|f| json!({ "rule": f.rule, "message": f.message, "steps": f.transcript })),
+            "advisories": self.advisories.iter().map(|(rule, (count, example))| json!({ "rule": rule, "count": count, "example": example })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// JUnit XML: one test case per rule the run reported on (the failing one, the advisories),
+    /// and one for the run as a whole, so a CI page shows it even when nothing was found.
+    pub fn to_junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut suite = TestSuite::new(format!("viopay-check fuzz --api kustom (seed {})", self.seed));
+        suite.set_time(self.duration);
+        suite.add_property(Property::new("seed", self.seed.to_string()));
+        suite.add_property(Property::new("cases", self.cases.to_string()));
+        let mut whole = TestCase::new("conformance", TestCaseStatus::success());
+        if let Some(f) = &self.failure {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!("{}: {}", f.rule, f.message));
+            status.set_description(f.transcript.join("\n"));
+            let mut case = TestCase::new(f.rule.as_str(), status);
+            case.set_classname("fuzz-kustom");
+            suite.add_test_case(case);
+            whole = TestCase::new("conformance", TestCaseStatus::non_success(NonSuccessKind::Failure));
+        }
+        whole.set_classname("fuzz-kustom");
+        suite.add_test_case(whole);
+        for (rule, (count, example)) in &self.advisories {
+            let mut case = TestCase::new(rule.as_str(), TestCaseStatus::success());
+            case.set_classname("fuzz-kustom");
+            case.set_system_out(format!("advisory ({count}×): {example}"));
+            suite.add_test_case(case);
+        }
+        let mut report = Report::new("viopay-check");
+        report.add_test_suite(suite);
+        report.to_string().unwrap_or_default()
+    }
+
     pub fn render(&self) -> String {
         let mut out = format!(
             "viopay-check fuzz --api kustom: {} cases, {} requests against {} in {:.1} s (seed {})\n",
@@ -101,6 +149,12 @@ struct CaseOutcome {
 fn basic(t: &Target, merchant: usize) -> (String, String) {
     let m = &t.merchants[merchant % t.merchants.len()];
     (format!("Basic {}", m.key), m.id.clone())
+}
+
+/// A tag unique to this process, for hardware ids.
+fn run_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| format!("{:08X}", rand::random::<u32>()))
 }
 
 /// One request of a case, and how the transcript names it.
@@ -177,10 +231,13 @@ fn build(t: &Target, model: &Model, op: Op, hardware: &mut u32) -> Option<Reques
             )
         }
         Op::Register { enrollment } => {
+            let path = t.registration.clone()?;
             let e = model.enrollments.get(enrollment % model.enrollments.len().max(1))?;
             *hardware += 1;
-            let body = json!({"enrollment_code": e.code, "hardware_id": format!("FUZZ-{hardware:04}"), "platform": "ANDROID"});
-            req(Method::POST, "/ipp/v1/devices/register".into(), Vec::new(), Some(body), format!("the POS app registers with {}", e.code))
+            // Unique across cases and runs: a target that is not reset keeps every device (KREG-15).
+            let body =
+                json!({"enrollment_code": e.code, "hardware_id": format!("FUZZ-{}-{hardware:04}", run_tag()), "platform": "ANDROID"});
+            req(Method::POST, path, Vec::new(), Some(body), format!("the POS app registers with {}", e.code))
         }
         Op::ListDevices { merchant, metadata: m } => {
             let mut path = "/ipp/v1/devices?page_size=100".to_owned();
@@ -255,8 +312,9 @@ async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -
         out.failure = fail("KFLOW-04", format!("cannot reset the target before a case: {e}"), transcript);
         return out;
     }
-    let mut model = Model::default();
-    let mut hardware = 0u32;
+    let mut model = Model { partial: !t.fresh, ..Model::default() };
+    static CASES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let mut hardware = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
     for &op in ops {
         if let Op::Advance { seconds } = op {
             if t.clock && t.advance(seconds).await.is_ok() {

@@ -13,13 +13,18 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
     let started = Instant::now();
     let target = super::target::connect(spec, opts.request_timeout).await?;
     let description = target.name.clone();
-    let clock = target.clock;
+    let (clock, fresh) = (target.clock, target.fresh);
     let catalogue = Catalogue::builtin();
     let ctx = Arc::new(KustomContext { target, catalogue: catalogue.clone(), strict: opts.strict });
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let run_opts = run::RunOptions { concurrency: Some(1), ..opts.run.clone() };
     let not_applicable = move |s: &cucumber::gherkin::Scenario| {
-        (s.tags.iter().any(|t| t == "clock") && !clock).then(|| "needs the target's clock moved (a simulator's /_sim/clock)".to_owned())
+        let has = |tag: &str| s.tags.iter().any(|t| t == tag);
+        if has("clock") && !clock {
+            return Some("needs the target's clock moved (a simulator's /_sim/clock)".to_owned());
+        }
+        (has("fresh") && !fresh)
+            .then(|| "counts what a list holds: needs a target reset to its fixtures (a simulator's /_sim/reset)".to_owned())
     };
     let results =
         run::run_worlds::<KustomWorld>(&opts.features, &run_opts, progress, not_applicable, move |fut| Box::pin(KUSTOM.scope(ctx, fut)))

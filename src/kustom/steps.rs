@@ -82,12 +82,12 @@ async fn enroll_with(w: &mut KustomWorld, label: String, name: String, body: Str
 async fn register(w: &mut KustomWorld, device: String, enrollment: String, extra: Value) {
     let e = w.enrollment(&enrollment);
     w.hardware += 1;
-    let mut body =
-        json!({"enrollment_code": w.model.enrollments[e].code, "hardware_id": format!("HW-{:04}", w.hardware), "platform": "ANDROID"});
+    let mut body = json!({"enrollment_code": w.model.enrollments[e].code, "hardware_id": format!("HW-{}-{:04}", w.run, w.hardware), "platform": "ANDROID"});
     if let (Some(b), Some(x)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(x.clone());
     }
-    let answer = w.send(Method::POST, "/ipp/v1/devices/register", &[], Some(body.to_string())).await;
+    let path = w.registration_path();
+    let answer = w.send(Method::POST, &path, &[], Some(body.to_string())).await;
     let same_hardware = w.model.devices.iter().any(|d| d.registered && body["hardware_id"] == d.hardware.as_str());
     if same_hardware || extra.get("enrollment_code").is_some() {
         w.unmodeled |= answer.success();
@@ -235,7 +235,15 @@ async fn advance(w: &mut KustomWorld, seconds: u64) {
 /// A request written out: method, path, headers (JSON object) and body (text), placeholders
 /// expanded; `merchant A` adds its key as `Authorization: Basic`.
 async fn raw(w: &mut KustomWorld, who: Option<String>, m: String, path: String, headers: Option<String>, body: Option<String>) {
-    let path = w.expand(&path);
+    let mut path = w.expand(&path);
+    // KFLOW-04: registration goes through the target's own request; the testing endpoints only on
+    // a playground (KREG-26).
+    if path == "/ipp/v1/devices/register" {
+        path = w.registration_path();
+    }
+    if path.starts_with("/ipp/v1/dev/") && !w.target().playground {
+        crate::world::Stop::NotApplicable("the testing endpoints are called on a playground only (KREG-26)".into()).raise();
+    }
     let extra: Vec<(String, String)> = headers
         .map(|t| {
             json_of(w, &t)
@@ -398,11 +406,12 @@ fn codes_differ(w: &mut KustomWorld, names: String, rule: String) {
 async fn burst(w: &mut KustomWorld, n: usize, name: String) {
     let e = w.enrollment(&name);
     let code = w.model.enrollments[e].code.clone();
+    let path = w.registration_path();
     // The target is reset before the scenario's first request, which came before this one.
     let target = w.target();
     let sends = (0..n).map(|i| {
-        let body = json!({"enrollment_code": code, "hardware_id": format!("RACE-{i}"), "platform": "IOS"}).to_string();
-        target.exchange(Method::POST, "/ipp/v1/devices/register", &[], Some(body))
+        let body = json!({"enrollment_code": code, "hardware_id": format!("RACE-{}-{i}", w.run), "platform": "IOS"}).to_string();
+        target.exchange(Method::POST, &path, &[], Some(body))
     });
     let answers = futures::future::join_all(sends).await;
     w.requests += n;

@@ -1,7 +1,7 @@
 //! The Kustom target: where `/ipp/v1` is, the merchants the harness acts as (their API keys and
-//! locations), and whether the harness can move the target's clock and reset it between cases.
-//! Both come from a simulator's control API (`/_sim/kustom/merchants`, `/_sim/clock`); a real
-//! backend needs a profile with `api = "kustom"`, which is not supported yet (said plainly).
+//! locations), how it registers devices (KFLOW-04), and whether it can reset the target and move
+//! its clock. A simulator says all of it through its control API (`/_sim/kustom/merchants`,
+//! `/_sim/clock`); a real backend through a profile with `api = "kustom"` ([`KustomProfile`]).
 
 use std::time::Duration;
 
@@ -26,6 +26,14 @@ pub struct Target {
     pub merchants: Vec<Merchant>,
     /// The target's clock can be moved (`/_sim/clock/advance`).
     pub clock: bool,
+    /// The target can be put back to its fixtures (`/_sim/reset`): lists then hold only what the
+    /// harness made, and are judged in full. Otherwise only what the harness made is judged.
+    pub fresh: bool,
+    /// The path of the POS app's registration with a code (KREG-03 on the simulator; KREG-04: a
+    /// real one is the profile's to name); `None`: registrations by code are not applicable.
+    pub registration: Option<String>,
+    /// The testing endpoints may be called (a playground, KREG-26).
+    pub playground: bool,
     http: reqwest::Client,
     _embedded: Option<viopay_sim::RunningSimulator>,
 }
@@ -51,12 +59,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
             ("embedded simulator".to_owned(), running.base_url.clone(), Some(running))
         }
         TargetSpec::Simulator(url) => (url.clone(), url.trim_end_matches('/').to_owned(), None),
-        TargetSpec::Profile(path) => {
-            return Err(TargetError::Setup(format!(
-                "{}: certifying a real Kustom backend from a profile is not supported yet; point --target at a simulator",
-                path.display()
-            )));
-        }
+        TargetSpec::Profile(path) => return KustomProfile::load(path)?.target(http),
     };
     let unreachable = |reason: String| TargetError::Unreachable { url: base.clone(), reason };
     let merchants: Value = http
@@ -86,7 +89,94 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
     }
     let clock: Value =
         http.get(format!("{base}/_sim/clock")).send().await.map_err(|e| unreachable(e.to_string()))?.json().await.unwrap_or(Value::Null);
-    Ok(Target { name, base, merchants, clock: clock["mode"] == "virtual", http, _embedded: embedded })
+    Ok(Target {
+        name,
+        base,
+        merchants,
+        clock: clock["mode"] == "virtual",
+        fresh: true,
+        registration: Some("/ipp/v1/devices/register".into()),
+        playground: true,
+        http,
+        _embedded: embedded,
+    })
+}
+
+/// A real Kustom deployment (playground or production), in TOML:
+///
+/// ```toml
+/// api = "kustom"
+/// base_url = "https://api.playground.kustom.co"
+/// playground = true                                # testing endpoints allowed (never on production, KREG-26)
+/// registration_path = "/ipp/v1/devices/register"   # the POS app's registration with a code, if known (KREG-04)
+/// [[merchants]]                                    # two: the cross-merchant rules need a second one
+/// id = "merchant_12345"
+/// api_key_env = "KUSTOM_KEY_A"                     # or api_key = "kco_…"
+/// locations = ["46910cc3-ab41-4b80-b4a7-94dab9f1b795"]
+/// ```
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KustomProfile {
+    api: String,
+    base_url: String,
+    #[serde(default)]
+    playground: bool,
+    registration_path: Option<String>,
+    merchants: Vec<ProfileMerchant>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileMerchant {
+    id: String,
+    api_key: Option<String>,
+    api_key_env: Option<String>,
+    username: Option<String>,
+    locations: Vec<String>,
+}
+
+impl KustomProfile {
+    pub fn load(path: &std::path::Path) -> Result<Self, TargetError> {
+        let bad = |why: String| TargetError::Setup(format!("{}: {why}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let profile: KustomProfile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        if profile.api != "kustom" {
+            return Err(bad(format!(
+                "api = \"{}\": certify it with --api {} (a Kustom profile says api = \"kustom\")",
+                profile.api, profile.api
+            )));
+        }
+        if profile.merchants.len() < 2 || profile.merchants.iter().any(|m| m.locations.is_empty()) {
+            return Err(bad("two merchants with a location each are needed (the cross-merchant rules)".into()));
+        }
+        Ok(profile)
+    }
+
+    fn target(self, http: reqwest::Client) -> Result<Target, TargetError> {
+        let mut merchants = Vec::new();
+        for m in self.merchants {
+            let key = match (m.api_key, m.api_key_env) {
+                (Some(k), _) => k,
+                (None, Some(var)) => {
+                    std::env::var(&var).map_err(|_| TargetError::Setup(format!("merchant {}: ${var} is not set", m.id)))?
+                }
+                (None, None) => return Err(TargetError::Setup(format!("merchant {}: give api_key or api_key_env", m.id))),
+            };
+            let locations = m.locations.iter().map(|l| l.to_lowercase()).collect();
+            merchants.push(Merchant { id: m.id, key, username: m.username.unwrap_or_default(), locations });
+        }
+        Ok(Target {
+            name: self.base_url.clone(),
+            base: self.base_url.trim_end_matches('/').to_owned(),
+            merchants,
+            clock: false,
+            fresh: false,
+            registration: self.registration_path,
+            playground: self.playground,
+            http,
+            _embedded: None,
+        })
+    }
 }
 
 impl Target {
@@ -145,8 +235,12 @@ impl Target {
         Ok((Answer { status, content_type, body, raw }, exchange))
     }
 
-    /// Back to the fixtures before a case (the simulator's `/_sim/reset`).
+    /// Back to the fixtures before a case (the simulator's `/_sim/reset`); nothing to do on a
+    /// target that cannot be reset (its lists are then judged on what the harness made only).
     pub async fn reset(&self) -> Result<(), String> {
+        if !self.fresh {
+            return Ok(());
+        }
         let r = self.http.post(format!("{}/_sim/reset", self.base)).send().await.map_err(|e| e.to_string())?;
         if r.status().is_success() { Ok(()) } else { Err(format!("/_sim/reset answered {}", r.status())) }
     }

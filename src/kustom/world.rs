@@ -58,6 +58,8 @@ pub struct KustomWorld {
     pub hardware: u32,
     /// Statuses of a concurrent burst.
     pub burst: Vec<u16>,
+    /// `{run}`: unique to the scenario, for hardware ids on a target that is not reset.
+    pub run: String,
     /// A request the model does not follow created something (a raw request, a refusal the
     /// target accepted): lists are no longer judged against the model's complete picture.
     pub unmodeled: bool,
@@ -75,9 +77,10 @@ impl KustomWorld {
         // A World outside a run is a harness defect, not something a target can cause.
         #[allow(clippy::expect_used)]
         let ctx = KUSTOM.try_with(Arc::clone).expect("KustomWorld is created by viopay-check's runner");
+        let model = Model { partial: !ctx.target.fresh, ..Model::default() };
         KustomWorld {
             ctx,
-            model: Model::default(),
+            model,
             enrollments: BTreeMap::new(),
             devices: BTreeMap::new(),
             last: None,
@@ -89,6 +92,7 @@ impl KustomWorld {
             diverged: None,
             hardware: 0,
             burst: Vec::new(),
+            run: format!("{:08X}", rand::random::<u32>()),
             unmodeled: false,
             reset: false,
         }
@@ -117,6 +121,15 @@ impl KustomWorld {
         let fails = finding.is_failure(self.ctx.strict);
         self.findings.push(finding);
         fails
+    }
+
+    /// The POS app's registration path (KFLOW-04); a target whose profile names none cannot run
+    /// the scenario.
+    pub fn registration_path(&self) -> String {
+        match &self.target().registration {
+            Some(path) => path.clone(),
+            None => Stop::NotApplicable("the target's profile names no registration request (registration_path, KREG-04)".into()).raise(),
+        }
     }
 
     /// One rule on the last answer, as the simulator answers it (see the module doc).
@@ -253,6 +266,9 @@ impl KustomWorld {
     }
 
     fn placeholder(&self, inner: &str) -> Option<String> {
+        if inner == "run" {
+            return Some(self.run.clone());
+        }
         let t = self.target();
         if let Some((kind, arg)) = inner.split_once(':') {
             if !matches!(kind, "location" | "mid" | "key" | "user") {

@@ -359,3 +359,92 @@ fn other_statuses_where_unknown_pass() {
         24,
     ));
 }
+
+/// A "real" Kustom backend: the simulator behind a proxy that hides `/_sim/` (no reset, no clock)
+/// and already holds records the harness did not make, certified from a profile.
+fn real_backend(breakage: Breakage, playground: bool) -> (tokio::runtime::Runtime, wiremock::MockServer, tempfile::TempDir, TargetSpec) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let hide = Breakage::around(move |req, next| {
+        if req.path.starts_with("/_sim/") {
+            return ProxyResponse { status: 404, headers: Default::default(), body: b"{}".to_vec() };
+        }
+        match &breakage.around {
+            Some(around) => around(req, next),
+            None => next(req),
+        }
+    });
+    let server = rt.block_on(broken_target(hide));
+    // Records made before the run, by someone else.
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        for key in ["kco_test_ipp_ujzde8gxd6ncf10epf91dhod", "kco_test_ipp_7hq2mv9xk4c8w1rz5tb3n6pd"] {
+            for _ in 0..3 {
+                let body = json!({"metadata": {"store_id": "123"}, "location_id": if key.contains("ujz") { "46910cc3-ab41-4b80-b4a7-94dab9f1b795" } else { "660e8400-e29b-41d4-a716-446655440001" }});
+                let e: Value = http.post(format!("{}/ipp/v1/enrollments", server.uri())).header("authorization", format!("Basic {key}")).json(&body).send().await.expect("enroll").json().await.expect("json");
+                let reg = json!({"enrollment_code": e["enrollment_code"], "hardware_id": format!("OLD-{}", e["enrollment_code"].as_str().unwrap_or_default()), "platform": "IOS"});
+                http.post(format!("{}/ipp/v1/devices/register", server.uri())).json(&reg).send().await.expect("register");
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let profile = format!(
+        r#"api = "kustom"
+base_url = "{}"
+playground = {playground}
+registration_path = "/ipp/v1/devices/register"
+
+[[merchants]]
+id = "merchant_12345"
+api_key = "kco_test_ipp_ujzde8gxd6ncf10epf91dhod"
+username = "merchant_12345-k3v9qa"
+locations = ["46910cc3-ab41-4b80-b4a7-94dab9f1b795"]
+
+[[merchants]]
+id = "merchant_67890"
+api_key_env = "VIOPAY_TEST_KUSTOM_KEY_B"
+locations = ["660e8400-e29b-41d4-a716-446655440001", "660e8400-e29b-41d4-a716-446655440002"]
+"#,
+        server.uri()
+    );
+    let path = dir.path().join("kustom.toml");
+    std::fs::write(&path, profile).expect("profile");
+    (rt, server, dir, TargetSpec::Profile(path))
+}
+
+fn certify_both(rt: &tokio::runtime::Runtime, spec: &TargetSpec, seed: u64) -> Both {
+    // SAFETY of the test: one variable, the same value in every test that sets it.
+    unsafe { std::env::set_var("VIOPAY_TEST_KUSTOM_KEY_B", "kco_test_ipp_7hq2mv9xk4c8w1rz5tb3n6pd") };
+    let fuzz = fuzz(rt.handle(), spec, &options(seed)).expect("fuzz runs");
+    let run = rt.block_on(viopay_check::kustom::certify(spec, &run_options(), |_| {})).expect("the run completes");
+    Both { fuzz, run }
+}
+
+#[test]
+fn a_real_backend_from_a_profile_passes_and_the_harness_stays_off_sim_and_off_testing_endpoints() {
+    let (rt, server, _dir, spec) = real_backend(Breakage::default(), false);
+    let both = certify_both(&rt, &spec, 31);
+    passes(&both);
+    assert!(!both.fuzz.clock, "{}", both.fuzz.render());
+    let na = both.run.scenarios.iter().filter(|s| matches!(s.status, viopay_check::ScenarioStatus::NotApplicable(_))).count();
+    assert!(na >= 8, "clock, fresh and playground scenarios are not applicable: {na}");
+    let passed = both.run.scenarios.iter().filter(|s| s.status == viopay_check::ScenarioStatus::Passed).count();
+    assert!(passed >= 30, "{}", viopay_check::report::summary(&both.run));
+    let requests = rt.block_on(server.received_requests()).unwrap_or_default();
+    let after_setup: Vec<String> =
+        requests.iter().map(|r| r.url.path().to_owned()).filter(|p| p.starts_with("/ipp/v1/dev/") || p.starts_with("/_sim/")).collect();
+    assert!(after_setup.is_empty(), "no testing endpoint on a non-playground, no control API: {after_setup:?}");
+}
+
+#[test]
+fn a_real_backend_that_keeps_tokens_after_deregistration_fails_kdev_20() {
+    let (rt, _server, _dir, spec) = real_backend(
+        Breakage::around(|req, next| {
+            if is(&req, "DELETE", "/ipp/v1/devices/") {
+                return ProxyResponse { status: 204, headers: Default::default(), body: Vec::new() };
+            }
+            next(req)
+        }),
+        true,
+    );
+    caught(&certify_both(&rt, &spec, 32), "KDEV-20");
+}
