@@ -214,13 +214,7 @@ fn run(args: RunArgs) -> i32 {
             return 2;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("viopay-check: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
+    let Some(runtime) = runtime() else { return 1 };
     let progress = |r: &viopay_check::ScenarioResult| println!("{}", report::progress_line(r));
     let report = match args.api {
         Api::Viopay => runtime.block_on(viopay_check::certify(&spec, &opts, progress)),
@@ -268,34 +262,42 @@ fn fuzz(args: FuzzArgs) -> i32 {
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         probe_timeout: seconds(args.probe_timeout),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("viopay-check: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
+    let Some(runtime) = runtime() else { return 1 };
     match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {
-        Ok(report) => {
-            print!("{}", report.render());
-            let mut code = report.exit_code();
-            if let Some(path) = &args.junit
-                && !write_report("--junit", path, &report.to_junit())
-            {
-                code = 2;
-            }
-            if let Some(path) = &args.json
-                && !write_report("--json", path, &serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())
-            {
-                code = 2;
-            }
-            code
-        }
+        Ok(report) => fuzz_reports(&args, &report.render(), report.exit_code(), || report.to_junit(), || report.to_json()),
         Err(e) => {
             eprintln!("viopay-check: {e}");
             e.exit_code()
         }
     }
+}
+
+/// The async runtime of a command; `None` (said on stderr) when it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("viopay-check: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
+/// Prints a fuzz report and writes the files asked for; a file that cannot be written is exit 2.
+fn fuzz_reports(args: &FuzzArgs, text: &str, exit: i32, junit: impl FnOnce() -> String, json: impl FnOnce() -> serde_json::Value) -> i32 {
+    print!("{text}");
+    let mut code = exit;
+    if let Some(path) = &args.junit
+        && !write_report("--junit", path, &junit())
+    {
+        code = 2;
+    }
+    if let Some(path) = &args.json
+        && !write_report("--json", path, &serde_json::to_string_pretty(&json()).unwrap_or_default())
+    {
+        code = 2;
+    }
+    code
 }
 
 fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
@@ -306,29 +308,9 @@ fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
         strict: args.strict,
         request_timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("viopay-check: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
+    let Some(runtime) = runtime() else { return 1 };
     match viopay_check::kustom::fuzz(runtime.handle(), spec, &opts) {
-        Ok(report) => {
-            print!("{}", report.render());
-            let mut code = report.exit_code();
-            if let Some(path) = &args.junit
-                && !write_report("--junit", path, &report.to_junit())
-            {
-                code = 2;
-            }
-            if let Some(path) = &args.json
-                && !write_report("--json", path, &serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())
-            {
-                code = 2;
-            }
-            code
-        }
+        Ok(report) => fuzz_reports(args, &report.render(), report.exit_code(), || report.to_junit(), || report.to_json()),
         Err(e) => {
             eprintln!("viopay-check: {e}");
             e.exit_code()

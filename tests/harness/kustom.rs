@@ -76,6 +76,13 @@ fn all_enrollments(next: Next<'_>) -> Vec<Value> {
     next(req).json()["enrollments"].as_array().cloned().unwrap_or_default()
 }
 
+/// A target that registers a device where the simulator refuses with `detail`.
+fn registers_anyway(detail: &'static str) -> Breakage {
+    Breakage::around(
+        move |req, next| if is(&req, "POST", "/ipp/v1/devices/register") { register_anyway(req, next, detail) } else { next(req) },
+    )
+}
+
 /// A registration the simulator refused, answered as a success instead: a device made through the
 /// playground endpoint for the code's merchant, with the code's metadata and location.
 fn register_anyway(req: ProxyRequest, next: Next<'_>, refused_detail: &'static str) -> ProxyResponse {
@@ -149,53 +156,17 @@ fn a_token_still_valid_after_deregistration_fails_kdev_20() {
 
 #[test]
 fn an_expired_code_that_registers_fails_ktime_01() {
-    caught(
-        &fuzz_against(
-            Breakage::around(|req, next| {
-                if is(&req, "POST", "/ipp/v1/devices/register") {
-                    register_anyway(req, next, "Enrollment code has expired")
-                } else {
-                    next(req)
-                }
-            }),
-            12,
-        ),
-        "KTIME-01",
-    );
+    caught(&fuzz_against(registers_anyway("Enrollment code has expired"), 12), "KTIME-01");
 }
 
 #[test]
 fn a_cancelled_code_that_registers_fails_ken_42() {
-    caught(
-        &fuzz_against(
-            Breakage::around(|req, next| {
-                if is(&req, "POST", "/ipp/v1/devices/register") {
-                    register_anyway(req, next, "Enrollment code has been cancelled")
-                } else {
-                    next(req)
-                }
-            }),
-            13,
-        ),
-        "KEN-42",
-    );
+    caught(&fuzz_against(registers_anyway("Enrollment code has been cancelled"), 13), "KEN-42");
 }
 
 #[test]
 fn a_code_that_registers_twice_fails_kreg_13() {
-    caught(
-        &fuzz_against(
-            Breakage::around(|req, next| {
-                if is(&req, "POST", "/ipp/v1/devices/register") {
-                    register_anyway(req, next, "Enrollment code has already been used")
-                } else {
-                    next(req)
-                }
-            }),
-            14,
-        ),
-        "KREG-13",
-    );
+    caught(&fuzz_against(registers_anyway("Enrollment code has already been used"), 14), "KREG-13");
 }
 
 #[test]
@@ -215,68 +186,48 @@ fn metadata_not_carried_to_the_device_fails_kreg_10() {
     );
 }
 
+/// A target whose enrollment list also shows the enrollments `extra` picks (given the list's
+/// merchant id and its metadata filters, which it still applies): the simulator's own records.
+fn lists_also(extra: impl Fn(&Value, &str) -> bool + Send + Sync + 'static) -> Breakage {
+    Breakage::around(move |req, next| {
+        if !is(&req, "GET", "/ipp/v1/enrollments") || req.path.starts_with("/ipp/v1/enrollments/") {
+            return next(req);
+        }
+        let mid = merchant_header(&req);
+        let filters: Vec<(String, String)> = req
+            .path
+            .split_once('?')
+            .map(|(_, q)| {
+                form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| k == "metadata")
+                    .filter_map(|(_, v)| v.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut res = next(req);
+        let mut v = res.json();
+        let added: Vec<Value> = all_enrollments(next)
+            .into_iter()
+            .filter(|e| extra(e, &mid) && filters.iter().all(|(k, val)| e["metadata"][k] == val.as_str()))
+            .collect();
+        if let Some(content) = v["content"].as_array_mut() {
+            content.extend(added);
+        }
+        res.set_json(&v);
+        res
+    })
+}
+
 #[test]
 fn cancelled_and_expired_enrollments_listed_fail_ken_22() {
-    caught(
-        &fuzz_against(
-            Breakage::around(|req, next| {
-                if !is(&req, "GET", "/ipp/v1/enrollments") || req.path.starts_with("/ipp/v1/enrollments/") {
-                    return next(req);
-                }
-                let mid = merchant_header(&req);
-                // The server forgets the status rule only: it still applies the metadata filters.
-                let filters: Vec<(String, String)> = req
-                    .path
-                    .split_once('?')
-                    .map(|(_, q)| {
-                        form_urlencoded::parse(q.as_bytes())
-                            .filter(|(k, _)| k == "metadata")
-                            .filter_map(|(_, v)| v.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut res = next(req);
-                let mut v = res.json();
-                let hidden: Vec<Value> = all_enrollments(next)
-                    .into_iter()
-                    .filter(|e| e["merchant_id"] == mid.as_str() && (e["status"] == "CANCELLED" || e["status"] == "EXPIRED"))
-                    .filter(|e| filters.iter().all(|(k, val)| e["metadata"][k] == val.as_str()))
-                    .collect();
-                if let Some(content) = v["content"].as_array_mut() {
-                    content.extend(hidden);
-                }
-                res.set_json(&v);
-                res
-            }),
-            16,
-        ),
-        "KEN-22",
-    );
+    let hidden = |e: &Value, mid: &str| e["merchant_id"] == mid && (e["status"] == "CANCELLED" || e["status"] == "EXPIRED");
+    caught(&fuzz_against(lists_also(hidden), 16), "KEN-22");
 }
 
 #[test]
 fn another_merchants_enrollment_visible_fails_ken_21() {
-    caught(
-        &fuzz_against(
-            Breakage::around(|req, next| {
-                if !is(&req, "GET", "/ipp/v1/enrollments") || req.path.starts_with("/ipp/v1/enrollments/") {
-                    return next(req);
-                }
-                let mid = merchant_header(&req);
-                let mut res = next(req);
-                let mut v = res.json();
-                let foreign: Vec<Value> =
-                    all_enrollments(next).into_iter().filter(|e| e["merchant_id"] != mid.as_str() && e["status"] == "PENDING").collect();
-                if let Some(content) = v["content"].as_array_mut() {
-                    content.extend(foreign);
-                }
-                res.set_json(&v);
-                res
-            }),
-            17,
-        ),
-        "KEN-21",
-    );
+    let foreign = |e: &Value, mid: &str| e["merchant_id"] != mid && e["status"] == "PENDING";
+    caught(&fuzz_against(lists_also(foreign), 17), "KEN-21");
 }
 
 /// KEN-13 (UNKNOWN): the docs' example code `ABC123XYZ` has nine characters.
