@@ -172,6 +172,17 @@ fn metadata_query(path: &mut String, m: Option<usize>) {
     }
 }
 
+/// A list of the merchant's `what` (KAUTH-06: with `x-merchant-id`), filtered by metadata set
+/// `m` and `extra` query text; one page holds every match the harness made.
+fn list_request(t: &Target, merchant: usize, what: &str, m: Option<usize>, extra: &str) -> Option<Request> {
+    let mut path = format!("/ipp/v1/{what}?page_size=100");
+    metadata_query(&mut path, m);
+    path.push_str(extra);
+    let (auth, mid) = basic(t, merchant);
+    let label = format!("merchant {} lists {what}", merchant % t.merchants.len());
+    Some(Request { method: Method::GET, path, headers: vec![("authorization", auth), ("x-merchant-id", mid)], body: None, label })
+}
+
 /// The request an operation makes in this state; `None` when there is nothing for it to name.
 fn build(t: &Target, model: &Model, op: Op, hardware: &mut u32) -> Option<Request> {
     let req = |method, path: String, headers, body, label: String| Some(Request { method, path, headers, body, label });
@@ -205,19 +216,7 @@ fn build(t: &Target, model: &Model, op: Op, hardware: &mut u32) -> Option<Reques
             )
         }
         Op::ListEnrollments { merchant, metadata: m, include_consumed } => {
-            let mut path = "/ipp/v1/enrollments?page_size=100".to_owned();
-            metadata_query(&mut path, m);
-            if !include_consumed {
-                path.push_str("&include_consumed=false");
-            }
-            let (auth, mid) = basic(t, merchant);
-            req(
-                Method::GET,
-                path,
-                vec![("authorization", auth), ("x-merchant-id", mid)],
-                None,
-                format!("merchant {} lists enrollments", merchant % t.merchants.len()),
-            )
+            list_request(t, merchant, "enrollments", m, if include_consumed { "" } else { "&include_consumed=false" })
         }
         Op::Cancel { enrollment } => {
             let e = model.enrollments.get(enrollment % model.enrollments.len().max(1))?;
@@ -239,18 +238,7 @@ fn build(t: &Target, model: &Model, op: Op, hardware: &mut u32) -> Option<Reques
                 json!({"enrollment_code": e.code, "hardware_id": format!("FUZZ-{}-{hardware:04}", run_tag()), "platform": "ANDROID"});
             req(Method::POST, path, Vec::new(), Some(body), format!("the POS app registers with {}", e.code))
         }
-        Op::ListDevices { merchant, metadata: m } => {
-            let mut path = "/ipp/v1/devices?page_size=100".to_owned();
-            metadata_query(&mut path, m);
-            let (auth, mid) = basic(t, merchant);
-            req(
-                Method::GET,
-                path,
-                vec![("authorization", auth), ("x-merchant-id", mid)],
-                None,
-                format!("merchant {} lists devices", merchant % t.merchants.len()),
-            )
-        }
+        Op::ListDevices { merchant, metadata: m } => list_request(t, merchant, "devices", m, ""),
         Op::Update { device, metadata: m } => {
             let i = device % model.devices.len().max(1);
             let d = model.devices.get(i)?;

@@ -44,6 +44,14 @@ pub fn merchant(state: &KustomState, headers: &HeaderMap) -> Result<usize, Probl
     }
 }
 
+/// The merchant of a list or get-location request: its key (§1.9 step 4), then `x-merchant-id`
+/// (step 5, KAUTH-06).
+pub fn listing(state: &KustomState, headers: &HeaderMap) -> Result<usize, Problem> {
+    let merchant = merchant(state, headers)?;
+    merchant_header(state, merchant, headers)?;
+    Ok(merchant)
+}
+
 /// KAUTH-06, KAUTH-12, KAUTH-13: on the lists and get-location, `x-merchant-id` present and equal
 /// to the key's merchant id (exactly).
 pub fn merchant_header(state: &KustomState, idx: usize, headers: &HeaderMap) -> Result<(), Problem> {

@@ -23,8 +23,7 @@ use crate::sim::Sim;
 pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
     let store = sim.store.read();
     let k = &store.kustom;
-    let merchant = auth::merchant(k, &headers)?;
-    auth::merchant_header(k, merchant, &headers)?;
+    let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
     let mut invalid = Invalid::default();
     let f = filters(&q, &mut invalid);

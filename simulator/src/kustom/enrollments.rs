@@ -107,8 +107,7 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
     let now = sim.clock.now();
     let store = sim.store.read();
     let k = &store.kustom;
-    let merchant = auth::merchant(k, &headers)?;
-    auth::merchant_header(k, merchant, &headers)?;
+    let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
     let mut invalid = Invalid::default();
     let f = filters(&q, &mut invalid);

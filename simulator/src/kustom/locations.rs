@@ -17,8 +17,7 @@ use crate::sim::Sim;
 pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
     let store = sim.store.read();
     let k = &store.kustom;
-    let merchant = auth::merchant(k, &headers)?;
-    auth::merchant_header(k, merchant, &headers)?;
+    let merchant = auth::listing(k, &headers)?;
     let mut invalid = Invalid::default();
     let p = paging::parse(&Query::parse(uri.query()), i32::MAX as u64, &mut invalid);
     invalid.finish()?;
@@ -30,8 +29,7 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
     let store = sim.store.read();
     let k = &store.kustom;
-    let merchant = auth::merchant(k, &headers)?;
-    auth::merchant_header(k, merchant, &headers)?;
+    let merchant = auth::listing(k, &headers)?;
     let id = super::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
     let location = k.merchant(merchant).and_then(|m| m.locations.iter().find(|l| l.id == id)).ok_or_else(Problem::location_not_found)?;
     Ok(Json(location.clone()).into_response())
