@@ -12,7 +12,7 @@ Feature: Step 8 - POST /pos/activate
     And the device calls terminal-parameters
     And the device activates with all three flags true
     Then the status is 200 [ACT-01]
-    And the activate answer decrypts to status "activated" at the target's time [ACT-02]
+    And the activate answer decrypts to a status and an activated_at time [ACT-02]
     And the target recorded no finding for ACT-08 [ACT-08]
     And the device reads "activated", claimed, code "used" [ACT-03]
 

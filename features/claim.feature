@@ -17,7 +17,7 @@ Feature: Step 4 - POST /pos/claim
   Scenario: The merchant comes from the token, never from the body
     Given a fresh device "B1" of merchant B
     And device "B1" has a pairing code
-    When merchant A claims with the body {"pairing_code": "${code B1}", "merchant_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "merchant": "B"}
+    When merchant A claims with the body {"pairing_code": "${code B1}", "merchant_id": "${merchant id B}", "merchant": "B"}
     Then the error is 403 "4003" "Device does not belong to your merchant account" [CLAIM-02]
 
   @CLAIM-16 @CLAIM-17

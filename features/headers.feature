@@ -25,10 +25,10 @@ Feature: POS activation headers on bootstrap, pairing-code and status
 
     Examples:
       | endpoint     | value          |
-      | bootstrap    | POS-8F3A2C9    |
-      | pairing-code | POS-8F3A2C911  |
-      | status       | POS-8F3A2CZZ   |
-      | status       | DEV-8F3A2C91   |
+      | bootstrap    | POS-5D1E07B    |
+      | pairing-code | POS-5D1E07B33  |
+      | status       | POS-5D1E07ZZ   |
+      | status       | DEV-5D1E07B3   |
       | bootstrap    |                |
 
   @HDR-05 @HDR-04
@@ -39,9 +39,9 @@ Feature: POS activation headers on bootstrap, pairing-code and status
 
     Examples:
       | endpoint     | value        |
-      | bootstrap    | POS-8f3a2c91 |
-      | status       | pos-8F3A2C91 |
-      | pairing-code | POS-8f3a2c91 |
+      | bootstrap    | POS-5d1e07b3 |
+      | status       | pos-5D1E07B3 |
+      | pairing-code | POS-5d1e07b3 |
 
   @HDR-06 @HDR-07
   Scenario Outline: A User-Agent "<value>" is refused on <endpoint>

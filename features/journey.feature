@@ -45,6 +45,6 @@ Feature: The activation journey, steps 1 to 4 in order
     When the device calls terminal-parameters
     Then the status is 200 [TPAR-01]
     When the device activates with all three flags true
-    Then the activate answer decrypts to status "activated" at the target's time [ACT-02]
+    Then the activate answer decrypts to a status and an activated_at time [ACT-02]
     When the device polls status
     Then the body is {"device_status": "activated", "is_claimed": true, "pairing_code_status": "used"} [DEV-03]

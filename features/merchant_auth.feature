@@ -16,7 +16,7 @@ Feature: Merchant authentication - /client/session, /auth/token, /session/initia
     And the device has a pairing code
     When merchant A signs in with POST "/auth/token"
     Then the status is 200 [AUTH-05]
-    When merchant A claims the code with the token from that response
+    When merchant A initiates a session with the token from that response and claims the code
     Then the status is 200 [AUTH-05]
 
   @AUTH-07

@@ -92,6 +92,9 @@ pub struct CheckWorld {
     pub pos: BTreeMap<String, crate::pos::device::PosDevice>,
     /// What the scenario's terminals share (CFG-06, TPAR-05).
     pub fleet: crate::pos::verify::Fleet,
+    /// The next claim goes with a token whose session was never initiated: any refusal is the
+    /// target's own answer (AUTH-11, SIMULATOR; AUTH-12, UNKNOWN), not a claim rule's break.
+    pub uninitiated: bool,
 }
 
 impl std::fmt::Debug for CheckWorld {
@@ -122,6 +125,7 @@ impl CheckWorld {
             codes: Vec::new(),
             last: None,
             burst: Vec::new(),
+            uninitiated: false,
             exchanges: Vec::new(),
             diverged: None,
             fault_armed: None,
@@ -320,12 +324,22 @@ impl CheckWorld {
         self.model.devices.iter().enumerate().find_map(|(d, dev)| dev.codes.iter().position(|c| c.value == value).map(|k| (d, k)))
     }
 
-    /// Replaces `${device}`, `${device NAME}`, `${code}`, `${code NAME}`, `${first code}` and
-    /// `${unknown device}` (not `<…>`, which Scenario Outlines use for their examples).
+    /// Replaces `${device}`, `${device NAME}`, `${code}`, `${code NAME}`, `${first code}`,
+    /// `${unknown device}` and `${merchant id A}` (not `<…>`, which Scenario Outlines use for their
+    /// examples). Every value comes from the target or from this scenario, never from a fixture.
     pub fn expand(&self, text: &str) -> String {
         let mut out = text.to_owned();
         if out.contains("${unknown device}") {
             out = out.replace("${unknown device}", &self.ctx.target.unknown_device);
+        }
+        for label in crate::targets::LABELS {
+            let key = format!("${{merchant id {label}}}");
+            if out.contains(&key) {
+                // A profile does not give merchant ids: the rules that use one (CLAIM-02) ignore the
+                // value, so any id the target never issued to merchant A serves.
+                let id = self.ctx.target.merchant_id(label).unwrap_or_else(|| format!("viopay-check-merchant-{label}"));
+                out = out.replace(&key, &id);
+            }
         }
         if out.contains("${first code}") {
             out = out.replace("${first code}", &self.first_code());

@@ -1,22 +1,24 @@
 Feature: Kustom authentication (KUSTOM-API.md §1.5, §1.6)
 
-  @KAUTH-01 @KAUTH-04 @KAUTH-03
-  Scenario: The API key as Basic, the scheme word in any case
+  @KAUTH-01 @KAUTH-04 @KAUTH-03 @KAUTH-10
+  Scenario: The API key as Basic, the scheme word in any case; a wrong key is refused
     When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic {key:A}", "x-merchant-id": "{mid:A}"}
     Then the answer is 200 [KAUTH-01]
     When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "BASIC {key:A}", "x-merchant-id": "{mid:A}"}
     Then the answer is 200 [KAUTH-04]
+    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic {wrongkey:A}", "x-merchant-id": "{mid:A}"}
+    Then the answer is 401 [KAUTH-10]
     When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic kco_test_ipp_000000000000000000000000", "x-merchant-id": "{mid:A}"}
     Then the answer is 401 [KAUTH-03]
 
   @KAUTH-02
-  Scenario: HTTP Basic with the key's username, and without one
-    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic bWVyY2hhbnRfMTIzNDUtazN2OXFhOmtjb190ZXN0X2lwcF91anpkZThneGQ2bmNmMTBlcGY5MWRob2Q=", "x-merchant-id": "merchant_12345"}
+  Scenario: HTTP Basic without a username, with a wrong one, and with the key's
+    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic {basic:A:anon}", "x-merchant-id": "{mid:A}"}
     Then the answer is 200 [KAUTH-02]
-    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic Omtjb190ZXN0X2lwcF91anpkZThneGQ2bmNmMTBlcGY5MWRob2Q=", "x-merchant-id": "merchant_12345"}
-    Then the answer is 200 [KAUTH-02]
-    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic bWVyY2hhbnRfNjc4OTAtcDJ4N21iOmtjb190ZXN0X2lwcF91anpkZThneGQ2bmNmMTBlcGY5MWRob2Q=", "x-merchant-id": "merchant_12345"}
+    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic {basic:A:other}", "x-merchant-id": "{mid:A}"}
     Then the answer is 401 [KAUTH-02]
+    When merchant A sends GET "/ipp/v1/locations" with headers {"authorization": "Basic {basic:A}", "x-merchant-id": "{mid:A}"}
+    Then the answer is 200 [KAUTH-02]
 
   @KAUTH-10 @KAUTH-11
   Scenario: No key, a wrong key, another scheme: 401

@@ -25,10 +25,13 @@ pub struct Enrollment {
     pub merchant: usize,
     pub location: Option<String>,
     pub metadata: Map<String, Value>,
-    /// Model seconds at creation.
-    pub created: f64,
+    /// Model seconds at creation: the window of the creating exchange (the target's clock read
+    /// somewhere inside it).
+    pub created: (f64, f64),
     /// Seconds from `created_at` to `expires_at`, as the target answered them.
     pub lifetime: f64,
+    /// `expires_at` as the target answered it: a later answer's own time is judged against it.
+    pub expires_at: Option<OffsetDateTime>,
     pub stage: Stage,
 }
 
@@ -59,7 +62,16 @@ pub struct Model {
     /// The target holds records the harness did not make (a real backend, no reset): lists are
     /// judged on the harness's own records only, and "missing" only on a page that holds all.
     pub partial: bool,
+    /// Seconds the harness moved the target's clock (`/_sim/clock/advance`).
     pub now: f64,
+    /// Set when the target's clock runs between the harness's moves (real time, or a test clock
+    /// that keeps running): model time then also counts the seconds elapsed since this instant.
+    pub running: Option<std::time::Instant>,
+    /// The model times between which the target answered the exchange being judged: its clock
+    /// was read somewhere in there, so every boundary is judged against the whole window.
+    pub window: (f64, f64),
+    /// How many times a code was judged clear past its expiry (KTIME-01 exercised).
+    pub expired_judged: std::cell::Cell<u32>,
     pub enrollments: Vec<Enrollment>,
     pub devices: Vec<Device>,
 }
@@ -88,11 +100,36 @@ fn time(v: &Value) -> Option<OffsetDateTime> {
 }
 
 impl Model {
+    /// Some PENDING enrollment of this case lives at most `seconds` (worth waiting out).
+    pub fn short_lived_pending(&self, seconds: f64) -> bool {
+        self.enrollments.iter().any(|e| e.stage == Stage::Pending && e.lifetime <= seconds)
+    }
+
+    /// A model on a target whose clock stands still between moves (`running` false) or runs.
+    pub fn new(partial: bool, running: bool) -> Model {
+        Model { partial, running: running.then(std::time::Instant::now), ..Model::default() }
+    }
+
+    /// Model time now: the harness's moves plus, on a running clock, the time elapsed.
+    pub fn clock(&self) -> f64 {
+        self.now + self.running.map_or(0.0, |t| t.elapsed().as_secs_f64())
+    }
+
+    /// Call after an exchange that began at model time `sent` (see [`Model::clock`]).
+    pub fn answered(&mut self, sent: f64) {
+        self.window = (sent, self.clock().max(sent));
+    }
+
+    /// KTIME-01 at the target's time: the age of `e` when the target handled the exchange lies
+    /// between the latest creation reading and the earliest answer reading, and the other way
+    /// round; only an age clear of `expires_at` ± 1 s on both ends is judged.
     pub fn expiry(&self, e: &Enrollment) -> Expiry {
-        let age = self.now - e.created;
-        if age <= e.lifetime - 1.0 {
+        let youngest = self.window.0 - e.created.1;
+        let oldest = self.window.1 - e.created.0;
+        if oldest <= e.lifetime - 1.0 {
             Expiry::Live
-        } else if age >= e.lifetime + 1.0 {
+        } else if youngest >= e.lifetime + 1.0 {
+            self.expired_judged.set(self.expired_judged.get() + 1);
             Expiry::Expired
         } else {
             Expiry::Boundary
@@ -142,9 +179,16 @@ impl Model {
             id: id.to_owned(),
             code: code.to_owned(),
             merchant,
-            location: b["location_id"].as_str().map(str::to_owned).or_else(|| Some(location.to_owned())),
+            // KEN-16 leaves defaulting open: what the target answered (a location, or null) is
+            // the enrollment's location from here on (KREG-11 judges the device against it).
+            location: match b.get("location_id") {
+                Some(Value::String(l)) => Some(l.clone()),
+                Some(_) => None,
+                None => sent.get("location_id").and_then(Value::as_str).map(str::to_owned).or_else(|| Some(location.to_owned())),
+            },
             metadata: sent.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default(),
-            created: self.now,
+            created: self.window,
+            expires_at: Some(expires),
             lifetime,
             stage: Stage::Pending,
         });
@@ -238,7 +282,18 @@ impl Model {
     /// KREG-13, KTIME-01, KEN-40…KEN-42, KAUTH-14 (REQUIRED); KREG-12, KREG-19…KREG-22
     /// (SIMULATOR); KREG-17 (UNKNOWN) leaves the refusals' statuses open.
     pub fn registered(&mut self, i: usize, a: &Answer, notes: &mut Vec<Note>) {
-        let expiry = self.expiry(&self.enrollments[i]);
+        let mut expiry = self.expiry(&self.enrollments[i]);
+        // The target's own reading of its clock beats the harness's estimate: a registration it
+        // issued (KAUTH-14's issuedAt) within a second of its own `expires_at` is no KTIME-01
+        // break, whatever time passed here (a test clock that stands still, a slow network).
+        let issued = time(&a.body["credentials"]["issuedAt"]).or_else(|| time(&a.body["created_at"]));
+        if expiry == Expiry::Expired
+            && a.success()
+            && let (Some(issued), Some(expires)) = (issued, self.enrollments[i].expires_at)
+            && (issued - expires).as_seconds_f64() < 1.0
+        {
+            expiry = Expiry::Boundary;
+        }
         let stage = self.enrollments[i].stage;
         let must_refuse = match (stage, expiry) {
             (Stage::Consumed, _) => Some(("KREG-13", 409, "Enrollment code has already been used")),

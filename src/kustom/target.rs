@@ -26,6 +26,9 @@ pub struct Target {
     pub merchants: Vec<Merchant>,
     /// The target's clock can be moved (`/_sim/clock/advance`).
     pub clock: bool,
+    /// The target's clock stands still between moves (`GET /_sim/clock` says `virtual`): only then
+    /// are time boundaries exact. Otherwise they are judged over each exchange's window.
+    pub frozen: bool,
     /// The target can be put back to its fixtures (`/_sim/reset`): lists then hold only what the
     /// harness made, and are judged in full. Otherwise only what the harness made is judged.
     pub fresh: bool,
@@ -93,7 +96,10 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
         name,
         base,
         merchants,
-        clock: clock["mode"] == "virtual",
+        // `virtual` stands still between moves; `offset` is a test clock that moves and keeps
+        // running (real time plus an offset); anything else is real time.
+        clock: matches!(clock["mode"].as_str(), Some("virtual" | "offset")),
+        frozen: clock["mode"] == "virtual",
         fresh: true,
         registration: Some("/ipp/v1/devices/register".into()),
         playground: true,
@@ -170,6 +176,7 @@ impl KustomProfile {
             base: self.base_url.trim_end_matches('/').to_owned(),
             merchants,
             clock: false,
+            frozen: false,
             fresh: false,
             registration: self.registration_path,
             playground: self.playground,

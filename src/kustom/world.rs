@@ -77,7 +77,7 @@ impl KustomWorld {
         // A World outside a run is a harness defect, not something a target can cause.
         #[allow(clippy::expect_used)]
         let ctx = KUSTOM.try_with(Arc::clone).expect("KustomWorld is created by viopay-check's runner");
-        let model = Model { partial: !ctx.target.fresh, ..Model::default() };
+        let model = Model::new(!ctx.target.fresh, !ctx.target.frozen);
         KustomWorld {
             ctx,
             model,
@@ -163,7 +163,10 @@ impl KustomWorld {
             self.reset = true;
         }
         self.requests += 1;
-        match self.ctx.target.exchange(method.clone(), path, headers, body).await {
+        let sent = self.model.clock();
+        let result = self.ctx.target.exchange(method.clone(), path, headers, body).await;
+        self.model.answered(sent);
+        match result {
             Ok((answer, exchange)) => {
                 if answer.status >= 500 {
                     let message = format!("a 5xx answer: {}", answer.excerpt());
@@ -232,7 +235,8 @@ impl KustomWorld {
     }
 
     /// `{E.id}`, `{E.code}`, `{D.id}`, `{D.token}`, `{location:A}`, `{location:B:2}`, `{mid:A}`,
-    /// `{key:A}`, `{user:A}` in a path, a header or a body.
+    /// `{key:A}`, `{user:A}`, `{basic:A}`, `{basic:A:anon}`, `{basic:A:other}`, `{wrongkey:A}` in a path,
+    /// a header or a body.
     pub fn expand(&self, text: &str) -> String {
         let mut out = String::new();
         let mut rest = text;
@@ -271,6 +275,9 @@ impl KustomWorld {
         }
         let t = self.target();
         if let Some((kind, arg)) = inner.split_once(':') {
+            if kind == "basic" || kind == "wrongkey" {
+                return self.credential(kind, arg);
+            }
             if !matches!(kind, "location" | "mid" | "key" | "user") {
                 return None;
             }
@@ -310,6 +317,55 @@ impl KustomWorld {
         }
         // A name the scenario never made: a defect of the feature, or a divergence.
         self.missing("enrollment or device", name)
+    }
+}
+
+impl KustomWorld {
+    /// `{basic:A}`: HTTP Basic of A's username and key (KAUTH-02); `{basic:A:anon}`: A's key with an
+    /// empty username; `{basic:A:other}`: A's key with a username that is not the key's;
+    /// `{wrongkey:A}`: A's key with its last character changed, which no target issued (KAUTH-10).
+    /// Built from the target's own credentials, so a scenario holds no fixture of any target.
+    fn credential(&self, kind: &str, arg: &str) -> Option<String> {
+        use base64::Engine as _;
+        let (label, user_of) = arg.split_once(':').unwrap_or((arg, arg));
+        let merchants = &self.target().merchants;
+        let key = &merchants.get(self.merchant_index(label)?)?.key;
+        if kind == "wrongkey" {
+            let mut wrong = key.clone();
+            let last = wrong.pop()?;
+            wrong.push(if last == 'x' {
+                'y'
+            } else if last.is_ascii_digit() {
+                'x'
+            } else {
+                '7'
+            });
+            return Some(wrong);
+        }
+        let own = &merchants.get(self.merchant_index(label)?)?.username;
+        let user = match user_of {
+            "anon" => String::new(),
+            // A username that is not the key's: its own with the last character changed, or a
+            // made-up one of the documented form when the target names none.
+            "other" => match own.char_indices().last() {
+                Some((i, c)) => format!("{}{}", &own[..i], if c == 'z' { 'y' } else { 'z' }),
+                None => format!("{}-zz9zz9", merchants.get(self.merchant_index(label)?)?.id),
+            },
+            _ if own.is_empty() => {
+                Stop::NotApplicable(format!("the target names no Basic username for merchant {label} (a profile's `username`, KAUTH-02)"))
+                    .raise()
+            }
+            _ => own.clone(),
+        };
+        Some(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}")))
+    }
+
+    fn merchant_index(&self, label: &str) -> Option<usize> {
+        match label {
+            "A" => Some(0),
+            "B" => Some(1),
+            _ => None,
+        }
     }
 }
 

@@ -399,9 +399,10 @@ impl Model {
     }
 
     /// A claim of a code written in lowercase with surrounding spaces (CLAIM-11): the simulator
-    /// normalises it; a server that does not finds nothing.
+    /// normalises it; a server that does not finds nothing, or refuses the form outright (a format
+    /// check, CLAIM-13, Q-08). Neither is a CLAIM-20 break: the code sent is not the code issued.
     pub fn claim_unnormalised(&self, m: usize, d: usize, k: usize) -> Expect {
-        self.claim(m, d, k).or_differs(e_not_found(), "CLAIM-11")
+        self.claim(m, d, k).or_differs(e_not_found(), "CLAIM-11").or_differs(Outcome::refusal("refused"), "CLAIM-13")
     }
 
     /// CLAIM-12: a code that matches nothing. One of another length or alphabet is looked up too

@@ -11,7 +11,9 @@ use cmac::{Cmac, KeyInit, Mac};
 
 use super::Key32;
 
-/// The 16-character header of a key block (KEYS-08…KEYS-10).
+/// The header of a key block: 16 characters, then the optional blocks it announces (X9.143; the
+/// simulator sends none, KEYS-10 is its choice, so a real server's `KP`, `KS`, `PB`… blocks are
+/// read, bound into the MAC and otherwise left to the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockHeader {
     pub version: char,
@@ -24,13 +26,41 @@ pub struct BlockHeader {
     pub exportability: char,
     pub optional_blocks: String,
     pub reserved: String,
+    /// The optional blocks: identifier and data.
+    pub blocks: Vec<(String, String)>,
+    /// Characters of the whole header, optional blocks included (what the MAC covers first).
+    pub size: usize,
 }
 
 impl BlockHeader {
     pub fn parse(block: &str) -> Option<Self> {
         let h = block.get(..16)?;
         let c: Vec<char> = h.chars().collect();
-        (c.len() == 16).then(|| BlockHeader {
+        if c.len() != 16 {
+            return None;
+        }
+        let count: usize = h[12..14].parse().ok()?;
+        let mut blocks = Vec::with_capacity(count);
+        let mut at = 16;
+        for _ in 0..count {
+            let id = block.get(at..at + 2)?.to_owned();
+            let short = usize::from_str_radix(block.get(at + 2..at + 4)?, 16).ok()?;
+            // A length of 00 announces the extended form: two hex digits giving the number of
+            // bytes of the length that follows, written in hex.
+            let (len, data_from) = if short == 0 {
+                let bytes = usize::from_str_radix(block.get(at + 4..at + 6)?, 16).ok()?;
+                let len = usize::from_str_radix(block.get(at + 6..at + 6 + 2 * bytes)?, 16).ok()?;
+                (len, at + 6 + 2 * bytes)
+            } else {
+                (short, at + 4)
+            };
+            if len < data_from - at {
+                return None;
+            }
+            blocks.push((id, block.get(data_from..at + len)?.to_owned()));
+            at += len;
+        }
+        Some(BlockHeader {
             version: c[0],
             length: h[1..5].to_owned(),
             usage: h[5..7].to_owned(),
@@ -40,6 +70,8 @@ impl BlockHeader {
             exportability: c[11],
             optional_blocks: h[12..14].to_owned(),
             reserved: h[14..16].to_owned(),
+            blocks,
+            size: at,
         })
     }
 }
@@ -92,7 +124,11 @@ pub fn unwrap(kbpk: &Key32, block: &str) -> Result<(BlockHeader, Vec<u8>), Unwra
     if header.length.parse::<usize>().ok() != Some(block.len()) {
         return Err(UnwrapError::Length { field: header.length.clone(), actual: block.len() });
     }
-    let (data_hex, mac_hex) = block[16..].split_at(block.len() - 16 - 32);
+    let size = header.size;
+    if block.len() < size + 32 + 32 {
+        return Err(UnwrapError::Shape);
+    }
+    let (data_hex, mac_hex) = block[size..].split_at(block.len() - size - 32);
     let encrypted = hex::decode(data_hex).map_err(|_| UnwrapError::Hex)?;
     let mac: [u8; 16] = hex::decode(mac_hex).ok().and_then(|m| m.try_into().ok()).ok_or(UnwrapError::Hex)?;
     if encrypted.is_empty() || encrypted.len() % 16 != 0 {
@@ -103,7 +139,7 @@ pub fn unwrap(kbpk: &Key32, block: &str) -> Result<(BlockHeader, Vec<u8>), Unwra
     let clear = cbc::Decryptor::<Aes256>::new(&kbek.into(), &mac.into())
         .decrypt_padded_vec::<NoPadding>(&encrypted)
         .map_err(|_| UnwrapError::Hex)?;
-    let expected = cmac(&kbak, &[&block.as_bytes()[..16], &clear]);
+    let expected = cmac(&kbak, &[&block.as_bytes()[..size], &clear]);
     // Not secret-dependent timing that matters here: the harness verifies, it is not an oracle.
     if expected != mac {
         return Err(UnwrapError::Mac);

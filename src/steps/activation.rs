@@ -461,14 +461,15 @@ async fn config_field(w: &mut CheckWorld, path: String, want: String, rule: Stri
     w.check(&rule, got == want, || format!("`{path}` is {got}, expected {want}"));
 }
 
-#[then(regex = r#"^the activate answer decrypts to status "activated" at the target's time \[([A-Z]+-\d+)\]$"#)]
+/// ACT-02 (REQUIRED) asks only that the plaintext contains `status` and `activated_at`; their
+/// values are open on a real server (ACT-04), and the simulator's exact form and time are ACT-08's,
+/// judged as the answer is opened (an advisory there, never this rule).
+#[then(regex = r#"^the activate answer decrypts to a status and an activated_at time \[([A-Z]+-\d+)\]$"#)]
 async fn activated_answer(w: &mut CheckWorld, rule: String) {
     let answer = w.pos.get("").and_then(|p| p.terminal.activate_answer.clone()).unwrap_or(Value::Null);
     let ex = w.last().clone();
-    // ACT-08's exact time is judged as the answer is opened (a finding there); this checks what
-    // the device reads.
-    let timed = !w.findings.iter().any(|f| f.rule.as_str() == "ACT-08");
-    let ok = ex.status == Some(200) && answer["status"] == "activated" && answer["activated_at"].is_string() && timed;
+    let time = answer["activated_at"].as_str().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+    let ok = ex.status == Some(200) && !answer["status"].is_null() && time.is_some();
     w.check(&rule, ok, || format!("activate answered {}, decrypted to {answer}", ex.excerpt()));
 }
 

@@ -163,6 +163,10 @@ pub async fn claim_with(w: &mut CheckWorld, label: &str, content_type: ContentTy
     let token = w.token(label).await;
     let req = Session::claim(Some(&format!("Bearer {token}")), &content_type, body.clone());
     let (expect, code) = claim_expect(w, label, &body, &content_type);
+    let expect = match (expect, std::mem::take(&mut w.uninitiated)) {
+        (Some(e), true) => Some(e.or_differs(crate::model::allowed::Outcome::refusal("refused"), "AUTH-11")),
+        (e, _) => e,
+    };
     let Some(expect) = expect else { return w.send(req).await };
     let (ex, branch) = w.judged(req, &expect).await;
     if let Some((d, k)) = code {

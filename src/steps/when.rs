@@ -289,11 +289,30 @@ async fn claim_old_token(w: &mut CheckWorld, merchant: String, name: String) {
     claim_refused_token(w, Some(format!("Bearer {token}")), &code).await;
 }
 
+/// A claim with the token of the last sign-in answer, its session not initiated: AUTH-11's check
+/// (the simulator does not require it; a real server may refuse, AUTH-12).
 #[when(regex = r"^merchant ([A-Z]) claims the code with the token from that response$")]
 async fn claim_with_response_token(w: &mut CheckWorld, merchant: String) {
     let token = w.last_json()["access_token"].as_str().unwrap_or_default().to_owned();
     let now = w.model.now;
     w.session.remember(&merchant, token, w.last_json()["expires_in"].as_u64(), now);
+    let code = w.latest_code("");
+    w.uninitiated = true;
+    claim_code(w, &merchant, &code).await;
+}
+
+/// A claim with the token of the last sign-in answer after initiating its session, as every
+/// client does (AUTH-10): the token itself is what is tested (AUTH-05).
+#[when(regex = r"^merchant ([A-Z]) initiates a session with the token from that response and claims the code$")]
+async fn initiate_then_claim(w: &mut CheckWorld, merchant: String) {
+    let token = w.last_json()["access_token"].as_str().unwrap_or_default().to_owned();
+    let expires = w.last_json()["expires_in"].as_u64();
+    let ex = w.send(Session::initiate(&token, "merchant.viopay.io")).await;
+    w.require("AUTH-08", ex.status == Some(200), || {
+        format!("POST /session/initiate with a fresh token answered {}", ex.status.unwrap_or_default())
+    });
+    let now = w.model.now;
+    w.session.remember(&merchant, token, expires, now);
     let code = w.latest_code("");
     claim_code(w, &merchant, &code).await;
 }

@@ -324,7 +324,11 @@ fn real_backend(breakage: Breakage, playground: bool) -> (tokio::runtime::Runtim
             None => next(req),
         }
     });
-    let server = rt.block_on(broken_target(hide));
+    // A real backend runs on real time: the harness must judge expiry from its own waits and the
+    // target's readings (a one-second code, KEN-07), never from a clock it cannot see.
+    let mut config = sim_config();
+    config.clock = viopay_sim::ClockMode::System;
+    let server = rt.block_on(proxy_target(config, hide));
     // Records made before the run, by someone else.
     rt.block_on(async {
         let http = reqwest::Client::new();

@@ -6,6 +6,7 @@ mod broken_activation;
 mod certify;
 mod common;
 mod coverage;
+mod fixture_free;
 mod kustom;
 #[path = "../../simulator/tests/py/mod.rs"]
 mod py;

@@ -45,6 +45,19 @@ fn the_harness_unwraps_what_psec_and_the_simulator_wrap_and_agrees_with_psec() {
         .enumerate()
         .map(|(i, (u, m))| json!({ "kbpk": hex::encode(key(i as u8)), "key": hex::encode(key(100 + i as u8)), "header": format!("D0000{u}A{m}00E0000") }))
         .collect();
+    // Headers a real server may send (KEYS-10 is the simulator's choice): another key version and
+    // exportability, optional blocks (a KCV block; a key set identifier and a KCV, which psec
+    // pads with a PB block), so the harness reads X9.143 headers, not the simulator's subset.
+    let optional = ["D0000K0AB01N0100KP10012331550BC9", "D0000D0AB02N0200KS1800604B120F9292800000KP10012331550BC9"];
+    let wrap: Vec<Value> = wrap
+        .into_iter()
+        .chain(
+            optional
+                .iter()
+                .enumerate()
+                .map(|(i, h)| json!({ "kbpk": hex::encode(key(10 + i as u8)), "key": hex::encode(key(110 + i as u8)), "header": h })),
+        )
+        .collect();
     let mut sim_blocks = Vec::new();
     for (i, (u, m)) in headers.iter().enumerate() {
         let padding: Vec<u8> = (0..16).map(|_| rand::random()).collect();
@@ -75,8 +88,20 @@ fn the_harness_unwraps_what_psec_and_the_simulator_wrap_and_agrees_with_psec() {
     assert!(out.status.success(), "psec failed: {}", String::from_utf8_lossy(&out.stdout));
     let out: Value = serde_json::from_slice(&out.stdout).expect("json");
 
-    // psec wraps, the harness unwraps.
-    for (i, block) in out["wrapped"].as_array().expect("wrapped").iter().enumerate() {
+    // psec wraps, the harness unwraps: optional blocks too, read and bound into the MAC.
+    let wrapped = out["wrapped"].as_array().expect("wrapped");
+    for (i, block) in wrapped.iter().enumerate().skip(headers.len()) {
+        let block = block.as_str().expect("block");
+        let n = (i - headers.len()) as u8;
+        let (header, clear) = tr31::unwrap(&key(10 + n), block).expect("the harness unwraps psec's block with optional blocks");
+        assert_eq!(clear, key(110 + n), "{block}");
+        assert_eq!(header.blocks.iter().find(|(id, _)| id == "KP").map(|(_, d)| d.as_str()), Some("012331550BC9"), "{block}");
+        assert!(header.size > 16 && header.size % 16 == 0, "{block}: header of {} characters", header.size);
+        let mut tampered = block.to_owned();
+        tampered.replace_range(20..21, if &block[20..21] == "0" { "1" } else { "0" });
+        assert!(tr31::unwrap(&key(10 + n), &tampered).is_err(), "an altered optional block fails the MAC: {tampered}");
+    }
+    for (i, block) in wrapped.iter().take(headers.len()).enumerate() {
         let (header, clear) = tr31::unwrap(&key(i as u8), block.as_str().expect("block")).expect("the harness unwraps psec's block");
         assert_eq!(clear, key(100 + i as u8), "{block}");
         assert_eq!((header.usage.as_str(), header.mode_of_use), headers[i]);
