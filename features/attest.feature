@@ -29,9 +29,19 @@ Feature: Step 5 - POST /pos/attest
 
     Examples:
       | skew |
+      | -295 |
+      | 0    |
+      | 55   |
+
+  @ATT-04 @ATT-15 @frozen
+  Scenario Outline: The window's edges, <skew> seconds, are inside it on a clock that stands still
+    When the device attests with X-Timestamp <skew> seconds from the target's time
+    Then the status is 200 [ATT-04]
+
+    Examples:
+      | skew |
       | -300 |
       | -299 |
-      | 0    |
       | 59   |
       | 60   |
 
@@ -44,9 +54,20 @@ Feature: Step 5 - POST /pos/attest
 
     Examples:
       | skew  |
-      | -301  |
-      | 61    |
+      | -305  |
+      | 65    |
       | -3600 |
+
+  @ATT-04 @ATT-15 @ATT-31 @frozen
+  Scenario Outline: One second past the window's edges, <skew> seconds, is refused on a clock that stands still
+    When the device attests with X-Timestamp <skew> seconds from the target's time
+    Then the status is not 200 [ATT-04]
+    And the error is 401 "4010" "Timestamp outside the accepted window" [ATT-31]
+
+    Examples:
+      | skew |
+      | -301 |
+      | 61   |
 
   @ATT-05 @ATT-16 @ATT-32
   Scenario: A nonce is new for every request

@@ -29,7 +29,12 @@ Feature: Step 7 - POST /pos/config and POST /pos/terminal-parameters
     And device "D2" calls config
     Then the target recorded no finding for CFG-06 [CFG-06]
 
-  @TPAR-01 @TPAR-02 @TPAR-03 @TPAR-05 @TPAR-06 @TPAR-07 @TPAR-08 @MSK-03
+  @TPAR-08 @FLOW-03
+  Scenario: Terminal parameters need no prior config call on the simulator
+    When the device calls terminal-parameters with nothing before it
+    Then the status is 200 [TPAR-08]
+
+  @TPAR-01 @TPAR-02 @TPAR-03 @TPAR-05 @TPAR-06 @TPAR-07 @MSK-03
   Scenario: Terminal parameters come in chunks that decrypt, join and gunzip
     When the device calls terminal-parameters
     Then the status is 200 [TPAR-01]

@@ -25,6 +25,11 @@ pub struct ClockSection {
     /// expired-token check waits `expires_in` for real (`--tags @slow`) or is "not applicable".
     #[serde(default)]
     pub tokens_follow: bool,
+    /// With `mode = "control"`: the test clock stands still between moves. Off by default: most
+    /// time-travel hooks add an offset to a clock that keeps running, and boundaries are then
+    /// judged with real time's tolerance.
+    #[serde(default)]
+    pub frozen: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -59,6 +59,11 @@ fn not_applicable(ctx: &RunContext, scenario: &Scenario, slow_selected: bool) ->
     if has("faults") && !ctx.target.faults {
         return Some("needs forced server faults (/_sim/faults), which this target does not offer".into());
     }
+    if has("frozen") && !ctx.target.frozen {
+        return Some(
+            "judges a time boundary to the second: needs a clock that stands still between the harness's moves (the simulator's virtual clock, or a profile's `[clock] frozen = true`); the same rule is judged with real time's tolerance elsewhere".into(),
+        );
+    }
     if has("clock") && ctx.target.clock == ClockControl::Real && !slow_selected {
         return Some("needs time to pass: this target's clock is real; select @slow (--tags @slow) to wait in real time".into());
     }

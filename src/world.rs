@@ -16,7 +16,7 @@ use crate::exchange::Exchange;
 use crate::model::{Expect, Model, Verdict, judge};
 use crate::schema::Schemas;
 use crate::session::Session;
-use crate::targets::{ClockControl, TakeError, Target};
+use crate::targets::{TakeError, Target};
 use crate::verdict::{Finding, Unverified};
 
 /// Everything a run shares between its scenarios.
@@ -92,6 +92,8 @@ pub struct CheckWorld {
     pub pos: BTreeMap<String, crate::pos::device::PosDevice>,
     /// What the scenario's terminals share (CFG-06, TPAR-05).
     pub fleet: crate::pos::verify::Fleet,
+    /// Seconds the harness moved the target's clock in this scenario.
+    pub moved: f64,
     /// The next claim goes with a token whose session was never initiated: any refusal is the
     /// target's own answer (AUTH-11, SIMULATOR; AUTH-12, UNKNOWN), not a claim rule's break.
     pub uninitiated: bool,
@@ -112,7 +114,7 @@ impl CheckWorld {
         // A World outside a run is a harness defect, not something a target can cause.
         #[allow(clippy::expect_used)]
         let ctx = CONTEXT.try_with(Arc::clone).expect("CheckWorld is created by viopay-check's runner");
-        let real = ctx.target.clock == ClockControl::Real;
+        let real = !ctx.target.frozen;
         CheckWorld {
             session: Session::new(),
             ctx,
@@ -126,6 +128,7 @@ impl CheckWorld {
             last: None,
             burst: Vec::new(),
             uninitiated: false,
+            moved: 0.0,
             exchanges: Vec::new(),
             diverged: None,
             fault_armed: None,
@@ -196,8 +199,17 @@ impl CheckWorld {
     /// Sends a request and checks the response against everything that holds for every response.
     pub async fn send_with(&mut self, req: ApiRequest, case: HeaderCase) -> Exchange {
         let ex = self.ctx.client.send_with(&req, case).await;
+        self.sync_clock();
         self.observe(&req, &ex);
         ex
+    }
+
+    /// On a clock that keeps running (real time, or a test clock that adds the harness's moves
+    /// to it) model time is the moves plus the time elapsed; the model's slack covers the rest.
+    pub fn sync_clock(&mut self) {
+        if !self.ctx.target.frozen {
+            self.model.now = self.moved + self.started.elapsed().as_secs_f64();
+        }
     }
 
     /// Sends a request whose answer the model predicts, and judges it. Returns the exchange and

@@ -13,24 +13,24 @@ Feature: Kustom devices (KUSTOM-API.md §2.6–§2.10, §3.2)
     And the answer's "/merchant_id" is "{mid:A}" [KDEV-03]
     And the answer's "/credentials" is null [KAUTH-15]
 
-  @KDEV-06 @KDEV-07 @KDEV-08 @KDEV-09 @KDEV-10 @KFLOW-03 @fresh
+  @KDEV-06 @KDEV-07 @KDEV-08 @KDEV-09 @KDEV-10 @KFLOW-03 @clock
   Scenario: The merchant's registered devices, newest first, filtered by carried-over metadata
-    When merchant A creates an enrollment "E1" with {"metadata": {"store_id": "123"}}
-    And merchant A creates an enrollment "E2" with {"metadata": {"store_id": "456"}}
-    And merchant A creates an enrollment "E3" with {"metadata": {"store_id": "123"}}
+    When merchant A creates an enrollment "E1" with {"metadata": {"store_id": "123", "run": "{run}"}, "location_id": "{location:A}"}
+    And merchant A creates an enrollment "E2" with {"metadata": {"store_id": "456", "run": "{run}"}, "location_id": "{location:A}"}
+    And merchant A creates an enrollment "E3" with {"metadata": {"store_id": "123", "run": "{run}"}, "location_id": "{location:A}"}
     And the POS app registers "D1" with the code of "E1"
     And the clock moves 1 second
     And the POS app registers "D2" with the code of "E2"
     And the POS app registers "D3" with the code of "E3"
     And merchant A deregisters "D3"
-    And merchant A lists devices
+    And merchant A lists devices with "metadata=run:{run}"
     Then the answer is 200 [KDEV-06]
     And the answer's "/content/0/id" is "{D2.id}" [KDEV-10]
     And device "D3" is not listed [KDEV-09]
-    When merchant A lists devices with "metadata=store_id:123"
+    When merchant A lists devices with "metadata=store_id:123&metadata=run:{run}"
     Then device "D1" is listed [KDEV-07]
     And device "D2" is not listed [KDEV-07]
-    When merchant A lists devices with "location_id={location:A}&page_size=1&page_number=1"
+    When merchant A lists devices with "location_id={location:A}&metadata=run:{run}&page_size=1&page_number=1"
     Then the answer's "/content/0/id" is "{D1.id}" [KDEV-08]
 
   @KDEV-12 @KDEV-13 @KDEV-14 @KDEV-15 @KDEV-28 @KDEV-04
@@ -72,7 +72,7 @@ Feature: Kustom devices (KUSTOM-API.md §2.6–§2.10, §3.2)
     When merchant A deregisters "D"
     Then the answer is 204 [KDEV-21]
     When device "D" reads its own record
-    Then the answer is 401 [KDEV-20]
+    Then the answer is a refusal [KDEV-20]
     And the problem is 401 "Access Denied" [KAUTH-20]
     And the header "www-authenticate" is "Bearer realm=\"ipp\"" [KAUTH-20]
     When merchant A deregisters "D"

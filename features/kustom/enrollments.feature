@@ -62,13 +62,13 @@ Feature: Kustom enrollments (KUSTOM-API.md §2.1–§2.4, §3.1)
     And merchant A creates an enrollment "E3"
     Then the codes of "E1", "E2" and "E3" differ [KEN-12]
 
-  @KEN-21 @KEN-29 @KEN-28 @KCONV-12 @KCONV-13 @KAUTH-06 @fresh
+  @KEN-21 @KEN-29 @KEN-28 @KCONV-12 @KCONV-13 @KAUTH-06
   Scenario: The list shows the merchant's enrollments, newest first, in a page
-    When merchant A creates an enrollment "E1"
+    When merchant A creates an enrollment "E1" with {"metadata": {"run": "{run}"}}
     And the clock moves 1 second
-    And merchant A creates an enrollment "E2"
-    And merchant B creates an enrollment "E3" with {"location_id": "{location:B}"}
-    And merchant A lists enrollments
+    And merchant A creates an enrollment "E2" with {"metadata": {"run": "{run}"}}
+    And merchant B creates an enrollment "E3" with {"location_id": "{location:B}", "metadata": {"run": "{run}"}}
+    And merchant A lists enrollments with "metadata=run:{run}"
     Then the answer is 200 [KEN-21]
     And the list holds 2 [KEN-29]
     And the answer's "/content/0/enrollment_id" is "{E2.id}" [KEN-28]
@@ -77,31 +77,31 @@ Feature: Kustom enrollments (KUSTOM-API.md §2.1–§2.4, §3.1)
     And the answer's "/total_elements" is 2 [KCONV-12]
     And enrollment "E3" is not listed [KEN-29]
 
-  @KEN-22 @KEN-40 @KEN-41 @KEN-42 @KEN-35 @KEN-36 @KEN-24 @KEN-26 @clock @fresh
+  @KEN-22 @KEN-40 @KEN-41 @KEN-42 @KEN-35 @KEN-36 @KEN-24 @KEN-26 @clock
   Scenario: CANCELLED and EXPIRED enrollments leave the list; CONSUMED ones stay unless left out
-    When merchant A creates an enrollment "P"
-    And merchant A creates an enrollment "C" with {"metadata": {"store_id": "1"}}
-    And merchant A creates an enrollment "X"
-    And merchant A creates an enrollment "S" with {"expires_in": 1000}
+    When merchant A creates an enrollment "P" with {"metadata": {"run": "{run}"}}
+    And merchant A creates an enrollment "C" with {"metadata": {"store_id": "1", "run": "{run}"}}
+    And merchant A creates an enrollment "X" with {"metadata": {"run": "{run}"}}
+    And merchant A creates an enrollment "S" with {"expires_in": 1000, "metadata": {"run": "{run}"}}
     And the POS app registers "D" with the code of "C"
     And merchant A cancels "X"
     Then the answer is 204 [KEN-36]
     When the clock moves 2 seconds
-    And merchant A lists enrollments
+    And merchant A lists enrollments with "metadata=run:{run}"
     Then enrollment "P" is listed [KEN-21]
     And enrollment "C" is listed [KEN-40]
     And the enrollment "C" reads "CONSUMED" at "/status" [KEN-40]
     And enrollment "X" is not listed [KEN-42]
     And enrollment "S" is not listed [KEN-41]
-    When merchant A lists enrollments with "include_consumed=FALSE"
+    When merchant A lists enrollments with "metadata=run:{run}&include_consumed=FALSE"
     Then enrollment "C" is not listed [KEN-26]
     And enrollment "P" is listed [KEN-24]
 
-  @KEN-24 @KEN-25 @KEN-27 @KEN-30 @KEN-31 @fresh
+  @KEN-24 @KEN-25 @KEN-27 @KEN-30 @KEN-31
   Scenario: List filters: metadata, location, and their refusals
-    When merchant A creates an enrollment "E1" with {"metadata": {"store_id": "123", "url": "http://x:1"}}
-    And merchant A creates an enrollment "E2" with {"metadata": {"store_id": "456"}}
-    And merchant A lists enrollments with "metadata=store_id:123&metadata=url:http://x:1"
+    When merchant A creates an enrollment "E1" with {"metadata": {"store_id": "123", "url": "http://x:1", "run": "{run}"}}
+    And merchant A creates an enrollment "E2" with {"metadata": {"store_id": "456", "run": "{run}"}}
+    And merchant A lists enrollments with "metadata=store_id:123&metadata=url:http://x:1&metadata=run:{run}"
     Then enrollment "E1" is listed [KEN-25]
     And enrollment "E2" is not listed [KEN-24]
     When merchant A lists enrollments with "location_id=0cb1e29c-658c-4a14-95e6-0af593bd04cf"

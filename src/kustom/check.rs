@@ -32,8 +32,14 @@ impl Answer {
 pub enum Note {
     /// A rule the answer breaks (its level decides how much that weighs).
     Broken { rule: &'static str, message: String },
-    /// An answer the rules allow that differs from the simulator's choice under this rule.
+    /// An answer the rules allow that differs from the simulator's choice under this rule, in a
+    /// value or form only: the state the model follows is the same (a code's shape, a status
+    /// code, a member more), so every later check still applies.
     Differs { rule: &'static str, message: String },
+    /// An allowed answer after which the target's state is not the simulator's (a refusal where
+    /// the simulator accepts, or the other way round): checks written for the simulator's branch
+    /// are then "not verified", and records the target did not make are "not applicable".
+    Branch { rule: &'static str, message: String },
 }
 
 impl Note {
@@ -45,9 +51,20 @@ impl Note {
         Note::Differs { rule, message: message.into() }
     }
 
+    pub fn branch(rule: &'static str, message: impl Into<String>) -> Self {
+        Note::Branch { rule, message: message.into() }
+    }
+
     pub fn rule(&self) -> &'static str {
         match self {
-            Note::Broken { rule, .. } | Note::Differs { rule, .. } => rule,
+            Note::Broken { rule, .. } | Note::Differs { rule, .. } | Note::Branch { rule, .. } => rule,
+        }
+    }
+
+    /// The rule and the message, whatever the kind.
+    pub fn into_parts(self) -> (&'static str, String) {
+        match self {
+            Note::Broken { rule, message } | Note::Differs { rule, message } | Note::Branch { rule, message } => (rule, message),
         }
     }
 }

@@ -351,10 +351,10 @@ async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -
             let level = catalogue.id(note.rule()).map(|r| r.level()).unwrap_or(Level::Required);
             let failing = match &note {
                 Note::Broken { .. } => level == Level::Required || (strict && level == Level::Simulator),
-                Note::Differs { .. } => strict && level == Level::Simulator,
+                Note::Differs { .. } | Note::Branch { .. } => strict && level == Level::Simulator,
             };
             if failing {
-                let (Note::Broken { rule, message } | Note::Differs { rule, message }) = note;
+                let (rule, message) = note.into_parts();
                 out.failure = fail(rule, message, transcript);
                 return out;
             } else if level != Level::Unknown {
@@ -411,7 +411,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
         *cases.lock() += 1;
         let mut adv = advisories.lock();
         for note in outcome.advisories {
-            let (Note::Broken { rule, message } | Note::Differs { rule, message }) = note;
+            let (rule, message) = note.into_parts();
             let entry = adv.entry(rule.to_owned()).or_insert((0, message));
             entry.0 += 1;
         }

@@ -91,7 +91,9 @@ pub struct Filter {
 
 impl Filter {
     fn matches(&self, metadata: &Map<String, Value>, location: Option<&str>) -> bool {
-        self.metadata.iter().all(|(k, v)| metadata.get(k) == Some(v)) && self.location.as_deref().is_none_or(|l| location == Some(l))
+        // UUIDs compare in any case (KCONV-06).
+        self.metadata.iter().all(|(k, v)| metadata.get(k) == Some(v))
+            && self.location.as_deref().is_none_or(|l| location.is_some_and(|m| m.eq_ignore_ascii_case(l)))
     }
 }
 
@@ -140,7 +142,7 @@ impl Model {
     /// KEN-11 (SIMULATOR); a refusal of `expires_in` or `ttl` is KEN-15's (UNKNOWN).
     pub fn enrolled(&mut self, merchant: usize, location: &str, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Note>) {
         if a.refusal() && (sent.contains_key("expires_in") || sent.contains_key("ttl")) {
-            notes.push(Note::differs("KEN-15", format!("the lifetime member was refused: {}", a.excerpt())));
+            notes.push(Note::branch("KEN-15", format!("the lifetime member was refused: {}", a.excerpt())));
             return;
         }
         if a.status != 201 {
@@ -269,7 +271,7 @@ impl Model {
                 };
                 if a.success() {
                     // KEN-37: a real server's answer here is open; what it did is not known.
-                    notes.push(Note::differs("KEN-38", format!("the simulator refuses with 409; got {}", a.excerpt())));
+                    notes.push(Note::branch("KEN-38", format!("the simulator refuses with 409; got {}", a.excerpt())));
                     e.stage = if stage == Stage::Cancelled { Stage::Cancelled } else { Stage::Unknown };
                 } else {
                     refused(a, 409, &format!("Enrollment is {status}"), "KEN-37", "KEN-37", notes);
@@ -335,7 +337,11 @@ impl Model {
                 format!("the enrollment's metadata {} is not carried to the device: {}", Value::Object(e.metadata.clone()), b["metadata"]),
             ));
         }
-        if b["location_id"].as_str() != e.location.as_deref() {
+        let same_location = match (b["location_id"].as_str(), e.location.as_deref()) {
+            (Some(got), Some(want)) => got.eq_ignore_ascii_case(want),
+            (got, want) => got == want,
+        };
+        if !same_location {
             notes.push(Note::broken(
                 "KREG-11",
                 format!("the device's location_id {} is not the enrollment's {:?}", b["location_id"], e.location),
@@ -389,7 +395,7 @@ impl Model {
         let dev = &mut self.devices[d];
         if !dev.registered {
             if a.success() {
-                notes.push(Note::differs("KDEV-21", format!("the simulator refuses a deregistered device with 404; got {}", a.excerpt())));
+                notes.push(Note::branch("KDEV-21", format!("the simulator refuses a deregistered device with 404; got {}", a.excerpt())));
             } else {
                 refused(a, 404, "Device not found", "KDEV-19", "KDEV-18", notes);
             }

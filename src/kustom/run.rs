@@ -9,19 +9,40 @@ use super::world::{KUSTOM, KustomContext, KustomWorld};
 use crate::catalogue::{Api, Catalogue};
 use crate::{CheckError, CheckOptions, Report, ScenarioResult, TargetSpec, rules_doc, run};
 
+/// Seconds a scenario may wait for real when the target's clock cannot be moved: one-second
+/// codes and short lifetimes make expiry checkable on any backend (KEN-07 allows 1 s).
+pub const REAL_WAIT_LIMIT: u64 = 15;
+
+/// The seconds a scenario's "the clock moves N seconds" steps add up to.
+fn clock_moves(s: &cucumber::gherkin::Scenario) -> u64 {
+    s.steps
+        .iter()
+        .filter_map(|step| step.value.strip_prefix("the clock moves "))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
 pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&ScenarioResult) + 'static) -> Result<Report, CheckError> {
     let started = Instant::now();
     let target = super::target::connect(spec, opts.request_timeout).await?;
     let description = target.name.clone();
-    let (clock, fresh) = (target.clock, target.fresh);
+    let (clock, fresh, frozen) = (target.clock, target.fresh, target.frozen);
     let catalogue = Catalogue::builtin();
-    let ctx = Arc::new(KustomContext { target, catalogue: catalogue.clone(), strict: opts.strict });
+    let ctx = Arc::new(KustomContext { target, catalogue: catalogue.clone(), strict: opts.strict, baseline: opts.baseline.clone() });
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let run_opts = run::RunOptions { concurrency: Some(1), ..opts.run.clone() };
     let not_applicable = move |s: &cucumber::gherkin::Scenario| {
         let has = |tag: &str| s.tags.iter().any(|t| t == tag);
-        if has("clock") && !clock {
-            return Some("needs the target's clock moved (a simulator's /_sim/clock)".to_owned());
+        if has("frozen") && !frozen {
+            return Some(
+                "judges exact time boundaries: needs a clock that stands still between moves (a simulator's virtual clock)".to_owned(),
+            );
+        }
+        if has("clock") && !clock && clock_moves(s) > REAL_WAIT_LIMIT {
+            return Some(format!(
+                "moves the clock {} s: needs the target's clock moved (a simulator's /_sim/clock); up to {REAL_WAIT_LIMIT} s are waited out",
+                clock_moves(s)
+            ));
         }
         (has("fresh") && !fresh)
             .then(|| "counts what a list holds: needs a target reset to its fixtures (a simulator's /_sim/reset)".to_owned())

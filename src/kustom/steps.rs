@@ -38,8 +38,7 @@ async fn enroll(w: &mut KustomWorld, label: &str, name: Option<String>, body: Va
     // Only a body the model understands is judged (the scenarios of refusals check literally).
     let valid_shape = sent
         .get("location_id")
-        .is_none_or(|l| l.as_str().is_some_and(|s| w.target().merchants[merchant].locations.contains(&s.to_lowercase())))
-        && (merchant_has_one_location(w, merchant) || sent.contains_key("location_id"))
+        .is_none_or(|l| l.as_str().is_some_and(|s| w.target().merchants[merchant].locations.iter().any(|o| o.eq_ignore_ascii_case(s))))
         && sent.get("metadata").is_none_or(Value::is_object)
         && !(sent.contains_key("expires_in") && sent.contains_key("ttl"))
         && sent.get("expires_in").is_none_or(|v| v.as_u64().is_some_and(|n| (1_000..=259_200_000).contains(&n)))
@@ -52,6 +51,12 @@ async fn enroll(w: &mut KustomWorld, label: &str, name: Option<String>, body: Va
     }
     let before = w.model.enrollments.len();
     let mut notes = Vec::new();
+    // KEN-10: the simulator refuses a merchant of several locations an enrollment that names
+    // none (KEN-20); a real server may default one, or none (KEN-16): both are followed.
+    if !sent.contains_key("location_id") && !merchant_has_one_location(w, merchant) && answer.refusal() {
+        w.judged(vec![super::check::Note::branch("KEN-10", format!("no location named for a merchant of several: {}", answer.excerpt()))]);
+        return;
+    }
     let location = expected_location(w, merchant, &sent);
     w.model.enrolled(merchant, &location, &sent, &answer, &mut notes);
     w.judged(notes);
@@ -224,7 +229,13 @@ async fn me(w: &mut KustomWorld, name: String) {
 #[when(regex = r"^the clock moves (\d+) seconds?(?: on)?$")]
 async fn advance(w: &mut KustomWorld, seconds: u64) {
     if !w.target().clock {
-        crate::world::Stop::NotApplicable("needs the target's clock moved (a simulator's /_sim/clock)".into()).raise();
+        // A real clock: a few seconds are waited out (the runner lets only such scenarios run,
+        // REAL_WAIT_LIMIT); the model counts real time on such a target.
+        if seconds > super::run::REAL_WAIT_LIMIT {
+            crate::world::Stop::NotApplicable("needs the target's clock moved (a simulator's /_sim/clock)".into()).raise();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+        return;
     }
     if let Err(e) = w.target().advance(seconds).await {
         kustom_error!("cannot move the clock: {e}");
@@ -339,6 +350,7 @@ fn pointer_is(w: &mut KustomWorld, pointer: String, value: String, rule: String)
 
 #[then(regex = r#"^the answer's "(/[^"]*)" matches "(.+)" \[([A-Z]+-\d+)\]$"#)]
 fn pointer_matches(w: &mut KustomWorld, pointer: String, pattern: String, rule: String) {
+    let pattern = w.expand(&pattern);
     let re = regex::Regex::new(&pattern).unwrap_or_else(|e| kustom_error!("`{pattern}` is not a regex: {e}"));
     let got = w.last().body.pointer(&pointer).cloned().unwrap_or(Value::Null);
     let text = got.as_str().map_or_else(|| got.to_string(), str::to_owned);

@@ -65,7 +65,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
         TargetSpec::Profile(path) => return KustomProfile::load(path)?.target(http),
     };
     let unreachable = |reason: String| TargetError::Unreachable { url: base.clone(), reason };
-    let merchants: Value = http
+    let merchants_doc: Value = http
         .get(format!("{base}/_sim/kustom/merchants"))
         .send()
         .await
@@ -73,7 +73,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
         .json()
         .await
         .map_err(|e| setup(format!("{base}/_sim/kustom/merchants is not the simulator's control API: {e}")))?;
-    let merchants: Vec<Merchant> = merchants["merchants"]
+    let merchants: Vec<Merchant> = merchants_doc["merchants"]
         .as_array()
         .into_iter()
         .flatten()
@@ -90,6 +90,9 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
     if merchants.len() < 2 {
         return Err(setup("the target needs two Kustom merchants with a location each (KLOC-05)"));
     }
+    let merchants = by_locations(merchants);
+    // A target other than the simulator names its own registration request (KREG-04).
+    let registration = merchants_doc["registration_path"].as_str().unwrap_or("/ipp/v1/devices/register").to_owned();
     let clock: Value =
         http.get(format!("{base}/_sim/clock")).send().await.map_err(|e| unreachable(e.to_string()))?.json().await.unwrap_or(Value::Null);
     Ok(Target {
@@ -101,7 +104,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
         clock: matches!(clock["mode"].as_str(), Some("virtual" | "offset")),
         frozen: clock["mode"] == "virtual",
         fresh: true,
-        registration: Some("/ipp/v1/devices/register".into()),
+        registration: Some(registration),
         playground: true,
         http,
         _embedded: embedded,
@@ -171,6 +174,7 @@ impl KustomProfile {
             let locations = m.locations.iter().map(|l| l.to_lowercase()).collect();
             merchants.push(Merchant { id: m.id, key, username: m.username.unwrap_or_default(), locations });
         }
+        let merchants = by_locations(merchants);
         Ok(Target {
             name: self.base_url.clone(),
             base: self.base_url.trim_end_matches('/').to_owned(),
@@ -184,6 +188,18 @@ impl KustomProfile {
             _embedded: None,
         })
     }
+}
+
+/// Merchant `A` is one with the fewest locations, `B` one with the most (stable otherwise): the
+/// scenarios exercise both branches of location defaulting (KEN-10) and the cross-merchant rules
+/// with A and B, whatever order the target or the profile lists its merchants in.
+fn by_locations(mut merchants: Vec<Merchant>) -> Vec<Merchant> {
+    merchants.sort_by_key(|m| m.locations.len());
+    let most = merchants.iter().enumerate().skip(1).max_by_key(|(i, m)| (m.locations.len(), std::cmp::Reverse(*i))).map(|(i, _)| i);
+    if let Some(i) = most {
+        merchants.swap(1, i);
+    }
+    merchants
 }
 
 impl Target {

@@ -22,6 +22,8 @@ pub struct KustomContext {
     pub target: Target,
     pub catalogue: Catalogue,
     pub strict: bool,
+    /// Rule IDs of known deviations (`--baseline`): reported, never failing the run.
+    pub baseline: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for KustomContext {
@@ -117,7 +119,8 @@ impl KustomWorld {
             Ok(r) => r,
             Err(e) => kustom_error!("{e}"),
         };
-        let finding = Finding::new(rule, message, exchange);
+        let mut finding = Finding::new(rule, message, exchange);
+        finding.known = self.ctx.baseline.contains(finding.rule.as_str());
         let fails = finding.is_failure(self.ctx.strict);
         self.findings.push(finding);
         fails
@@ -196,6 +199,11 @@ impl KustomWorld {
                     if level == Level::Simulator && self.record(rule, message.clone(), exchange.as_ref()) {
                         Stop::Failed(format!("{rule}: {message}")).raise();
                     }
+                }
+                Note::Branch { rule, message } => {
+                    if level == Level::Simulator && self.record(rule, message.clone(), exchange.as_ref()) {
+                        Stop::Failed(format!("{rule}: {message}")).raise();
+                    }
                     if self.diverged.is_none() {
                         self.diverged = Some(format!("the target took another branch the rules allow ({rule}): {message}"));
                     }
@@ -234,7 +242,7 @@ impl KustomWorld {
         }
     }
 
-    /// `{E.id}`, `{E.code}`, `{D.id}`, `{D.token}`, `{location:A}`, `{location:B:2}`, `{mid:A}`,
+    /// `{E.id}`, `{E.code}`, `{E.location}` (JSON), `{D.id}`, `{D.token}`, `{location:A}`, `{location:B:2}`, `{mid:A}`,
     /// `{key:A}`, `{user:A}`, `{basic:A}`, `{basic:A:anon}`, `{basic:A:other}`, `{wrongkey:A}` in a path,
     /// a header or a body.
     pub fn expand(&self, text: &str) -> String {
@@ -287,7 +295,9 @@ impl KustomWorld {
             }
             let m = &t.merchants[self.merchant(label)];
             return match kind {
-                "location" => m.locations.get(n.max(1) - 1).cloned(),
+                "location" => Some(m.locations.get(n.max(1) - 1).cloned().unwrap_or_else(|| {
+                    Stop::NotApplicable(format!("the target's merchant {label} has no location {n} (`{{{inner}}}`)")).raise()
+                })),
                 "mid" => Some(m.id.clone()),
                 "key" => Some(m.key.clone()),
                 _ => Some(m.username.clone()),
@@ -296,7 +306,7 @@ impl KustomWorld {
         let (name, field) = inner.split_once('.')?;
         let is_name =
             name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-        if !is_name || !matches!(field, "id" | "code" | "token") {
+        if !is_name || !matches!(field, "id" | "code" | "token" | "location") {
             return None;
         }
         if let Some(&i) = self.enrollments.get(name) {
@@ -304,6 +314,8 @@ impl KustomWorld {
             return match field {
                 "id" => Some(e.id.clone()),
                 "code" => Some(e.code.clone()),
+                // As JSON: the location the target gave the enrollment, or null (KEN-16).
+                "location" => Some(serde_json::to_string(&e.location).unwrap_or_default()),
                 _ => None,
             };
         }

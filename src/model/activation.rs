@@ -247,6 +247,9 @@ impl ActivateBody {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Activation {
     pub activated: bool,
+    /// Config and terminal parameters answered 200 since the key set was issued (FLOW-01's order).
+    pub config: bool,
+    pub parameters: bool,
     /// A key set issued by a keys 200 and not rotated since (MSK-10, KEYS-14).
     pub keys: bool,
 }
@@ -409,11 +412,32 @@ impl Model {
                 .or_differs(Outcome::refusal("refused"), "MSK-10")
                 .or_differs(Outcome::ok(label, None), "MSK-10");
         }
-        match step {
+        let expect = match step {
             Step::Config => Expect::only("CFG-01", Outcome::ok(label, None)),
             Step::Parameters => Expect::only("TPAR-02", Outcome::ok(label, None)),
             _ => self.activate(d, body.unwrap_or(&ActivateBody::ready())),
+        };
+        // FLOW-03: the simulator does not enforce the order of config, terminal parameters and
+        // activate; a real server may refuse a step whose predecessors it has not served.
+        let skipped = match step {
+            Step::Parameters => !dev.activation.config,
+            Step::Activate => !(dev.activation.activated || (dev.activation.config && dev.activation.parameters)),
+            _ => false,
+        };
+        if skipped { expect.or_differs(Outcome::refusal("out-of-order"), "FLOW-03") } else { expect }
+    }
+
+    /// The steps a client following FLOW-01 performs before `step`, of those not yet served.
+    pub fn predecessors(&self, d: usize, step: Step) -> Vec<Step> {
+        let a = &self.devices[d].activation;
+        let mut out = Vec::new();
+        if matches!(step, Step::Parameters | Step::Activate) && a.keys && !a.config && !a.activated {
+            out.push(Step::Config);
         }
+        if step == Step::Activate && a.keys && !a.parameters && !a.activated {
+            out.push(Step::Parameters);
+        }
+        out
     }
 
     fn activate(&self, d: usize, body: &ActivateBody) -> Expect {
@@ -460,9 +484,14 @@ impl Model {
         }
         let dev = &mut self.devices[d];
         match step {
-            Step::Keys => dev.activation.keys = true,
+            Step::Keys => {
+                dev.activation.keys = true;
+                dev.activation.config = false;
+                dev.activation.parameters = false;
+            }
             Step::Activate => dev.activation.activated = true,
-            Step::Config | Step::Parameters => {}
+            Step::Config => dev.activation.config = true,
+            Step::Parameters => dev.activation.parameters = true,
         }
     }
 
@@ -536,6 +565,15 @@ mod tests {
         let e = m.step(0, Step::Activate, own, Some(&flag));
         assert_eq!(e.rule, "ACT-07");
         assert!(e.alternatives.iter().any(|a| a.outcome.label == "activated" && a.basis == Basis::Differs("ACT-07")));
-        assert_eq!(m.step(0, Step::Activate, own, Some(&ActivateBody::Garbage)).alternatives.len(), 2, "garbage never activates");
+        let garbage = m.step(0, Step::Activate, own, Some(&ActivateBody::Garbage));
+        assert!(garbage.alternatives.iter().all(|a| a.outcome.label != "activated"), "garbage never activates");
+        // FLOW-03: before config and terminal parameters a refusal is the target's to give.
+        assert!(garbage.alternatives.iter().any(|a| a.basis == Basis::Differs("FLOW-03")));
+        assert_eq!(m.predecessors(0, Step::Activate), vec![Step::Config, Step::Parameters]);
+        m.stepped(0, Step::Config, Some(200));
+        m.stepped(0, Step::Parameters, Some(200));
+        assert!(m.predecessors(0, Step::Activate).is_empty());
+        let ready = m.step(0, Step::Activate, own, Some(&ActivateBody::ready()));
+        assert!(ready.alternatives.iter().all(|a| a.basis != Basis::Differs("FLOW-03")), "in order, no excuse");
     }
 }

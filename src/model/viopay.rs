@@ -30,6 +30,9 @@ pub struct Code {
     pub state: CodeState,
     /// A claim of it was refused before (CLAIM-17: that must have changed nothing).
     pub refused: bool,
+    /// Model time at which the target read it `pending` at the expiry boundary (STAT-07 left
+    /// open): at that same instant a new code supersedes it rather than finding it expired.
+    pub pending_read_at: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +115,9 @@ fn e_used() -> Outcome {
 fn e_expired() -> Outcome {
     Outcome::error("expired", 400, "4220", "Pairing code has expired")
 }
+/// Seconds past a code's lifetime during which its record must still answer CLAIM-18/CLAIM-19.
+const RECORD_KEPT_AT_LEAST: f64 = 60.0;
+
 fn e_not_found() -> Outcome {
     Outcome::error("not-found", 400, "4004", "Pairing code not found")
 }
@@ -264,7 +270,13 @@ impl Model {
 
     /// Records a code the target issued (CODE-01, PAIR-04/CODE-04, CODE-06).
     pub fn issued(&mut self, d: usize, value: String) {
-        let expiry = self.devices[d].codes.last().filter(|c| c.state == CodeState::Pending).map(|c| self.expiry(c));
+        let expiry = self.devices[d].codes.last().filter(|c| c.state == CodeState::Pending).map(|c| match self.expiry(c) {
+            // The target read it pending at this very instant: it is pending, so superseded now.
+            Expiry::Either { sim_expired: Some(true) } if c.pending_read_at == Some(self.now) => {
+                Expiry::Either { sim_expired: Some(false) }
+            }
+            other => other,
+        });
         let now = self.now;
         let dev = &mut self.devices[d];
         if let (Some(last), Some(expiry)) = (dev.codes.last_mut(), expiry) {
@@ -276,7 +288,7 @@ impl Model {
                 Expiry::Either { sim_expired: None } => CodeState::SupersededOrExpired,
             };
         }
-        dev.codes.push(Code { value, issued: now, state: CodeState::Pending, refused: false });
+        dev.codes.push(Code { value, issued: now, state: CodeState::Pending, refused: false, pending_read_at: None });
     }
 
     /// `POST /pos/claim` by merchant `m` of code `k` of device `d`, with a valid token and a JSON
@@ -343,6 +355,17 @@ impl Model {
         if code.state == CodeState::Expired && replaced {
             return expect.or_differs(e_not_found().with_fields(details), "CODE-06");
         }
+        // TIME-06 (UNKNOWN, Q-07): how long a used or expired code's record is kept. A minute past
+        // the code's own lifetime a server may have forgotten it and answer "not found"; before
+        // that CLAIM-18 and CLAIM-19 are judged.
+        let ended = match code.state {
+            CodeState::Used | CodeState::Expired => true,
+            CodeState::Pending => self.expiry(code) == Expiry::Expired,
+            _ => false,
+        };
+        if ended && self.now - code.issued >= TTL + RECORD_KEPT_AT_LEAST + self.slack {
+            return expect.or_permitted(e_not_found(), "TIME-06");
+        }
         expect
     }
 
@@ -388,8 +411,16 @@ impl Model {
         self.claimed(d, k, if status == Some(200) { "success" } else { label });
     }
 
-    /// A status reading of "expired" makes a pending code expired for good (CODE-05).
+    /// A status reading of "expired" makes a pending code expired for good (CODE-05); one of
+    /// "pending" at the boundary is remembered (the target's branch of STAT-07).
     pub fn status_read(&mut self, d: usize, label: &str) {
+        let now = self.now;
+        if label == "pending"
+            && let Some(last) = self.devices[d].codes.last_mut()
+            && last.state == CodeState::Pending
+        {
+            last.pending_read_at = Some(now);
+        }
         if label == "expired"
             && let Some(last) = self.devices[d].codes.last_mut()
             && last.state == CodeState::Pending

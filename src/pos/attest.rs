@@ -31,6 +31,17 @@ pub fn timestamp(at: OffsetDateTime) -> String {
     whole.format(&Rfc3339).unwrap_or_default()
 }
 
+/// `X-Timestamp` `skew` seconds from `now` in whole seconds, rounded so that a target whose clock
+/// has a fraction (BOOT-03 allows one) sees no less than asked: a skew inside ATT-04's window
+/// (300 s back to 60 s ahead) is rounded towards `now`, one outside it away from `now`.
+pub fn skewed_timestamp(now: OffsetDateTime, skew: i64) -> String {
+    let at = now + time::Duration::seconds(skew);
+    let inside = (-300..=60).contains(&skew);
+    // Truncation rounds down: towards `now` for a skew ahead, away from it for one back.
+    let up = at.nanosecond() != 0 && ((skew < 0 && inside) || (skew > 0 && !inside));
+    timestamp(if up { at + time::Duration::seconds(1) } else { at })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +62,16 @@ mod tests {
         assert!(n.len() >= 12 && n.chars().all(|c| c.is_ascii_alphanumeric()), "{n}");
         assert_ne!(n, nonce());
         assert_eq!(timestamp(time::macros::datetime!(2025-12-13 14:25:30.75 UTC)), "2025-12-13T14:25:30Z");
+    }
+
+    #[test]
+    fn window_edges_round_towards_now() {
+        let now = time::macros::datetime!(2025-12-13 14:25:30.79 UTC);
+        assert_eq!(skewed_timestamp(now, -300), "2025-12-13T14:20:31Z", "299.79 s back, not 300.79");
+        assert_eq!(skewed_timestamp(now, 60), "2025-12-13T14:26:30Z", "59.79 s ahead");
+        assert_eq!(skewed_timestamp(now, -301), "2025-12-13T14:20:29Z", "301.79 s back: outside");
+        assert_eq!(skewed_timestamp(now, 61), "2025-12-13T14:26:32Z", "61.21 s ahead: outside");
+        let whole = time::macros::datetime!(2025-12-13 14:25:30 UTC);
+        assert_eq!(skewed_timestamp(whole, -300), "2025-12-13T14:20:30Z");
     }
 }

@@ -88,7 +88,7 @@ impl PosDevice {
         let mut ts = timestamp(now);
         let mut n = nonce();
         match fault {
-            AttestFault::Skewed(s) => ts = timestamp(now + time::Duration::seconds(*s)),
+            AttestFault::Skewed(s) => ts = super::attest::skewed_timestamp(now, *s),
             AttestFault::ReusedNonce { .. } => n = self.nonces.iter().rev().find(|(_, at)| *at <= model_now)?.0.clone(),
             AttestFault::BadSignature => secret = secret.iter().map(|b| b ^ 0x5A).collect(),
             AttestFault::UnknownKey => key_id = format!("idk-unknown-{}", &n[..8]),

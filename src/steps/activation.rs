@@ -97,10 +97,28 @@ enum Tweak {
     None,
     /// Only `Authorization` and `X-Device-Id` (ATT-35).
     OnlyAuthHeaders,
+    /// Without the steps FLOW-01 puts before it (FLOW-03: the simulator does not enforce them).
+    OutOfOrder,
 }
 
 async fn step_with(w: &mut CheckWorld, name: &str, step: Step, choice: TokenChoice, body: Option<ActivateBody>, tweak: Tweak) -> Exchange {
     let d = device(w, name).await;
+    // FLOW-01: the harness, as a POS, performs config and terminal parameters before the steps
+    // that follow them, with its current token, unless the scenario skips them on purpose.
+    if tweak != Tweak::OutOfOrder {
+        for before in w.model.predecessors(d, step) {
+            // Only where the model expects it served (a live token): otherwise the scenario is
+            // about the refusal, and the step it tests comes first.
+            let label = if before == Step::Config { "config" } else { "parameters" };
+            let credential = w.pos.get(name).and_then(|p| p.step(before, &TokenChoice::Latest, None, None)).map(|(_, c)| c);
+            let served = credential.is_some_and(|c| w.model.step(d, before, c, None).choice().map(|o| o.label) == Some(label));
+            if !served {
+                break;
+            }
+            let ex = Box::pin(step_with(w, name, before, TokenChoice::Latest, None, Tweak::OutOfOrder)).await;
+            require_ok(w, if before == Step::Config { "CFG-01" } else { "TPAR-02" }, &ex, "a step that FLOW-01 puts first");
+        }
+    }
     let other = match &choice {
         TokenChoice::Of { device } => w.pos.values().find(|p| p.index == *device).cloned(),
         _ => None,
@@ -357,6 +375,11 @@ fn token_choice(w: &CheckWorld, words: &str) -> TokenChoice {
 #[when(regex = r#"^(?:the device|device "(\w+)") calls (keys|config|terminal-parameters|activate)(?: with (.+))?$"#)]
 async fn calls_step(w: &mut CheckWorld, name: String, which: String, with: String) {
     let Some(s) = Step::parse(&which) else { harness_error!("unknown step `{which}`") };
+    if with == "nothing before it" {
+        let body = (s == Step::Activate).then(ActivateBody::ready);
+        step_with(w, &name, s, TokenChoice::Latest, body, Tweak::OutOfOrder).await;
+        return;
+    }
     if with == "only the Authorization and X-Device-Id headers" {
         let body = (s == Step::Activate).then(ActivateBody::ready);
         step_with(w, &name, s, TokenChoice::Latest, body, Tweak::OnlyAuthHeaders).await;

@@ -188,7 +188,12 @@ async fn advance(w: &mut CheckWorld, seconds: u32) {
     if let Err(e) = w.target().advance(&client, seconds).await {
         harness_error!("{e}");
     }
+    // A real clock was waited out: the time elapsed counts it already.
+    if w.target().clock == crate::targets::ClockControl::Control {
+        w.moved += f64::from(seconds);
+    }
     w.model.now += f64::from(seconds);
+    w.sync_clock();
 }
 
 #[when(regex = r"^(\d+) seconds? pass(?:es)?$")]
@@ -215,7 +220,10 @@ async fn token_lifetime(w: &mut CheckWorld) {
         advance(w, expires_in + 1).await;
     } else {
         tokio::time::sleep(Duration::from_secs(u64::from(expires_in) + 1)).await;
-        w.model.now += f64::from(expires_in + 1);
+        if w.target().frozen {
+            w.model.now += f64::from(expires_in + 1);
+        }
+        w.sync_clock();
     }
 }
 

@@ -95,6 +95,7 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
                     profile::ClockMode::Real => ClockControl::Real,
                     profile::ClockMode::Control => ClockControl::Control,
                 },
+                frozen: p.clock.mode == profile::ClockMode::Control && p.clock.frozen,
                 tokens_follow_clock: p.clock.tokens_follow,
                 faults: false,
                 clock_readable,
@@ -135,8 +136,9 @@ async fn probe(client: &Client, timeout: Duration) -> Result<(), TargetError> {
 /// A viopay-sim: the harness provisions two merchants of its own and devices on demand.
 async fn simulator(client: &Client, description: &str, count: usize) -> Result<Target, TargetError> {
     let clock = client.send(&ApiRequest::new("GET", "/_sim/clock")).await;
-    let mode = match (clock.status, clock.json()) {
-        (Some(200), Some(v)) => v["mode"].as_str().unwrap_or_default().to_owned(),
+    let (mode, tokens_follow_clock) = match (clock.status, clock.json()) {
+        // `tokens_follow: false`: the target's identity provider keeps real time (AUTH-14).
+        (Some(200), Some(v)) => (v["mode"].as_str().unwrap_or_default().to_owned(), v["tokens_follow"].as_bool().unwrap_or(true)),
         _ => {
             return Err(TargetError::Usage(format!(
                 "{description} has no viopay-sim control API (GET /_sim/clock: {}); describe a real deployment with --profile",
@@ -159,13 +161,19 @@ async fn simulator(client: &Client, description: &str, count: usize) -> Result<T
         merchants.push(Merchant { label, name: field("name"), client_id: field("client_id"), client_secret: field("client_secret") });
     }
     let unknown_device = unprovisioned(client).await?;
+    // Faults are the simulator's; another resettable target may not offer them (PAIR-08 is then
+    // not applicable).
+    let faults = client.send(&ApiRequest::new("GET", "/_sim/faults")).await.status == Some(200);
     Ok(Target {
         description: description.to_owned(),
         base_url: client.base_url().to_owned(),
-        clock: if mode == "virtual" { ClockControl::Control } else { ClockControl::Real },
+        // `virtual` stands still between moves; `offset` is a test clock the harness moves that
+        // keeps running (real time plus an offset); anything else is real time.
+        clock: if matches!(mode.as_str(), "virtual" | "offset") { ClockControl::Control } else { ClockControl::Real },
+        frozen: mode == "virtual",
         // The simulator judges its tokens' `exp` on its own clock (TIME-03).
-        tokens_follow_clock: true,
-        faults: true,
+        tokens_follow_clock,
+        faults,
         clock_readable: true,
         merchants,
         devices: DeviceSource::Provision { merchant_ids },

@@ -50,6 +50,11 @@ pub struct Target {
     pub description: String,
     pub base_url: String,
     pub clock: ClockControl,
+    /// The target's clock stands still between the harness's moves (the simulator's virtual
+    /// clock; a profile's `[clock] frozen = true`). Only then are time boundaries judged exactly;
+    /// a clock that keeps running (real time, or a test clock that adds an offset to it) is
+    /// judged with the tolerance of real time.
+    pub frozen: bool,
     /// AUTH-14: the target's Bearer tokens expire on the clock the harness moves. True for the
     /// simulator; for a profile only when it says so (`[clock] tokens_follow = true`): a real
     /// identity provider's clock is real time, whatever the backend's test clock says.
@@ -74,7 +79,19 @@ impl Target {
     pub async fn take_device(&self, client: &Client, label: &str) -> Result<String, TakeError> {
         let index = self.merchant_index(label)?;
         match &self.devices {
-            DeviceSource::Pools(pools) => pools.take(index).map_err(TakeError::Exhausted),
+            DeviceSource::Pools(pools) => loop {
+                let id = pools.take(index).map_err(TakeError::Exhausted)?;
+                // A real backend keeps what earlier runs did to its devices: only one that reads
+                // inactive with no code (its starting state, STAT-03) is fresh; others are skipped,
+                // never judged.
+                let ex = client.send(&crate::session::Session::pos("GET", "/pos/status", &id)).await;
+                let v = ex.json().unwrap_or_default();
+                let fresh = ex.status == Some(200) && v["device_status"] == "inactive" && v["pairing_code_status"] == "none";
+                if fresh || ex.status != Some(200) {
+                    return Ok(id);
+                }
+                pools.skip(index);
+            },
             DeviceSource::Provision { merchant_ids } => {
                 let body = serde_json::json!({ "merchant_id": merchant_ids[index] });
                 let ex = client.send(&ApiRequest::new("POST", "/_sim/devices").json(&body)).await;

@@ -380,8 +380,16 @@ fn a_real_backend_from_a_profile_passes_and_the_harness_stays_off_sim_and_off_te
     let both = certify_both(&rt, &spec, 31);
     passes(&both);
     assert!(!both.fuzz.clock, "{}", both.fuzz.render());
-    let na = both.run.scenarios.iter().filter(|s| matches!(s.status, viopay_check::ScenarioStatus::NotApplicable(_))).count();
-    assert!(na >= 8, "clock, fresh and playground scenarios are not applicable: {na}");
+    // Only what no request can check on this target is n/a: the simulator's fixtures (@fresh),
+    // long clock moves, boundaries to the second, and the testing endpoints off a playground.
+    let na: Vec<&str> = both
+        .run
+        .rules
+        .iter()
+        .filter(|r| r.level == viopay_check::Level::Required && r.verdict == viopay_check::verdict::RuleVerdict::NotApplicable)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(na.iter().all(|r| ["KREG-24", "KREG-25", "KREG-26"].contains(r)), "REQUIRED rules left n/a: {na:?}");
     let passed = both.run.scenarios.iter().filter(|s| s.status == viopay_check::ScenarioStatus::Passed).count();
     assert!(passed >= 30, "{}", viopay_check::report::summary(&both.run));
     let requests = rt.block_on(server.received_requests()).unwrap_or_default();

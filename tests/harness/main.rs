@@ -10,6 +10,7 @@ mod fixture_free;
 mod kustom;
 #[path = "../../simulator/tests/py/mod.rs"]
 mod py;
+mod reference;
 mod reports;
 mod selftest;
 mod tr31_psec;

@@ -22,7 +22,7 @@ use crate::model::{ContentType, Device, Expect, Model, Outcome, StatusMatch, Ver
 use crate::schema::Schemas;
 use crate::session::Session;
 use crate::spec;
-use crate::targets::{ClockControl, TakeError, Target};
+use crate::targets::{TakeError, Target};
 use crate::verdict::Finding;
 
 /// Shared by every case of a fuzz run.
@@ -76,6 +76,8 @@ struct Case<'a> {
     oracle: Model,
     session: Session,
     started: Instant,
+    /// Seconds the harness moved the target's clock in this case.
+    moved: f64,
     steps: Vec<Step>,
     unknown_counter: u32,
     /// The devices as the harness plays them in steps 5–8 (`None`: no secrets on this target).
@@ -111,13 +113,14 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
             Some(crate::pos::device::PosDevice::new(i, crate::pos::verify::Terminal::new(id, Some(secrets))))
         })
         .collect();
-    let real = ctx.target.clock == ClockControl::Real;
+    let real = !ctx.target.frozen;
     let mut case = Case {
         ctx,
         handle,
         oracle: Model::new(devices, real),
         session: Session::new(),
         started: Instant::now(),
+        moved: 0.0,
         steps: Vec::new(),
         unknown_counter: 0,
         pos,
@@ -147,9 +150,11 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
 }
 
 impl Case<'_> {
+    /// A clock that keeps running (real time, or a test clock that adds the harness's moves to
+    /// it) has moved by the time elapsed too.
     fn sync_clock(&mut self) {
-        if self.ctx.target.clock == ClockControl::Real {
-            self.oracle.now = self.started.elapsed().as_secs_f64();
+        if !self.ctx.target.frozen {
+            self.oracle.now = self.moved + self.started.elapsed().as_secs_f64();
         }
     }
 
@@ -392,6 +397,9 @@ impl Case<'_> {
                 self.begin(op, format!("When {seconds} seconds pass"));
                 let client = self.ctx.client.clone();
                 self.handle.block_on(self.ctx.target.advance(&client, seconds)).map_err(CaseError::Error)?;
+                if self.ctx.target.clock == crate::targets::ClockControl::Control {
+                    self.moved += f64::from(seconds);
+                }
                 self.oracle.now += f64::from(seconds);
             }
         }
