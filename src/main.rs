@@ -125,6 +125,11 @@ struct FuzzArgs {
     /// Seconds the reachability probe waits before giving up (exit 3).
     #[arg(long, default_value_t = 8.0)]
     probe_timeout: f64,
+    /// Cases at once, each on devices of its own, where cases cannot disturb one another (a
+    /// target whose clock the harness does not move; VioPay). Default 8 there; always 1 on a
+    /// clock the harness moves, which every case shares.
+    #[arg(long)]
+    jobs: Option<usize>,
     /// Write a JUnit XML report here (a test case per rule the run judged).
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -261,6 +266,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
         persist: (args.persist != "none").then(|| PathBuf::from(&args.persist)),
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         probe_timeout: seconds(args.probe_timeout),
+        jobs: args.jobs,
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {

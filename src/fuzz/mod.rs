@@ -38,6 +38,10 @@ pub struct FuzzOptions {
     pub persist: Option<PathBuf>,
     pub request_timeout: Duration,
     pub probe_timeout: Duration,
+    /// Cases run at once where they cannot disturb one another: a target whose clock the harness
+    /// does not move (each case has devices of its own). `None`: 8 there, 1 elsewhere (a moved
+    /// clock is shared by every case).
+    pub jobs: Option<usize>,
 }
 
 impl Default for FuzzOptions {
@@ -52,6 +56,7 @@ impl Default for FuzzOptions {
             persist: None,
             request_timeout: Duration::from_secs(30),
             probe_timeout: ConnectOptions::default().probe_timeout,
+            jobs: None,
         }
     }
 }
@@ -111,6 +116,27 @@ impl FuzzReport {
     }
 }
 
+/// Cases at once on a target whose clock the harness does not move (`--jobs`).
+const DEFAULT_JOBS: usize = 8;
+
+/// One case's result as proptest reads it; passes and pool exhaustion are counted on the way.
+fn case_verdict(result: Result<(), CaseError>, passed: &AtomicU64, stopped: &Mutex<Option<String>>) -> Result<(), TestCaseError> {
+    match result {
+        Ok(()) => {
+            passed.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(CaseError::Exhausted(why)) => {
+            *stopped.lock() = Some(why.clone());
+            Err(TestCaseError::reject(why))
+        }
+        Err(CaseError::Broken { finding, .. }) => {
+            Err(TestCaseError::fail(format!("{} ({}): {}", finding.rule, finding.level.as_str(), finding.message)))
+        }
+        Err(CaseError::Error(e)) => Err(TestCaseError::fail(format!("error: {e}"))),
+    }
+}
+
 /// Runs the fuzzer. Call it from a thread that is not inside the runtime behind `handle`: each
 /// HTTP exchange is driven with `handle.block_on`.
 pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<FuzzReport, CheckError> {
@@ -159,28 +185,48 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         max_global_rejects: opts.cases.max(64),
         ..Config::default()
     };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
     let passed = AtomicU64::new(0);
     let stopped: Mutex<Option<String>> = Mutex::default();
-    let strategy = ops::Generator::sequential_strategy(1..=opts.max_steps.max(1));
-
-    let outcome = runner.run(&strategy, |(_, ops, seen)| {
-        let run = driver::run_case(&ctx, handle, &ops, seen.as_ref());
-        match run.result {
-            Ok(()) => {
-                passed.fetch_add(1, Ordering::Relaxed);
-                Ok(())
+    // Another job's failure ends this one's remaining cases (they pass untouched); the failing
+    // job goes on shrinking. 0: none yet, else the failing job + 1.
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let jobs = if clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS).clamp(1, 64) };
+    let per_job = opts.cases.div_ceil(u32::try_from(jobs).unwrap_or(1)).max(1);
+    let run_job = |job: usize| {
+        // The case shape is per thread (proptest's `init_state` takes no arguments).
+        ops::set_shape(ctx.devices, ctx.merchants, clock);
+        // Job 0 uses the seed itself, so `--jobs 1` and a clock the harness moves replay exactly
+        // as before; job n a seed derived from it.
+        let mut bytes = seed_bytes;
+        bytes[8..16].copy_from_slice(&(job as u64).to_le_bytes());
+        let config = Config { cases: if jobs == 1 { opts.cases } else { per_job }, ..config.clone() };
+        let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+        let strategy = ops::Generator::sequential_strategy(1..=opts.max_steps.max(1));
+        runner.run(&strategy, |(_, ops, seen)| {
+            let first = failed.load(Ordering::Relaxed);
+            if first != 0 && first != job + 1 {
+                return Ok(());
             }
-            Err(CaseError::Exhausted(why)) => {
-                *stopped.lock() = Some(why.clone());
-                Err(TestCaseError::reject(why))
+            let run = driver::run_case(&ctx, handle, &ops, seen.as_ref());
+            let verdict = case_verdict(run.result, &passed, &stopped);
+            if matches!(verdict, Err(TestCaseError::Fail(_))) {
+                let _ = failed.compare_exchange(0, job + 1, Ordering::Relaxed, Ordering::Relaxed);
             }
-            Err(CaseError::Broken { finding, .. }) => {
-                Err(TestCaseError::fail(format!("{} ({}): {}", finding.rule, finding.level.as_str(), finding.message)))
-            }
-            Err(CaseError::Error(e)) => Err(TestCaseError::fail(format!("error: {e}"))),
-        }
-    });
+            verdict
+        })
+    };
+    let outcomes: Vec<_> = if jobs == 1 {
+        vec![run_job(0)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs).map(|j| s.spawn(move || run_job(j))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(TestError::Abort("a fuzz job panicked".into())))).collect()
+        })
+    };
+    // The failure of the job that failed first (the one that went on shrinking), else an abort.
+    let first = failed.load(Ordering::Relaxed);
+    let outcome =
+        first.checked_sub(1).and_then(|j| outcomes.get(j)).or_else(|| outcomes.iter().find(|o| o.is_err())).cloned().unwrap_or(Ok(()));
 
     let mut failure = None;
     let mut stop = stopped.lock().take();

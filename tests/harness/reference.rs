@@ -278,3 +278,14 @@ fn kustom_baseline_lists_a_known_deviation() {
     assert_eq!(row.verdict, RuleVerdict::KnownDeviation);
     caught(&run_with_baseline(Api::Kustom, &b.spec(false), &["KEN-03"]), "KDEV-20");
 }
+
+/// `fuzz --jobs` (8 by default on real time): a broken copy is caught by rule, and the job that
+/// failed goes on shrinking alone, so the sequence shown is short.
+#[test]
+fn viopay_fuzz_in_parallel_jobs_catches_and_shrinks_a_break() {
+    let b = Backend::start(Api::Viopay, &["--clock", "real", "--hooks", "none", "--devices", "1500", "--break", "CLAIM-16"]);
+    let f = viopay_fuzz(&b.spec(true), 15);
+    let failure = f.failure.as_ref().unwrap_or_else(|| panic!("not caught:\n{}", f.render()));
+    assert_eq!(failure.finding.as_ref().map(|x| x.rule.as_str()), Some("CLAIM-16"), "{}", f.render());
+    assert!(failure.steps.len() <= 6, "shrunk to a short sequence:\n{}", f.render());
+}

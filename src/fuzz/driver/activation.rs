@@ -24,8 +24,10 @@ impl Case<'_> {
         OffsetDateTime::now_utc()
     }
 
+    /// As the scenarios' `exact_time`: only a clock that stands still between moves.
     fn exact_time(&self) -> Option<OffsetDateTime> {
-        (self.ctx.target.clock == ClockControl::Control && self.ctx.target.clock_readable).then(|| self.target_time())
+        let t = &self.ctx.target;
+        (t.clock == ClockControl::Control && t.frozen && t.clock_readable).then(|| self.target_time())
     }
 
     pub(super) fn attest(&mut self, op: &Op, d: usize, kind: AttestKind) -> Result<(), CaseError> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent "other vendor" reference backend of the Kustom enrollment-first pairing API (/ipp/v1).
 
-Written from spec/KUSTOM-API.md and the seed page only.  Every REQUIRED rule holds; wherever a rule is
+Written from the Kustom engineering reference and its seed page only.  Every REQUIRED rule holds; wherever a rule is
 SIMULATOR or UNKNOWN this server deliberately makes another allowed choice (see CHOICES.md).
 Python 3.11 standard library only.
 """

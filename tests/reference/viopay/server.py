@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent "other vendor" reference backend of the VioPay POS activation API.
 
-Written from spec/VIOPAY-API.md and the seed pages only. Every REQUIRED rule holds; where the spec
+Written from the VioPay engineering reference and its seed pages only. Every REQUIRED rule holds; where the spec
 leaves a choice (SIMULATOR / UNKNOWN / silent) this server deliberately chooses differently from the
 project's simulator. See CHOICES.md. Python 3.11 stdlib + cryptography + psec==1.3.0.
 """
