@@ -97,6 +97,12 @@ impl Filter {
     }
 }
 
+/// A device record's id: `id` in the reference (KDEV-01), `device_id` in the seed page ("a stable
+/// `device_id`"); where they disagree the seed wins, so either names the device.
+pub fn device_id(v: &Value) -> Option<&str> {
+    v["id"].as_str().or_else(|| v["device_id"].as_str())
+}
+
 fn time(v: &Value) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok()
 }
@@ -320,7 +326,7 @@ impl Model {
             notes.push(Note::differs("KREG-12", format!("the simulator answers 201; got {}", a.excerpt())));
         }
         let b = &a.body;
-        let (Some(id), Some(token)) = (b["id"].as_str(), b["credentials"]["bearer_token"].as_str()) else {
+        let (Some(id), Some(token)) = (device_id(b), b["credentials"]["bearer_token"].as_str()) else {
             notes.push(Note::broken(
                 "KAUTH-14",
                 format!("registration returns the device record and credentials.bearer_token: {}", a.excerpt()),
@@ -365,7 +371,7 @@ impl Model {
         let Some(content) = page(a, "KDEV-06", notes) else { return };
         let filtered = !filter.metadata.is_empty() || filter.location.is_some();
         let matches = |d: &Device| filter.matches(&d.metadata, d.location.as_deref());
-        let listed: Vec<&str> = content.iter().filter_map(|d| d["id"].as_str()).collect();
+        let listed: Vec<&str> = content.iter().filter_map(device_id).collect();
         let whole = !self.partial || a.body["total_elements"].as_u64().is_some_and(|t| t as usize <= content.len());
         for id in &listed {
             match self.devices.iter().find(|d| d.id == *id) {
@@ -406,7 +412,7 @@ impl Model {
             return;
         }
         let metadata = sent.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
-        if a.body["metadata"].as_object() != Some(&metadata) || a.body["id"].as_str() != Some(dev.id.as_str()) {
+        if a.body["metadata"].as_object() != Some(&metadata) || device_id(&a.body) != Some(dev.id.as_str()) {
             notes.push(Note::broken("KDEV-12", format!("the update is not in the answer (or the id changed, KDEV-04): {}", a.excerpt())));
         }
         dev.metadata = metadata;
@@ -438,7 +444,7 @@ impl Model {
     pub fn me(&self, d: usize, a: &Answer, notes: &mut Vec<Note>) {
         let dev = &self.devices[d];
         if dev.registered {
-            if a.status != 200 || a.body["id"].as_str() != Some(dev.id.as_str()) {
+            if a.status != 200 || device_id(&a.body) != Some(dev.id.as_str()) {
                 notes.push(Note::broken("KDEV-25", format!("the token of a registered device reads its record; got {}", a.excerpt())));
             }
             if a.body.get("credentials").is_some() {

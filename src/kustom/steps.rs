@@ -366,15 +366,29 @@ fn members(w: &mut KustomWorld, list: String, rule: String) {
     w.check(&rule, got == want, || format!("expected the members {want:?}; got {got:?}"));
 }
 
+/// KDEV-04: the answer is the record of device `name`, by its id (`id`, or the seed's
+/// `device_id`).
+#[then(regex = r#"^the answer is the record of device "(\w+)" \[([A-Z]+-\d+)\]$"#)]
+fn is_device_record(w: &mut KustomWorld, name: String, rule: String) {
+    let id = record_id(w, "device", &name);
+    let got = super::model::device_id(&w.last().body).map(str::to_owned);
+    w.check(&rule, got.as_deref() == Some(id.as_str()), || format!("expected the record of {name} ({id}); its id reads {got:?}"));
+}
+
+/// The id of the scenario's enrollment or device `name`.
+fn record_id(w: &KustomWorld, kind: &str, name: &str) -> String {
+    if kind == "enrollment" { w.model.enrollments[w.enrollment(name)].id.clone() } else { w.model.devices[w.device(name)].id.clone() }
+}
+
+/// Whether a list item is that record (a device's id is `id` or the seed's `device_id`).
+fn is_record(item: &Value, kind: &str, id: &str) -> bool {
+    if kind == "enrollment" { item["enrollment_id"] == id } else { super::model::device_id(item) == Some(id) }
+}
+
 #[then(regex = r#"^(enrollment|device) "(\w+)" is (listed|not listed) \[([A-Z]+-\d+)\]$"#)]
 fn listed(w: &mut KustomWorld, kind: String, name: String, how: String, rule: String) {
-    let id = if kind == "enrollment" {
-        w.model.enrollments[w.enrollment(&name)].id.clone()
-    } else {
-        w.model.devices[w.device(&name)].id.clone()
-    };
-    let key = if kind == "enrollment" { "enrollment_id" } else { "id" };
-    let present = w.last().body["content"].as_array().is_some_and(|c| c.iter().any(|x| x[key] == id.as_str()));
+    let id = record_id(w, &kind, &name);
+    let present = w.last().body["content"].as_array().is_some_and(|c| c.iter().any(|x| is_record(x, &kind, &id)));
     let want = how == "listed";
     w.check(&rule, present == want, || format!("expected {kind} {name} ({id}) {how}"));
 }
@@ -387,16 +401,11 @@ fn list_holds(w: &mut KustomWorld, n: usize, rule: String) {
 
 #[then(regex = r#"^the (enrollment|device) "(\w+)" reads (.+) at "(/[^"]*)" \[([A-Z]+-\d+)\]$"#)]
 fn record_reads(w: &mut KustomWorld, kind: String, name: String, value: String, pointer: String, rule: String) {
-    let id = if kind == "enrollment" {
-        w.model.enrollments[w.enrollment(&name)].id.clone()
-    } else {
-        w.model.devices[w.device(&name)].id.clone()
-    };
-    let key = if kind == "enrollment" { "enrollment_id" } else { "id" };
+    let id = record_id(w, &kind, &name);
     let want = json_of(w, &value);
     let item = w.last().body["content"]
         .as_array()
-        .and_then(|c| c.iter().find(|x| x[key] == id.as_str()).cloned())
+        .and_then(|c| c.iter().find(|x| is_record(x, &kind, &id)).cloned())
         .unwrap_or_else(|| w.last().body.clone());
     let got = item.pointer(&pointer).cloned().unwrap_or(Value::Null);
     w.check(&rule, got == want, || format!("expected {kind} {name}'s {pointer} = {want}; got {got}"));

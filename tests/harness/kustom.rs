@@ -256,6 +256,38 @@ fn nine_character_codes_pass() {
     ));
 }
 
+/// The seed page names a device's stable id `device_id`; the reference calls it `id` (KDEV-01).
+/// Where they disagree the seed wins: a backend whose device records carry only `device_id`
+/// conforms.
+#[test]
+fn device_records_with_device_id_instead_of_id_pass() {
+    fn rename(v: &mut Value) {
+        if let Some(o) = v.as_object_mut()
+            && o.contains_key("hardware_id")
+            && let Some(id) = o.remove("id")
+        {
+            o.insert("device_id".into(), id);
+        }
+    }
+    passes(&fuzz_against(
+        Breakage::after(|req, res| {
+            if !req.path.starts_with("/ipp/v1/devices") && !req.path.starts_with("/ipp/v1/dev/") {
+                return;
+            }
+            let mut v = res.json();
+            if !v.is_object() {
+                return;
+            }
+            rename(&mut v);
+            if let Some(items) = v["content"].as_array_mut() {
+                items.iter_mut().for_each(rename);
+            }
+            res.set_json(&v);
+        }),
+        23,
+    ));
+}
+
 /// KEN-15 (UNKNOWN): a server that takes `ttl` and refuses `expires_in`, with the plugin's fixture.
 #[test]
 fn ttl_only_passes() {
