@@ -92,8 +92,8 @@ pub struct CheckWorld {
     pub pos: BTreeMap<String, crate::pos::device::PosDevice>,
     /// What the scenario's terminals share (CFG-06, TPAR-05).
     pub fleet: crate::pos::verify::Fleet,
-    /// Seconds the harness moved the target's clock in this scenario.
-    pub moved: f64,
+    /// Where the target's clock stands for this scenario.
+    pub clock: crate::model::clock::ModelClock,
     /// The next claim goes with a token whose session was never initiated: any refusal is the
     /// target's own answer (AUTH-11, SIMULATOR; AUTH-12, UNKNOWN), not a claim rule's break.
     pub uninitiated: bool,
@@ -128,7 +128,7 @@ impl CheckWorld {
             last: None,
             burst: Vec::new(),
             uninitiated: false,
-            moved: 0.0,
+            clock: crate::model::clock::ModelClock::new(!real),
             exchanges: Vec::new(),
             diverged: None,
             fault_armed: None,
@@ -204,11 +204,11 @@ impl CheckWorld {
         ex
     }
 
-    /// On a clock that keeps running (real time, or a test clock that adds the harness's moves
-    /// to it) model time is the moves plus the time elapsed; the model's slack covers the rest.
+    /// On a clock that keeps running model time is the moves plus the time elapsed
+    /// ([`crate::model::clock::ModelClock`]); the model's slack covers the rest.
     pub fn sync_clock(&mut self) {
-        if !self.ctx.target.frozen {
-            self.model.now = self.moved + self.started.elapsed().as_secs_f64();
+        if self.clock.running() {
+            self.model.now = self.clock.now();
         }
     }
 

@@ -168,7 +168,6 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         notes: Mutex::default(),
         exercised: Mutex::default(),
     };
-    ops::set_shape(ctx.devices, ctx.merchants, clock);
 
     let seed = opts.seed.unwrap_or_else(rand::random);
     let mut seed_bytes = [0u8; 32];

@@ -314,13 +314,13 @@ async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -
         out.failure = fail("KFLOW-04", format!("cannot reset the target before a case: {e}"), transcript);
         return out;
     }
-    let mut model = Model::new(!t.fresh, !t.frozen);
+    let mut model = Model::new(!t.fresh, t.frozen);
     static CASES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let mut hardware = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
     for &op in ops {
         if let Op::Advance { seconds } = op {
             if t.clock && t.advance(seconds).await.is_ok() {
-                model.now += seconds as f64;
+                model.clock.moved(seconds as f64);
                 transcript.push(format!("the clock moves {seconds} s on"));
             } else if !t.clock && seconds <= 6 && model.short_lived_pending(1.5) {
                 // A real clock: a one-second code (KEN-07 allows it) is waited out, so that
@@ -332,7 +332,7 @@ async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -
         }
         let Some(req) = build(t, &model, op, &mut hardware) else { continue };
         out.requests += 1;
-        let sent = model.clock();
+        let sent = model.clock.now();
         let answer = t.send(req.method.clone(), &req.path, &req.headers, req.body.as_ref()).await;
         model.answered(sent);
         let answer = match answer {

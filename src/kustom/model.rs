@@ -31,7 +31,7 @@ pub struct Enrollment {
     /// Seconds from `created_at` to `expires_at`, as the target answered them.
     pub lifetime: f64,
     /// `expires_at` as the target answered it: a later answer's own time is judged against it.
-    pub expires_at: Option<OffsetDateTime>,
+    pub expires_at: OffsetDateTime,
     pub stage: Stage,
 }
 
@@ -62,11 +62,9 @@ pub struct Model {
     /// The target holds records the harness did not make (a real backend, no reset): lists are
     /// judged on the harness's own records only, and "missing" only on a page that holds all.
     pub partial: bool,
-    /// Seconds the harness moved the target's clock (`/_sim/clock/advance`).
-    pub now: f64,
-    /// Set when the target's clock runs between the harness's moves (real time, or a test clock
-    /// that keeps running): model time then also counts the seconds elapsed since this instant.
-    pub running: Option<std::time::Instant>,
+    /// Where the target's clock stands: the harness's moves, and the time elapsed on a clock that
+    /// keeps running.
+    pub clock: crate::model::clock::ModelClock,
     /// The model times between which the target answered the exchange being judged: its clock
     /// was read somewhere in there, so every boundary is judged against the whole window.
     pub window: (f64, f64),
@@ -113,19 +111,14 @@ impl Model {
         self.enrollments.iter().any(|e| e.stage == Stage::Pending && e.lifetime <= seconds)
     }
 
-    /// A model on a target whose clock stands still between moves (`running` false) or runs.
-    pub fn new(partial: bool, running: bool) -> Model {
-        Model { partial, running: running.then(std::time::Instant::now), ..Model::default() }
+    /// A model on a target whose clock stands still between moves (`frozen`) or runs.
+    pub fn new(partial: bool, frozen: bool) -> Model {
+        Model { partial, clock: crate::model::clock::ModelClock::new(frozen), ..Model::default() }
     }
 
-    /// Model time now: the harness's moves plus, on a running clock, the time elapsed.
-    pub fn clock(&self) -> f64 {
-        self.now + self.running.map_or(0.0, |t| t.elapsed().as_secs_f64())
-    }
-
-    /// Call after an exchange that began at model time `sent` (see [`Model::clock`]).
+    /// Call after an exchange that began at model time `sent` (`self.clock.now()` then).
     pub fn answered(&mut self, sent: f64) {
-        self.window = (sent, self.clock().max(sent));
+        self.window = (sent, self.clock.now().max(sent));
     }
 
     /// KTIME-01 at the target's time: the age of `e` when the target handled the exchange lies
@@ -196,7 +189,7 @@ impl Model {
             },
             metadata: sent.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default(),
             created: self.window,
-            expires_at: Some(expires),
+            expires_at: expires,
             lifetime,
             stage: Stage::Pending,
         });
@@ -297,8 +290,8 @@ impl Model {
         let issued = time(&a.body["credentials"]["issuedAt"]).or_else(|| time(&a.body["created_at"]));
         if expiry == Expiry::Expired
             && a.success()
-            && let (Some(issued), Some(expires)) = (issued, self.enrollments[i].expires_at)
-            && (issued - expires).as_seconds_f64() < 1.0
+            && let Some(issued) = issued
+            && (issued - self.enrollments[i].expires_at).as_seconds_f64() < 1.0
         {
             expiry = Expiry::Boundary;
         }

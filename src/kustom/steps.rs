@@ -240,7 +240,7 @@ async fn advance(w: &mut KustomWorld, seconds: u64) {
     if let Err(e) = w.target().advance(seconds).await {
         kustom_error!("cannot move the clock: {e}");
     }
-    w.model.now += seconds as f64;
+    w.model.clock.moved(seconds as f64);
 }
 
 /// A request written out: method, path, headers (JSON object) and body (text), placeholders

@@ -79,7 +79,7 @@ impl KustomWorld {
         // A World outside a run is a harness defect, not something a target can cause.
         #[allow(clippy::expect_used)]
         let ctx = KUSTOM.try_with(Arc::clone).expect("KustomWorld is created by viopay-check's runner");
-        let model = Model::new(!ctx.target.fresh, !ctx.target.frozen);
+        let model = Model::new(!ctx.target.fresh, ctx.target.frozen);
         KustomWorld {
             ctx,
             model,
@@ -166,7 +166,7 @@ impl KustomWorld {
             self.reset = true;
         }
         self.requests += 1;
-        let sent = self.model.clock();
+        let sent = self.model.clock.now();
         let result = self.ctx.target.exchange(method.clone(), path, headers, body).await;
         self.model.answered(sent);
         match result {

@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod allowed;
 pub mod call;
+pub mod clock;
 pub mod viopay;
 
 pub use activation::{ActivateBody, AttestFault, Credential, SignatureHeader, Step};

@@ -8,6 +8,8 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::model::activation::{WINDOW_FUTURE, WINDOW_PAST};
+
 /// `X-Signature` (ATT-06, ATT-11, ATT-12): `v1=` + standard Base64 of HMAC-SHA256 under the raw
 /// secret bytes (IDK-03), over the four values joined by single line feeds, no trailing newline.
 pub fn signature(secret: &[u8], device_id: &str, key_id: &str, timestamp: &str, nonce: &str) -> String {
@@ -36,7 +38,7 @@ pub fn timestamp(at: OffsetDateTime) -> String {
 /// (300 s back to 60 s ahead) is rounded towards `now`, one outside it away from `now`.
 pub fn skewed_timestamp(now: OffsetDateTime, skew: i64) -> String {
     let at = now + time::Duration::seconds(skew);
-    let inside = (-300..=60).contains(&skew);
+    let inside = (-WINDOW_PAST..=WINDOW_FUTURE).contains(&skew);
     // Truncation rounds down: towards `now` for a skew ahead, away from it for one back.
     let up = at.nanosecond() != 0 && ((skew < 0 && inside) || (skew > 0 && !inside));
     timestamp(if up { at + time::Duration::seconds(1) } else { at })

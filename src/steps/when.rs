@@ -190,7 +190,7 @@ async fn advance(w: &mut CheckWorld, seconds: u32) {
     }
     // A real clock was waited out: the time elapsed counts it already.
     if w.target().clock == crate::targets::ClockControl::Control {
-        w.moved += f64::from(seconds);
+        w.clock.moved(f64::from(seconds));
     }
     w.model.now += f64::from(seconds);
     w.sync_clock();

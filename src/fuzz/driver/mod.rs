@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
 
 use futures::future::join_all;
 use parking_lot::Mutex;
@@ -75,9 +74,8 @@ struct Case<'a> {
     handle: &'a Handle,
     oracle: Model,
     session: Session,
-    started: Instant,
-    /// Seconds the harness moved the target's clock in this case.
-    moved: f64,
+    /// Where the target's clock stands for this case.
+    clock: crate::model::clock::ModelClock,
     steps: Vec<Step>,
     unknown_counter: u32,
     /// The devices as the harness plays them in steps 5–8 (`None`: no secrets on this target).
@@ -119,8 +117,7 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
         handle,
         oracle: Model::new(devices, real),
         session: Session::new(),
-        started: Instant::now(),
-        moved: 0.0,
+        clock: crate::model::clock::ModelClock::new(ctx.target.frozen),
         steps: Vec::new(),
         unknown_counter: 0,
         pos,
@@ -150,11 +147,12 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
 }
 
 impl Case<'_> {
-    /// A clock that keeps running (real time, or a test clock that adds the harness's moves to
-    /// it) has moved by the time elapsed too.
+    /// A clock that keeps running has moved by the time elapsed too ([`ModelClock`]).
+    ///
+    /// [`ModelClock`]: crate::model::clock::ModelClock
     fn sync_clock(&mut self) {
-        if !self.ctx.target.frozen {
-            self.oracle.now = self.moved + self.started.elapsed().as_secs_f64();
+        if self.clock.running() {
+            self.oracle.now = self.clock.now();
         }
     }
 
@@ -398,7 +396,7 @@ impl Case<'_> {
                 let client = self.ctx.client.clone();
                 self.handle.block_on(self.ctx.target.advance(&client, seconds)).map_err(CaseError::Error)?;
                 if self.ctx.target.clock == crate::targets::ClockControl::Control {
-                    self.moved += f64::from(seconds);
+                    self.clock.moved(f64::from(seconds));
                 }
                 self.oracle.now += f64::from(seconds);
             }
