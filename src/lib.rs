@@ -14,6 +14,7 @@ pub mod features;
 mod forge;
 pub mod fuzz;
 mod json;
+mod judge;
 pub mod kustom;
 mod model;
 pub mod pos;
@@ -101,9 +102,7 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
         target,
         client,
         schemas,
-        catalogue: catalogue.clone(),
-        strict: opts.strict,
-        baseline: opts.baseline.clone(),
+        judge: Arc::new(judge::Judge::new(catalogue.clone(), opts.strict, opts.baseline.clone())),
     });
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let results = run::run(ctx, &opts.features, &opts.run, progress).await?;

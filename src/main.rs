@@ -116,6 +116,9 @@ struct FuzzArgs {
     /// Differences on SIMULATOR rules fail the run.
     #[arg(long)]
     strict: bool,
+    /// Rule IDs of known deviations (one per line, # comments): reported, not failing.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// File where failing seeds are kept and replayed first ("none" to turn off).
     #[arg(long, default_value = "viopay-fuzz.proptest-regressions")]
     persist: String,
@@ -196,12 +199,7 @@ fn run(args: RunArgs) -> i32 {
             (None, Some(path)) => TargetSpec::Profile(path.clone()),
             (None, None) => TargetSpec::Embedded,
         };
-        let baseline = match &args.baseline {
-            Some(path) => report::parse_baseline(
-                &std::fs::read_to_string(path).with_context(|| format!("cannot read --baseline {}", path.display()))?,
-            ),
-            None => Default::default(),
-        };
+        let baseline = read_baseline(args.baseline.as_deref())?;
         let opts = CheckOptions {
             run: RunOptions { tags: args.tags.clone(), concurrency: args.concurrency, fail_fast: args.fail_fast },
             strict: args.strict,
@@ -247,14 +245,31 @@ fn run(args: RunArgs) -> i32 {
     code
 }
 
+/// A `--baseline` file's rule IDs (none without the option).
+fn read_baseline(path: Option<&std::path::Path>) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    Ok(match path {
+        Some(path) => {
+            report::parse_baseline(&std::fs::read_to_string(path).with_context(|| format!("cannot read --baseline {}", path.display()))?)
+        }
+        None => Default::default(),
+    })
+}
+
 fn fuzz(args: FuzzArgs) -> i32 {
     let spec = match (&args.target, &args.profile) {
         (Some(url), _) => TargetSpec::Simulator(url.clone()),
         (None, Some(path)) => TargetSpec::Profile(path.clone()),
         (None, None) => TargetSpec::Embedded,
     };
+    let baseline = match read_baseline(args.baseline.as_deref()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("viopay-check: {e:#}");
+            return 2;
+        }
+    };
     if args.api == Api::Kustom {
-        return fuzz_kustom(&args, &spec);
+        return fuzz_kustom(&args, &spec, baseline);
     }
     let opts = viopay_check::fuzz::FuzzOptions {
         cases: args.cases,
@@ -263,6 +278,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
         devices: args.devices,
         merchants: usize::try_from(args.merchants).unwrap_or(2),
         strict: args.strict,
+        baseline,
         persist: (args.persist != "none").then(|| PathBuf::from(&args.persist)),
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         probe_timeout: seconds(args.probe_timeout),
@@ -306,12 +322,13 @@ fn fuzz_reports(args: &FuzzArgs, text: &str, exit: i32, junit: impl FnOnce() -> 
     code
 }
 
-fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec) -> i32 {
+fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec, baseline: std::collections::BTreeSet<String>) -> i32 {
     let opts = viopay_check::kustom::KustomFuzzOptions {
         cases: args.cases,
         max_steps: args.max_steps,
         seed: args.seed,
         strict: args.strict,
+        baseline,
         request_timeout: Duration::from_secs(args.timeout.max(1)),
     };
     let Some(runtime) = runtime() else { return 1 };

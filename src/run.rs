@@ -10,9 +10,10 @@ use futures::stream;
 use parking_lot::Mutex;
 
 use crate::features::{self, FeatureFile};
+use crate::judge::{Ledger, Stop};
 use crate::targets::ClockControl;
-use crate::verdict::{Finding, ScenarioResult, ScenarioStatus, Unverified};
-use crate::world::{CONTEXT, CheckWorld, RunContext, Stop};
+use crate::verdict::{ScenarioResult, ScenarioStatus};
+use crate::world::{CONTEXT, CheckWorld, RunContext};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -77,36 +78,16 @@ fn not_applicable(ctx: &RunContext, scenario: &Scenario, slow_selected: bool) ->
     None
 }
 
-/// What the runner reads of a World once its scenario has finished. Both APIs' Worlds
-/// (VioPay's [`CheckWorld`], Kustom's) report through it, so results, verdicts and reports are
-/// one pipeline.
+/// What the runner reads of a World once its scenario has finished: its [`Ledger`]. Both APIs'
+/// Worlds (VioPay's [`CheckWorld`], Kustom's) keep one, so results, verdicts and reports are one
+/// pipeline.
 pub(crate) trait Outcome {
-    fn findings(&self) -> &[Finding];
-    fn unverified(&self) -> &[Unverified];
-    fn notes(&self) -> &[String];
-    fn requests(&self) -> usize;
-    fn started(&self) -> std::time::Instant;
-    fn strict(&self) -> bool;
+    fn ledger(&self) -> &Ledger;
 }
 
 impl Outcome for CheckWorld {
-    fn findings(&self) -> &[Finding] {
-        &self.findings
-    }
-    fn unverified(&self) -> &[Unverified] {
-        &self.unverified
-    }
-    fn notes(&self) -> &[String] {
-        &self.notes
-    }
-    fn requests(&self) -> usize {
-        self.requests
-    }
-    fn started(&self) -> std::time::Instant {
-        self.started
-    }
-    fn strict(&self) -> bool {
-        self.ctx.strict
+    fn ledger(&self) -> &Ledger {
+        &self.core
     }
 }
 
@@ -211,20 +192,20 @@ fn result_of<W: Outcome>(feature: &Feature, scenario: &Scenario, status: Scenari
         line: scenario.position.line,
         rules: features::rule_tags(feature, scenario),
         status,
-        findings: world.map(|w| w.findings().to_vec()).unwrap_or_default(),
-        unverified: world.map(|w| w.unverified().to_vec()).unwrap_or_default(),
-        notes: world.map(|w| w.notes().to_vec()).unwrap_or_default(),
+        findings: world.map(|w| w.ledger().findings.clone()).unwrap_or_default(),
+        unverified: world.map(|w| w.ledger().unverified.clone()).unwrap_or_default(),
+        notes: world.map(|w| w.ledger().notes.clone()).unwrap_or_default(),
         duration_ms: ms,
-        requests: world.map_or(0, |w| w.requests()),
+        requests: world.map_or(0, |w| w.ledger().requests),
     }
 }
 
 /// Turns cucumber's outcome and the World's findings into a result.
 fn conclude<W: Outcome>(feature: &Feature, scenario: &Scenario, finished: &event::ScenarioFinished, world: Option<&W>) -> ScenarioResult {
-    let strict = world.is_some_and(|w| w.strict());
-    let fails = world.is_some_and(|w| w.findings().iter().any(|f| f.is_failure(strict)));
-    let advisories = world.is_some_and(|w| !w.findings().is_empty());
-    let ms = world.map_or(0, |w| u64::try_from(w.started().elapsed().as_millis()).unwrap_or(u64::MAX));
+    let strict = world.is_some_and(|w| w.ledger().strict());
+    let fails = world.is_some_and(|w| w.ledger().findings.iter().any(|f| f.is_failure(strict)));
+    let advisories = world.is_some_and(|w| !w.ledger().findings.is_empty());
+    let ms = world.map_or(0, |w| u64::try_from(w.ledger().started.elapsed().as_millis()).unwrap_or(u64::MAX));
     let status = match finished {
         event::ScenarioFinished::StepPassed if fails => ScenarioStatus::Failed,
         event::ScenarioFinished::StepPassed if advisories => ScenarioStatus::Advisory,

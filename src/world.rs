@@ -10,14 +10,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::catalogue::Catalogue;
 use crate::client::{ApiRequest, Client, HeaderCase};
 use crate::exchange::Exchange;
-use crate::model::{Expect, Model, Verdict, judge};
+use crate::judge::{Judge, Ledger, Ruling};
+use crate::model::{Expect, Model, judge};
 use crate::schema::Schemas;
 use crate::session::Session;
 use crate::targets::{TakeError, Target};
-use crate::verdict::{Finding, Unverified};
 
 /// Everything a run shares between its scenarios.
 #[derive(Debug)]
@@ -25,10 +24,8 @@ pub struct RunContext {
     pub target: Target,
     pub client: Client,
     pub schemas: Schemas,
-    pub catalogue: Catalogue,
-    pub strict: bool,
-    /// Rule IDs of known deviations (`--baseline`).
-    pub baseline: std::collections::BTreeSet<String>,
+    /// How findings weigh: levels, `--strict`, `--baseline`.
+    pub judge: Arc<Judge>,
 }
 
 tokio::task_local! {
@@ -37,41 +34,15 @@ tokio::task_local! {
     pub static CONTEXT: Arc<RunContext>;
 }
 
-/// Why a scenario stopped before its last step. Raised as a typed panic payload (cucumber's way
-/// of failing a step) and read back by the runner by type, never by parsing text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// A rule broken at failure level; the finding is already recorded.
-    Failed(String),
-    /// The target lacks a capability the scenario needs.
-    NotApplicable(String),
-    /// The scenario should have run and could not (device pool exhausted).
-    NotRun(String),
-    /// No response, or a defect in the feature or the harness.
-    Error(String),
-}
-
-impl Stop {
-    pub fn raise(self) -> ! {
-        std::panic::panic_any(self)
-    }
-}
-
-/// Raises [`Stop::Error`] with a formatted message.
-macro_rules! harness_error {
-    ($($arg:tt)*) => { $crate::world::Stop::Error(format!($($arg)*)).raise() };
-}
-pub(crate) use harness_error;
+pub(crate) use crate::judge::{Stop, harness_error};
 
 #[derive(cucumber::World)]
 #[world(init = Self::from_context)]
 pub struct CheckWorld {
     pub ctx: Arc<RunContext>,
     pub session: Session,
-    pub findings: Vec<Finding>,
-    pub unverified: Vec<Unverified>,
-    pub notes: Vec<String>,
-    pub requests: usize,
+    /// What the scenario found, weighed by the run's one judge.
+    pub core: Ledger,
     /// Devices by name (`""` is "the device"), with their index in the model (`None` for a
     /// device the target does not know, or one the model no longer follows).
     pub devices: BTreeMap<String, (String, Option<usize>)>,
@@ -83,11 +54,8 @@ pub struct CheckWorld {
     pub burst: Vec<Exchange>,
     /// Every exchange of the scenario.
     pub exchanges: Vec<Exchange>,
-    /// Where the target first took another branch than the simulator's.
-    pub diverged: Option<String>,
     /// The device whose next pairing-code request the target was told to fail (PAIR-08).
     pub fault_armed: Option<String>,
-    pub started: std::time::Instant,
     /// Devices the harness plays in steps 5–8, by name.
     pub pos: BTreeMap<String, crate::pos::device::PosDevice>,
     /// What the scenario's terminals share (CFG-06, TPAR-05).
@@ -97,6 +65,9 @@ pub struct CheckWorld {
     /// The next claim goes with a token whose session was never initiated: any refusal is the
     /// target's own answer (AUTH-11, SIMULATOR; AUTH-12, UNKNOWN), not a claim rule's break.
     pub uninitiated: bool,
+    /// When the last request went out, by the harness's monotonic and wall clocks: a time the
+    /// target reports was read between then and its answer (BOOT-03).
+    pub last_sent: Option<(std::time::Instant, time::OffsetDateTime)>,
 }
 
 impl std::fmt::Debug for CheckWorld {
@@ -104,7 +75,7 @@ impl std::fmt::Debug for CheckWorld {
         f.debug_struct("CheckWorld")
             .field("devices", &self.devices)
             .field("codes", &self.codes)
-            .field("findings", &self.findings.len())
+            .field("findings", &self.core.findings.len())
             .finish()
     }
 }
@@ -117,22 +88,18 @@ impl CheckWorld {
         let real = !ctx.target.frozen;
         CheckWorld {
             session: Session::new(),
+            core: Ledger::new(ctx.judge.clone()),
             ctx,
-            findings: Vec::new(),
-            unverified: Vec::new(),
-            notes: Vec::new(),
-            requests: 0,
             devices: BTreeMap::new(),
             model: Model::new(Vec::new(), real),
             codes: Vec::new(),
             last: None,
             burst: Vec::new(),
             uninitiated: false,
+            last_sent: None,
             clock: crate::model::clock::ModelClock::new(!real),
             exchanges: Vec::new(),
-            diverged: None,
             fault_armed: None,
-            started: std::time::Instant::now(),
             pos: BTreeMap::new(),
             fleet: crate::pos::verify::Fleet::default(),
         }
@@ -146,50 +113,19 @@ impl CheckWorld {
         &self.ctx.target
     }
 
-    /// Records a broken rule. Returns whether the scenario must stop (a failure-level finding).
-    /// An unknown rule ID is a defect of the feature or the model, reported as an error.
+    /// Records a broken rule at its level; returns whether the scenario must stop.
     pub fn record(&mut self, rule: &str, message: String, exchange: Option<&Exchange>) -> bool {
-        let rule = match self.ctx.catalogue.id(rule) {
-            Ok(r) => r,
-            Err(e) => harness_error!("{e}"),
-        };
-        let mut finding = Finding::new(rule, message, exchange);
-        finding.known = self.ctx.baseline.contains(finding.rule.as_str());
-        let fails = finding.is_failure(self.ctx.strict);
-        self.findings.push(finding);
-        fails
+        self.core.record(rule, message, exchange)
     }
 
-    /// Asserts one rule on the last response, as the simulator answers: a REQUIRED break (or any
-    /// break under `--strict`) stops the scenario; a SIMULATOR difference is noted and the
-    /// scenario goes on. After the target took another allowed branch, the check is "not
-    /// verified": the model has judged every request since, so nothing REQUIRED goes unchecked.
+    /// Asserts one rule on the last response, as the simulator answers (see [`Ledger::check`]).
     pub fn check(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String) {
-        if ok {
-            return;
-        }
-        if let Some(reason) = &self.diverged {
-            let reason = reason.clone();
-            if self.ctx.catalogue.id(rule).is_err() {
-                harness_error!("unknown rule ID `{rule}` in a Then step");
-            }
-            self.unverified.push(Unverified { rule: rule.to_owned(), reason });
-            return;
-        }
-        let message = message();
-        let last = self.last.clone();
-        if self.record(rule, message.clone(), last.as_ref()) {
-            let excerpt = last.map(|e| format!("\n  response: {}", e.excerpt())).unwrap_or_default();
-            Stop::Failed(format!("{rule}: {message}{excerpt}")).raise();
-        }
+        self.core.check(rule, ok, message, self.last.as_ref());
     }
 
-    /// A precondition of the scenario (a sign-in, a code to claim): checked as [`Self::check`]
-    /// does, but never skipped after a divergence, since every later step builds on it.
+    /// A precondition of the scenario, never skipped after a divergence ([`Ledger::require`]).
     pub fn require(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String) {
-        let diverged = self.diverged.take();
-        self.check(rule, ok, message);
-        self.diverged = diverged;
+        self.core.require(rule, ok, message, self.last.as_ref());
     }
 
     pub async fn send(&mut self, req: ApiRequest) -> Exchange {
@@ -198,6 +134,7 @@ impl CheckWorld {
 
     /// Sends a request and checks the response against everything that holds for every response.
     pub async fn send_with(&mut self, req: ApiRequest, case: HeaderCase) -> Exchange {
+        self.last_sent = Some((std::time::Instant::now(), time::OffsetDateTime::now_utc()));
         let ex = self.ctx.client.send_with(&req, case).await;
         self.sync_clock();
         self.observe(&req, &ex);
@@ -220,25 +157,12 @@ impl CheckWorld {
         (ex, label)
     }
 
-    /// The model's verdict on one response, recorded: a break at its rule's level, a difference
-    /// from a SIMULATOR rule as an advisory; any other branch than the simulator's is remembered.
+    /// The model's verdict on one response, weighed by the judge; returns the label of the branch
+    /// the target took, which the model then follows.
     pub fn verdict(&mut self, expect: &Expect, ex: &Exchange) -> &'static str {
         let verdict = judge(expect, ex);
-        match &verdict {
-            Verdict::Choice { .. } => {}
-            Verdict::Alternative { rule, advisory, message, .. } => {
-                if *advisory && self.record(rule, message.clone(), Some(ex)) {
-                    Stop::Failed(format!("{rule}: {message}")).raise();
-                }
-                if self.diverged.is_none() {
-                    self.diverged = Some(format!("the target took another branch the spec allows ({rule}): {message}"));
-                }
-            }
-            Verdict::Broken { rule, message } => {
-                if self.record(rule, message.clone(), Some(ex)) {
-                    Stop::Failed(format!("{rule}: {message}")).raise();
-                }
-            }
+        if let Some(ruling) = Ruling::from_verdict(&verdict) {
+            self.core.rule(ruling, Some(ex));
         }
         verdict.label()
     }
@@ -246,15 +170,13 @@ impl CheckWorld {
     /// Checks a response (schemas, trace ids, no 5xx) and keeps it; stops the scenario on a
     /// failure-level finding. Requests sent concurrently come through here too.
     pub fn observe(&mut self, req: &ApiRequest, ex: &Exchange) {
-        self.requests += 1;
+        self.core.requests += 1;
         if ex.status.is_none() {
             harness_error!("no response from the target: {}", ex.excerpt());
         }
         let (findings, notes) = crate::checks::exchange_findings(&self.ctx.schemas, req, ex);
         for note in notes {
-            if !self.notes.contains(&note) {
-                self.notes.push(note);
-            }
+            self.core.note(note);
         }
         let mut stop = Vec::new();
         for (rule, message) in findings {

@@ -34,6 +34,8 @@ pub struct FuzzOptions {
     pub devices: usize,
     pub merchants: usize,
     pub strict: bool,
+    /// Rule IDs of known deviations (`--baseline`): reported, never failing a case.
+    pub baseline: std::collections::BTreeSet<String>,
     /// Where failing seeds are kept and replayed first (`None`: not persisted).
     pub persist: Option<PathBuf>,
     pub request_timeout: Duration,
@@ -53,6 +55,7 @@ impl Default for FuzzOptions {
             devices: 4,
             merchants: 2,
             strict: false,
+            baseline: std::collections::BTreeSet::new(),
             persist: None,
             request_timeout: Duration::from_secs(30),
             probe_timeout: ConnectOptions::default().probe_timeout,
@@ -157,8 +160,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         target,
         client,
         schemas,
-        catalogue: Catalogue::builtin(),
-        strict: opts.strict,
+        judge: crate::judge::Judge::new(Catalogue::builtin(), opts.strict, opts.baseline.clone()),
         devices: opts.devices.max(1),
         merchants: opts.merchants.max(2),
         seen_codes: Mutex::default(),

@@ -24,7 +24,8 @@ pub fn report(r: &FuzzReport) -> String {
         r.duration.as_secs_f64()
     );
     for a in &r.advisories {
-        let _ = writeln!(out, "advisory {} ({}): {}", a.rule, a.level.as_str(), first_line(&a.message));
+        let kind = if a.known { "known deviation" } else { "advisory" };
+        let _ = writeln!(out, "{kind} {} ({}): {}", a.rule, a.level.as_str(), first_line(&a.message));
     }
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");

@@ -107,7 +107,7 @@ pub fn to_json(r: &FuzzReport) -> Value {
         "exit_code": r.exit_code(),
         "rules_doc": RULES_DOC,
         "rules_exercised": r.exercised,
-        "advisories": r.advisories.iter().map(|a| json!({ "rule": a.rule, "level": a.level, "message": a.message })).collect::<Vec<_>>(),
+        "advisories": r.advisories.iter().map(|a| json!({ "rule": a.rule, "level": a.level, "message": a.message, "known": a.known })).collect::<Vec<_>>(),
         "notes": r.notes,
         "stopped": r.stopped,
         "failure": failure,

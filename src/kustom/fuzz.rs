@@ -12,11 +12,12 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 use tokio::runtime::Handle;
 
-use super::check::{Answer, Note};
+use super::check::Answer;
 use super::model::{Filter, Model, metadata};
 use super::ops::{self, Lifetime, Op};
 use super::target::{self, Target};
-use crate::catalogue::{Catalogue, Level};
+use crate::catalogue::Catalogue;
+use crate::judge::{Judge, Ruling};
 use crate::targets::{TargetError, TargetSpec};
 
 #[derive(Debug, Clone)]
@@ -25,12 +26,21 @@ pub struct KustomFuzzOptions {
     pub max_steps: usize,
     pub seed: Option<u64>,
     pub strict: bool,
+    /// Rule IDs of known deviations (`--baseline`): reported, never failing.
+    pub baseline: std::collections::BTreeSet<String>,
     pub request_timeout: Duration,
 }
 
 impl Default for KustomFuzzOptions {
     fn default() -> Self {
-        KustomFuzzOptions { cases: 100, max_steps: 40, seed: None, strict: false, request_timeout: Duration::from_secs(30) }
+        KustomFuzzOptions {
+            cases: 100,
+            max_steps: 40,
+            seed: None,
+            strict: false,
+            baseline: std::collections::BTreeSet::new(),
+            request_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -57,6 +67,8 @@ pub struct KustomFuzzReport {
     pub clock: bool,
     /// Judgements of a code clear past its `expires_at` (KTIME-01), on either kind of clock.
     pub expiry_judged: u64,
+    /// `--baseline`: the advisories under these rules are known deviations.
+    pub baseline: std::collections::BTreeSet<String>,
 }
 
 impl KustomFuzzReport {
@@ -78,7 +90,7 @@ impl KustomFuzzReport {
             "exit_code": self.exit_code(),
             "rules_doc": crate::catalogue::RULES_DOC,
             "failure": self.failure.as_ref().map(|f| json!({ "rule": f.rule, "message": f.message, "steps": f.transcript })),
-            "advisories": self.advisories.iter().map(|(rule, (count, example))| json!({ "rule": rule, "count": count, "example": example })).collect::<Vec<_>>(),
+            "advisories": self.advisories.iter().map(|(rule, (count, example))| json!({ "rule": rule, "count": count, "example": example, "known": self.baseline.contains(rule) })).collect::<Vec<_>>(),
         })
     }
 
@@ -132,7 +144,8 @@ impl KustomFuzzReport {
             )),
         }
         for (rule, (count, example)) in &self.advisories {
-            out.push_str(&format!("advisory {rule} ({count}×): {example}\n"));
+            let kind = if self.baseline.contains(rule) { "known deviation" } else { "advisory" };
+            out.push_str(&format!("{kind} {rule} ({count}×): {example}\n"));
         }
         match &self.failure {
             None => out.push_str("CONFORMANT: no REQUIRED Kustom rule broken (exit 0)\n"),
@@ -151,7 +164,7 @@ impl KustomFuzzReport {
 /// What one case showed.
 struct CaseOutcome {
     failure: Option<KustomFailure>,
-    advisories: Vec<Note>,
+    advisories: Vec<Ruling>,
     requests: u64,
     expiry_judged: u64,
 }
@@ -278,7 +291,7 @@ fn build(t: &Target, model: &Model, op: Op, hardware: &mut u32) -> Option<Reques
 }
 
 /// The model's judgement of the answer, and its move to the branch the target took.
-fn judge(t: &Target, model: &mut Model, op: Op, sent: &Option<Value>, answer: &Answer, notes: &mut Vec<Note>) {
+fn model_rulings(t: &Target, model: &mut Model, op: Op, sent: &Option<Value>, answer: &Answer, notes: &mut Vec<Ruling>) {
     let body = sent.as_ref().and_then(Value::as_object).cloned().unwrap_or_default();
     match op {
         Op::Enroll { merchant, .. } => {
@@ -306,7 +319,7 @@ fn judge(t: &Target, model: &mut Model, op: Op, sent: &Option<Value>, answer: &A
 /// for the exchange's own duration.
 const REAL_WAIT: Duration = Duration::from_millis(2_500);
 
-async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -> CaseOutcome {
+async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge) -> CaseOutcome {
     let mut out = CaseOutcome { failure: None, advisories: Vec::new(), requests: 0, expiry_judged: 0 };
     let mut transcript: Vec<String> = Vec::new();
     let fail = |rule: &str, message: String, transcript: Vec<String>| Some(KustomFailure { rule: rule.to_owned(), message, transcript });
@@ -346,23 +359,24 @@ async fn run_case(t: &Target, ops: &[Op], catalogue: &Catalogue, strict: bool) -
         let sent = req.body.as_ref().map(|b| format!(" {b}")).unwrap_or_default();
         transcript.push(format!("{}: {} {}{sent} → {}", req.label, req.method, req.path, answer.excerpt()));
         let mut notes = Vec::new();
-        judge(t, &mut model, op, &req.body, &answer, &mut notes);
-        for note in notes {
-            let level = catalogue.id(note.rule()).map(|r| r.level()).unwrap_or(Level::Required);
-            let failing = match &note {
-                Note::Broken { .. } => level == Level::Required || (strict && level == Level::Simulator),
-                Note::Differs { .. } | Note::Branch { .. } => strict && level == Level::Simulator,
-            };
-            if failing {
-                let (rule, message) = note.into_parts();
-                out.failure = fail(rule, message, transcript);
-                return out;
-            } else if level != Level::Unknown {
-                out.advisories.push(note);
+        model_rulings(t, &mut model, op, &req.body, &answer, &mut notes);
+        for ruling in notes {
+            match judge_of_run.weigh(ruling.clone(), None) {
+                Ok(w) if w.fails => {
+                    let (rule, message) = ruling.into_parts();
+                    out.failure = fail(rule, message, transcript);
+                    return out;
+                }
+                Ok(w) if w.finding.is_some() => out.advisories.push(ruling),
+                Ok(_) => {}
+                Err(e) => {
+                    out.failure = fail(ruling.rule(), format!("a defect of the harness's model: {e}"), transcript);
+                    return out;
+                }
             }
         }
     }
-    out.expiry_judged = u64::from(model.expired_judged.get());
+    out.expiry_judged = u64::from(model.expired_judged);
     out
 }
 
@@ -389,7 +403,7 @@ impl KustomFuzzError {
 pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Result<KustomFuzzReport, KustomFuzzError> {
     let started = Instant::now();
     let target = handle.block_on(target::connect(spec, opts.request_timeout))?;
-    let catalogue = Catalogue::builtin();
+    let judge_of_run = Judge::new(Catalogue::builtin(), opts.strict, opts.baseline.clone());
     let seed = opts.seed.unwrap_or_else(rand::random);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
@@ -402,7 +416,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
     let strategy = proptest::collection::vec(ops::op(), 1..=opts.max_steps.max(1));
     let last_failure: Mutex<Option<KustomFailure>> = Mutex::new(None);
     let result = runner.run(&strategy, |ops| {
-        let outcome = handle.block_on(run_case(&target, &ops, &catalogue, opts.strict));
+        let outcome = handle.block_on(run_case(&target, &ops, &judge_of_run));
         if let Some(f) = &outcome.failure {
             *last_failure.lock() = Some(f.clone());
         }
@@ -423,7 +437,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
     let failure = match result {
         Ok(()) => None,
         Err(TestError::Fail(_, minimal)) => {
-            let replay = handle.block_on(run_case(&target, &minimal, &catalogue, opts.strict));
+            let replay = handle.block_on(run_case(&target, &minimal, &judge_of_run));
             // A break seen once is still a break of its own rule; the report says it did not come
             // back, so it depends on timing or on what the target kept (never a rule of its own).
             replay.failure.or_else(|| {
@@ -445,5 +459,6 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
         advisories: advisories.into_inner(),
         clock: target.clock,
         expiry_judged: *expiry_judged.lock(),
+        baseline: opts.baseline.clone(),
     })
 }

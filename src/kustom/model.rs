@@ -6,8 +6,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::check::{Answer, Note, page, problem_shape, refused};
+use super::check::{Answer, page, problem_shape, refused};
 use super::ops::METADATA;
+use crate::judge::Ruling;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -68,8 +69,8 @@ pub struct Model {
     /// The model times between which the target answered the exchange being judged: its clock
     /// was read somewhere in there, so every boundary is judged against the whole window.
     pub window: (f64, f64),
-    /// How many times a code was judged clear past its expiry (KTIME-01 exercised).
-    pub expired_judged: std::cell::Cell<u32>,
+    /// How many answers were judged on a code clear past its expiry (KTIME-01 exercised).
+    pub expired_judged: u32,
     pub enrollments: Vec<Enrollment>,
     pub devices: Vec<Device>,
 }
@@ -130,51 +131,59 @@ impl Model {
         if oldest <= e.lifetime - 1.0 {
             Expiry::Live
         } else if youngest >= e.lifetime + 1.0 {
-            self.expired_judged.set(self.expired_judged.get() + 1);
             Expiry::Expired
         } else {
             Expiry::Boundary
         }
     }
 
+    /// An answer on PENDING enrollment `i` is judged clear past its expiry (KTIME-01 exercised).
+    fn count_expired(&mut self, i: usize, expiry: Expiry) {
+        if expiry == Expiry::Expired && self.enrollments[i].stage == Stage::Pending {
+            self.expired_judged += 1;
+        }
+    }
+
     /// `POST /ipp/v1/enrollments`: KEN-01, KEN-03, KEN-04, KEN-39 (REQUIRED); KEN-05, KEN-10,
     /// KEN-11 (SIMULATOR); a refusal of `expires_in` or `ttl` is KEN-15's (UNKNOWN).
-    pub fn enrolled(&mut self, merchant: usize, location: &str, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn enrolled(&mut self, merchant: usize, location: &str, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Ruling>) {
         if a.refusal() && (sent.contains_key("expires_in") || sent.contains_key("ttl")) {
-            notes.push(Note::branch("KEN-15", format!("the lifetime member was refused: {}", a.excerpt())));
+            notes.push(Ruling::branch("KEN-15", format!("the lifetime member was refused: {}", a.excerpt())));
             return;
         }
         if a.status != 201 {
-            notes.push(Note::broken("KEN-01", format!("expected 201 with the enrollment; got {}", a.excerpt())));
+            notes.push(Ruling::broken("KEN-01", format!("expected 201 with the enrollment; got {}", a.excerpt())));
             return;
         }
         let b = &a.body;
         let (Some(id), Some(code), Some(expires)) = (b["enrollment_id"].as_str(), b["enrollment_code"].as_str(), time(&b["expires_at"]))
         else {
-            notes.push(Note::broken(
+            notes.push(Ruling::broken(
                 "KEN-04",
                 format!("enrollment_id, enrollment_code and expires_at (RFC 3339) are required: {}", a.excerpt()),
             ));
             return;
         };
         if b["status"] != "PENDING" || !b["metadata"].is_object() {
-            notes.push(Note::broken("KEN-39", format!("a new enrollment is PENDING with its metadata: {}", a.excerpt())));
+            notes.push(Ruling::broken("KEN-39", format!("a new enrollment is PENDING with its metadata: {}", a.excerpt())));
         }
         let simulator_code = code.len() == 8 && code.bytes().all(|c| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&c));
         if !simulator_code {
-            notes.push(Note::differs("KEN-11", format!("the simulator's codes are 8 of A–Z 2–9 without 0 O I 1; got {code}")));
+            notes.push(Ruling::differs("KEN-11", format!("the simulator's codes are 8 of A–Z 2–9 without 0 O I 1; got {code}")));
         }
         let members = b.as_object().map_or(0, Map::len);
         if members != 7 || b["location_id"].as_str() != Some(location) {
-            notes
-                .push(Note::differs("KEN-05", format!("the simulator answers seven members with location_id {location}: {}", a.excerpt())));
+            notes.push(Ruling::differs(
+                "KEN-05",
+                format!("the simulator answers seven members with location_id {location}: {}", a.excerpt()),
+            ));
         }
         let lifetime = match time(&b["created_at"]) {
             Some(created) => (expires - created).as_seconds_f64(),
             None => sent.get("expires_in").and_then(Value::as_f64).map_or(7_200.0, |ms| ms / 1000.0),
         };
         if !sent.contains_key("expires_in") && !sent.contains_key("ttl") && (lifetime - 7_200.0).abs() > 1.0 {
-            notes.push(Note::broken("KEN-03", format!("without expires_in the code lives 2 h; expires_at − created_at is {lifetime} s")));
+            notes.push(Ruling::broken("KEN-03", format!("without expires_in the code lives 2 h; expires_at − created_at is {lifetime} s")));
         }
         self.enrollments.push(Enrollment {
             id: id.to_owned(),
@@ -196,7 +205,7 @@ impl Model {
     }
 
     /// `GET /ipp/v1/enrollments`: KEN-21, KEN-22, KEN-24 (REQUIRED), KEN-40…KEN-42.
-    pub fn listed_enrollments(&self, merchant: usize, filter: &Filter, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn listed_enrollments(&mut self, merchant: usize, filter: &Filter, a: &Answer, notes: &mut Vec<Ruling>) {
         let Some(content) = page(a, "KEN-21", notes) else { return };
         let include_consumed = filter.include_consumed;
         let matches = |e: &Enrollment| filter.matches(&e.metadata, e.location.as_deref());
@@ -205,28 +214,28 @@ impl Model {
         for (item, id) in content.iter().zip(&listed) {
             let Some(e) = self.enrollments.iter().find(|e| e.id == *id) else {
                 if !self.partial {
-                    notes.push(Note::broken("KEN-21", format!("listed an enrollment that is not this merchant's: {id}")));
+                    notes.push(Ruling::broken("KEN-21", format!("listed an enrollment that is not this merchant's: {id}")));
                 }
                 continue;
             };
             if e.merchant != merchant {
-                notes.push(Note::broken("KEN-21", format!("another merchant's enrollment is listed: {id}")));
+                notes.push(Ruling::broken("KEN-21", format!("another merchant's enrollment is listed: {id}")));
                 continue;
             }
             if !matches(e) {
-                notes.push(Note::broken("KEN-24", format!("{id} does not match the list's filters")));
+                notes.push(Ruling::broken("KEN-24", format!("{id} does not match the list's filters")));
             }
             match (e.stage, self.expiry(e)) {
-                (Stage::Cancelled, _) => notes.push(Note::broken("KEN-22", format!("a CANCELLED enrollment is listed: {id}"))),
-                (Stage::Pending, Expiry::Expired) => notes.push(Note::broken("KEN-22", format!("an EXPIRED enrollment is listed: {id}"))),
+                (Stage::Cancelled, _) => notes.push(Ruling::broken("KEN-22", format!("a CANCELLED enrollment is listed: {id}"))),
+                (Stage::Pending, Expiry::Expired) => notes.push(Ruling::broken("KEN-22", format!("an EXPIRED enrollment is listed: {id}"))),
                 (Stage::Consumed, _) if !include_consumed => {
-                    notes.push(Note::broken("KEN-24", format!("include_consumed=false, and CONSUMED {id} is listed")));
+                    notes.push(Ruling::broken("KEN-24", format!("include_consumed=false, and CONSUMED {id} is listed")));
                 }
                 (Stage::Consumed, _) if item["status"] != "CONSUMED" => {
-                    notes.push(Note::broken("KEN-40", format!("{id} registered a device and reads {}", item["status"])));
+                    notes.push(Ruling::broken("KEN-40", format!("{id} registered a device and reads {}", item["status"])));
                 }
                 (Stage::Pending, Expiry::Live) if item["status"] != "PENDING" => {
-                    notes.push(Note::broken("KEN-39", format!("{id} is PENDING and reads {}", item["status"])));
+                    notes.push(Ruling::broken("KEN-39", format!("{id} is PENDING and reads {}", item["status"])));
                 }
                 _ => {}
             }
@@ -238,25 +247,29 @@ impl Model {
                 Stage::Cancelled | Stage::Unknown => false,
             };
             if due {
-                notes.push(Note::broken("KEN-21", format!("the merchant's enrollment {} is missing from the list", e.id)));
+                notes.push(Ruling::broken("KEN-21", format!("the merchant's enrollment {} is missing from the list", e.id)));
             }
         }
+        let expired =
+            self.enrollments.iter().filter(|e| e.merchant == merchant && e.stage == Stage::Pending && self.expiry(e) == Expiry::Expired);
+        self.expired_judged += u32::try_from(expired.count()).unwrap_or(u32::MAX);
     }
 
     /// `DELETE /ipp/v1/enrollments/{id}`: KEN-35, KEN-42 (REQUIRED); KEN-36, KEN-38 (SIMULATOR);
     /// KEN-37 (UNKNOWN) leaves the statuses open.
-    pub fn cancelled(&mut self, i: usize, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn cancelled(&mut self, i: usize, a: &Answer, notes: &mut Vec<Ruling>) {
         let expiry = self.expiry(&self.enrollments[i]);
+        self.count_expired(i, expiry);
         let e = &mut self.enrollments[i];
         match (e.stage, expiry) {
             (Stage::Pending, Expiry::Live) => {
                 if a.success() {
                     if a.status != 204 {
-                        notes.push(Note::differs("KEN-37", format!("the simulator answers 204; got {}", a.excerpt())));
+                        notes.push(Ruling::differs("KEN-37", format!("the simulator answers 204; got {}", a.excerpt())));
                     }
                     e.stage = Stage::Cancelled;
                 } else {
-                    notes.push(Note::broken("KEN-35", format!("a PENDING enrollment must be cancellable; got {}", a.excerpt())));
+                    notes.push(Ruling::broken("KEN-35", format!("a PENDING enrollment must be cancellable; got {}", a.excerpt())));
                 }
             }
             (Stage::Unknown, _) | (Stage::Pending, Expiry::Boundary) => {
@@ -270,7 +283,7 @@ impl Model {
                 };
                 if a.success() {
                     // KEN-37: a real server's answer here is open; what it did is not known.
-                    notes.push(Note::branch("KEN-38", format!("the simulator refuses with 409; got {}", a.excerpt())));
+                    notes.push(Ruling::branch("KEN-38", format!("the simulator refuses with 409; got {}", a.excerpt())));
                     e.stage = if stage == Stage::Cancelled { Stage::Cancelled } else { Stage::Unknown };
                 } else {
                     refused(a, 409, &format!("Enrollment is {status}"), "KEN-37", "KEN-37", notes);
@@ -282,7 +295,7 @@ impl Model {
     /// The POS app registers with enrollment `i`'s code: KREG-01, KREG-02, KREG-09…KREG-11,
     /// KREG-13, KTIME-01, KEN-40…KEN-42, KAUTH-14 (REQUIRED); KREG-12, KREG-19…KREG-22
     /// (SIMULATOR); KREG-17 (UNKNOWN) leaves the refusals' statuses open.
-    pub fn registered(&mut self, i: usize, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn registered(&mut self, i: usize, a: &Answer, notes: &mut Vec<Ruling>) {
         let mut expiry = self.expiry(&self.enrollments[i]);
         // The target's own reading of its clock beats the harness's estimate: a registration it
         // issued (KAUTH-14's issuedAt) within a second of its own `expires_at` is no KTIME-01
@@ -295,6 +308,7 @@ impl Model {
         {
             expiry = Expiry::Boundary;
         }
+        self.count_expired(i, expiry);
         let stage = self.enrollments[i].stage;
         let must_refuse = match (stage, expiry) {
             (Stage::Consumed, _) => Some(("KREG-13", 409, "Enrollment code has already been used")),
@@ -309,29 +323,29 @@ impl Model {
         if !a.success() {
             match (stage, expiry) {
                 (Stage::Pending, Expiry::Live) => {
-                    notes.push(Note::broken("KREG-02", format!("a PENDING code registers the app; got {}", a.excerpt())));
+                    notes.push(Ruling::broken("KREG-02", format!("a PENDING code registers the app; got {}", a.excerpt())));
                 }
                 _ => self.enrollments[i].stage = Stage::Unknown,
             }
             return;
         }
         if a.status != 201 {
-            notes.push(Note::differs("KREG-12", format!("the simulator answers 201; got {}", a.excerpt())));
+            notes.push(Ruling::differs("KREG-12", format!("the simulator answers 201; got {}", a.excerpt())));
         }
         let b = &a.body;
         let (Some(id), Some(token)) = (device_id(b), b["credentials"]["bearer_token"].as_str()) else {
-            notes.push(Note::broken(
+            notes.push(Ruling::broken(
                 "KAUTH-14",
                 format!("registration returns the device record and credentials.bearer_token: {}", a.excerpt()),
             ));
             return;
         };
         if time(&b["credentials"]["issuedAt"]).is_none() {
-            notes.push(Note::broken("KAUTH-14", "credentials.issuedAt is the RFC 3339 time the token was issued"));
+            notes.push(Ruling::broken("KAUTH-14", "credentials.issuedAt is the RFC 3339 time the token was issued"));
         }
         let e = &self.enrollments[i];
         if b["metadata"].as_object() != Some(&e.metadata) {
-            notes.push(Note::broken(
+            notes.push(Ruling::broken(
                 "KREG-10",
                 format!("the enrollment's metadata {} is not carried to the device: {}", Value::Object(e.metadata.clone()), b["metadata"]),
             ));
@@ -341,7 +355,7 @@ impl Model {
             (got, want) => got == want,
         };
         if !same_location {
-            notes.push(Note::broken(
+            notes.push(Ruling::broken(
                 "KREG-11",
                 format!("the device's location_id {} is not the enrollment's {:?}", b["location_id"], e.location),
             ));
@@ -360,7 +374,7 @@ impl Model {
     }
 
     /// `GET /ipp/v1/devices`: KDEV-06, KDEV-07 (REQUIRED); KDEV-09 (SIMULATOR).
-    pub fn listed_devices(&self, merchant: usize, filter: &Filter, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn listed_devices(&self, merchant: usize, filter: &Filter, a: &Answer, notes: &mut Vec<Ruling>) {
         let Some(content) = page(a, "KDEV-06", notes) else { return };
         let filtered = !filter.metadata.is_empty() || filter.location.is_some();
         let matches = |d: &Device| filter.matches(&d.metadata, d.location.as_deref());
@@ -369,12 +383,14 @@ impl Model {
         for id in &listed {
             match self.devices.iter().find(|d| d.id == *id) {
                 Some(d) if d.merchant != merchant => {
-                    notes.push(Note::broken("KDEV-06", format!("another merchant's device is listed: {id}")))
+                    notes.push(Ruling::broken("KDEV-06", format!("another merchant's device is listed: {id}")))
                 }
-                Some(d) if !matches(d) => notes.push(Note::broken("KDEV-07", format!("{id} does not carry the metadata filtered for"))),
-                Some(d) if !d.registered => notes.push(Note::broken("KDEV-09", format!("a deregistered device is listed: {id}"))),
+                Some(d) if !matches(d) => notes.push(Ruling::broken("KDEV-07", format!("{id} does not carry the metadata filtered for"))),
+                Some(d) if !d.registered => notes.push(Ruling::broken("KDEV-09", format!("a deregistered device is listed: {id}"))),
                 Some(_) => {}
-                None if !self.partial => notes.push(Note::broken("KDEV-06", format!("listed a device that is not this merchant's: {id}"))),
+                None if !self.partial => {
+                    notes.push(Ruling::broken("KDEV-06", format!("listed a device that is not this merchant's: {id}")))
+                }
                 None => {}
             }
         }
@@ -384,71 +400,71 @@ impl Model {
             .filter(|d| whole && d.merchant == merchant && d.registered && matches(d) && !listed.contains(&d.id.as_str()))
         {
             let rule = if filtered { "KDEV-07" } else { "KDEV-06" };
-            notes.push(Note::broken(rule, format!("the merchant's device {} is missing from the list", d.id)));
+            notes.push(Ruling::broken(rule, format!("the merchant's device {} is missing from the list", d.id)));
         }
     }
 
     /// `PUT /ipp/v1/devices/{id}` with every member: KDEV-12 (REQUIRED); KDEV-19, KDEV-21
     /// (SIMULATOR) for a deregistered device (KDEV-18: a 404 where no device has the id).
-    pub fn updated(&mut self, d: usize, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn updated(&mut self, d: usize, sent: &Map<String, Value>, a: &Answer, notes: &mut Vec<Ruling>) {
         let dev = &mut self.devices[d];
         if !dev.registered {
             if a.success() {
-                notes.push(Note::branch("KDEV-21", format!("the simulator refuses a deregistered device with 404; got {}", a.excerpt())));
+                notes.push(Ruling::branch("KDEV-21", format!("the simulator refuses a deregistered device with 404; got {}", a.excerpt())));
             } else {
                 refused(a, 404, "Device not found", "KDEV-19", "KDEV-18", notes);
             }
             return;
         }
         if a.status != 200 {
-            notes.push(Note::broken("KDEV-12", format!("expected 200 with the device; got {}", a.excerpt())));
+            notes.push(Ruling::broken("KDEV-12", format!("expected 200 with the device; got {}", a.excerpt())));
             return;
         }
         let metadata = sent.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
         if a.body["metadata"].as_object() != Some(&metadata) || device_id(&a.body) != Some(dev.id.as_str()) {
-            notes.push(Note::broken("KDEV-12", format!("the update is not in the answer (or the id changed, KDEV-04): {}", a.excerpt())));
+            notes.push(Ruling::broken("KDEV-12", format!("the update is not in the answer (or the id changed, KDEV-04): {}", a.excerpt())));
         }
         dev.metadata = metadata;
     }
 
     /// `DELETE /ipp/v1/devices/{id}`: KDEV-20 (REQUIRED); KDEV-21 (SIMULATOR); KDEV-24 (UNKNOWN).
-    pub fn deregistered(&mut self, d: usize, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn deregistered(&mut self, d: usize, a: &Answer, notes: &mut Vec<Ruling>) {
         let dev = &mut self.devices[d];
         if !dev.registered {
             if a.success() {
-                notes.push(Note::differs("KDEV-24", format!("the simulator answers a second DELETE with 404; got {}", a.excerpt())));
+                notes.push(Ruling::differs("KDEV-24", format!("the simulator answers a second DELETE with 404; got {}", a.excerpt())));
             } else {
                 refused(a, 404, "Device not found", "KDEV-24", "KDEV-24", notes);
             }
             return;
         }
         if !a.success() {
-            notes.push(Note::broken("KDEV-20", format!("a registered device must be deregistered; got {}", a.excerpt())));
+            notes.push(Ruling::broken("KDEV-20", format!("a registered device must be deregistered; got {}", a.excerpt())));
             return;
         }
         if a.status != 204 {
-            notes.push(Note::differs("KDEV-24", format!("the simulator answers 204; got {}", a.excerpt())));
+            notes.push(Ruling::differs("KDEV-24", format!("the simulator answers 204; got {}", a.excerpt())));
         }
         dev.registered = false;
     }
 
     /// `GET /ipp/v1/devices/me`: KDEV-20 (REQUIRED: a deregistered device's token is revoked at
     /// once); KDEV-25, KAUTH-20 (SIMULATOR).
-    pub fn me(&self, d: usize, a: &Answer, notes: &mut Vec<Note>) {
+    pub fn me(&self, d: usize, a: &Answer, notes: &mut Vec<Ruling>) {
         let dev = &self.devices[d];
         if dev.registered {
             if a.status != 200 || device_id(&a.body) != Some(dev.id.as_str()) {
-                notes.push(Note::broken("KDEV-25", format!("the token of a registered device reads its record; got {}", a.excerpt())));
+                notes.push(Ruling::broken("KDEV-25", format!("the token of a registered device reads its record; got {}", a.excerpt())));
             }
             if a.body.get("credentials").is_some() {
-                notes.push(Note::broken("KAUTH-15", "credentials appear only in the registering answer"));
+                notes.push(Ruling::broken("KAUTH-15", "credentials appear only in the registering answer"));
             }
         } else if a.success() {
-            notes.push(Note::broken("KDEV-20", format!("the token of a deregistered device still works: {}", a.excerpt())));
+            notes.push(Ruling::broken("KDEV-20", format!("the token of a deregistered device still works: {}", a.excerpt())));
         } else {
             problem_shape(a, notes);
             if a.status != 401 {
-                notes.push(Note::differs("KAUTH-20", format!("the simulator answers 401; got {}", a.excerpt())));
+                notes.push(Ruling::differs("KAUTH-20", format!("the simulator answers 401; got {}", a.excerpt())));
             }
         }
     }

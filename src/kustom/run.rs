@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::world::{KUSTOM, KustomContext, KustomWorld};
 use crate::catalogue::{Api, Catalogue};
+use crate::judge::Judge;
 use crate::{CheckError, CheckOptions, Report, ScenarioResult, TargetSpec, rules_doc, run};
 
 /// Seconds a scenario may wait for real when the target's clock cannot be moved: one-second
@@ -28,7 +29,8 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
     let description = target.name.clone();
     let (clock, fresh, frozen) = (target.clock, target.fresh, target.frozen);
     let catalogue = Catalogue::builtin();
-    let ctx = Arc::new(KustomContext { target, catalogue: catalogue.clone(), strict: opts.strict, baseline: opts.baseline.clone() });
+    let judge = Arc::new(Judge::new(catalogue.clone(), opts.strict, opts.baseline.clone()));
+    let ctx = Arc::new(KustomContext { target, judge });
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let run_opts = run::RunOptions { concurrency: Some(1), ..opts.run.clone() };
     let not_applicable = move |s: &cucumber::gherkin::Scenario| {

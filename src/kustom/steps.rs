@@ -6,7 +6,8 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::model::Filter;
-use super::world::{KustomWorld, json_of, kustom_error};
+use super::world::{KustomWorld, json_of};
+use crate::judge::harness_error;
 
 fn basic(w: &KustomWorld, label: &str) -> (String, String) {
     let m = &w.target().merchants[w.merchant(label)];
@@ -14,7 +15,7 @@ fn basic(w: &KustomWorld, label: &str) -> (String, String) {
 }
 
 fn method(m: &str) -> Method {
-    Method::from_bytes(m.as_bytes()).unwrap_or_else(|_| kustom_error!("`{m}` is not an HTTP method"))
+    Method::from_bytes(m.as_bytes()).unwrap_or_else(|_| harness_error!("`{m}` is not an HTTP method"))
 }
 
 /// KEN-10's expected location for a body: the one it names, else the merchant's only one.
@@ -54,7 +55,10 @@ async fn enroll(w: &mut KustomWorld, label: &str, name: Option<String>, body: Va
     // KEN-10: the simulator refuses a merchant of several locations an enrollment that names
     // none (KEN-20); a real server may default one, or none (KEN-16): both are followed.
     if !sent.contains_key("location_id") && !merchant_has_one_location(w, merchant) && answer.refusal() {
-        w.judged(vec![super::check::Note::branch("KEN-10", format!("no location named for a merchant of several: {}", answer.excerpt()))]);
+        w.judged(vec![crate::judge::Ruling::branch(
+            "KEN-10",
+            format!("no location named for a merchant of several: {}", answer.excerpt()),
+        )]);
         return;
     }
     let location = expected_location(w, merchant, &sent);
@@ -232,13 +236,13 @@ async fn advance(w: &mut KustomWorld, seconds: u64) {
         // A real clock: a few seconds are waited out (the runner lets only such scenarios run,
         // REAL_WAIT_LIMIT); the model counts real time on such a target.
         if seconds > super::run::REAL_WAIT_LIMIT {
-            crate::world::Stop::NotApplicable("needs the target's clock moved (a simulator's /_sim/clock)".into()).raise();
+            crate::judge::Stop::NotApplicable("needs the target's clock moved (a simulator's /_sim/clock)".into()).raise();
         }
         tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
         return;
     }
     if let Err(e) = w.target().advance(seconds).await {
-        kustom_error!("cannot move the clock: {e}");
+        harness_error!("cannot move the clock: {e}");
     }
     w.model.clock.moved(seconds as f64);
 }
@@ -253,7 +257,7 @@ async fn raw(w: &mut KustomWorld, who: Option<String>, m: String, path: String, 
         path = w.registration_path();
     }
     if path.starts_with("/ipp/v1/dev/") && !w.target().playground {
-        crate::world::Stop::NotApplicable("the testing endpoints are called on a playground only (KREG-26)".into()).raise();
+        crate::judge::Stop::NotApplicable("the testing endpoints are called on a playground only (KREG-26)".into()).raise();
     }
     let extra: Vec<(String, String)> = headers
         .map(|t| {
@@ -351,7 +355,7 @@ fn pointer_is(w: &mut KustomWorld, pointer: String, value: String, rule: String)
 #[then(regex = r#"^the answer's "(/[^"]*)" matches "(.+)" \[([A-Z]+-\d+)\]$"#)]
 fn pointer_matches(w: &mut KustomWorld, pointer: String, pattern: String, rule: String) {
     let pattern = w.expand(&pattern);
-    let re = regex::Regex::new(&pattern).unwrap_or_else(|e| kustom_error!("`{pattern}` is not a regex: {e}"));
+    let re = regex::Regex::new(&pattern).unwrap_or_else(|e| harness_error!("`{pattern}` is not a regex: {e}"));
     let got = w.last().body.pointer(&pointer).cloned().unwrap_or(Value::Null);
     let text = got.as_str().map_or_else(|| got.to_string(), str::to_owned);
     w.check(&rule, re.is_match(&text), || format!("expected {pointer} to match {pattern}; got {got}"));
@@ -435,7 +439,7 @@ async fn burst(w: &mut KustomWorld, n: usize, name: String) {
         target.exchange(Method::POST, &path, &[], Some(body))
     });
     let answers = futures::future::join_all(sends).await;
-    w.requests += n;
+    w.core.requests += n;
     w.burst = answers.into_iter().map(|a| a.map(|(a, _)| a.status).unwrap_or(0)).collect();
 }
 

@@ -9,21 +9,17 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::check::{Answer, Note};
+use super::check::Answer;
 use super::model::Model;
 use super::target::Target;
-use crate::catalogue::{Catalogue, Level};
 use crate::exchange::Exchange;
-use crate::verdict::{Finding, Unverified};
-use crate::world::Stop;
+use crate::judge::{Judge, Ledger, Ruling, Stop, harness_error};
 
 /// Everything a Kustom run shares between its scenarios.
 pub struct KustomContext {
     pub target: Target,
-    pub catalogue: Catalogue,
-    pub strict: bool,
-    /// Rule IDs of known deviations (`--baseline`): reported, never failing the run.
-    pub baseline: std::collections::BTreeSet<String>,
+    /// How findings weigh: levels, `--strict`, `--baseline` (the same judge as VioPay's runs).
+    pub judge: Arc<Judge>,
 }
 
 impl std::fmt::Debug for KustomContext {
@@ -36,11 +32,6 @@ tokio::task_local! {
     pub static KUSTOM: Arc<KustomContext>;
 }
 
-macro_rules! kustom_error {
-    ($($arg:tt)*) => { $crate::world::Stop::Error(format!($($arg)*)).raise() };
-}
-pub(crate) use kustom_error;
-
 #[derive(cucumber::World)]
 #[world(init = Self::from_context)]
 pub struct KustomWorld {
@@ -50,13 +41,8 @@ pub struct KustomWorld {
     pub enrollments: BTreeMap<String, usize>,
     pub devices: BTreeMap<String, usize>,
     pub last: Option<(Answer, Exchange)>,
-    pub findings: Vec<Finding>,
-    pub unverified: Vec<Unverified>,
-    pub notes: Vec<String>,
-    pub requests: usize,
-    pub started: std::time::Instant,
-    /// Where the target first took another branch the rules allow.
-    pub diverged: Option<String>,
+    /// What the scenario found, weighed by the run's one judge.
+    pub core: Ledger,
     pub hardware: u32,
     /// Statuses of a concurrent burst.
     pub burst: Vec<u16>,
@@ -81,17 +67,12 @@ impl KustomWorld {
         let ctx = KUSTOM.try_with(Arc::clone).expect("KustomWorld is created by viopay-check's runner");
         let model = Model::new(!ctx.target.fresh, ctx.target.frozen);
         KustomWorld {
+            core: Ledger::new(ctx.judge.clone()),
             ctx,
             model,
             enrollments: BTreeMap::new(),
             devices: BTreeMap::new(),
             last: None,
-            findings: Vec::new(),
-            unverified: Vec::new(),
-            notes: Vec::new(),
-            requests: 0,
-            started: std::time::Instant::now(),
-            diverged: None,
             hardware: 0,
             burst: Vec::new(),
             run: format!("{:08X}", rand::random::<u32>()),
@@ -109,21 +90,8 @@ impl KustomWorld {
         match label {
             "A" => 0,
             "B" => 1,
-            other => kustom_error!("no merchant {other}: Kustom scenarios use merchants A and B"),
+            other => harness_error!("no merchant {other}: Kustom scenarios use merchants A and B"),
         }
-    }
-
-    /// Records a broken rule at its level; returns whether the scenario must stop.
-    pub fn record(&mut self, rule: &str, message: String, exchange: Option<&Exchange>) -> bool {
-        let rule = match self.ctx.catalogue.id(rule) {
-            Ok(r) => r,
-            Err(e) => kustom_error!("{e}"),
-        };
-        let mut finding = Finding::new(rule, message, exchange);
-        finding.known = self.ctx.baseline.contains(finding.rule.as_str());
-        let fails = finding.is_failure(self.ctx.strict);
-        self.findings.push(finding);
-        fails
     }
 
     /// The POS app's registration path (KFLOW-04); a target whose profile names none cannot run
@@ -135,25 +103,10 @@ impl KustomWorld {
         }
     }
 
-    /// One rule on the last answer, as the simulator answers it (see the module doc).
+    /// One rule on the last answer, as the simulator answers it ([`Ledger::check`]).
     pub fn check(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String) {
-        if ok {
-            return;
-        }
-        if let Some(reason) = &self.diverged {
-            let reason = reason.clone();
-            if self.ctx.catalogue.id(rule).is_err() {
-                kustom_error!("unknown rule ID `{rule}` in a Then step");
-            }
-            self.unverified.push(Unverified { rule: rule.to_owned(), reason });
-            return;
-        }
-        let message = message();
-        let last = self.last.as_ref().map(|(_, e)| e.clone());
-        if self.record(rule, message.clone(), last.as_ref()) {
-            let excerpt = last.map(|e| format!("\n  response: {}", e.excerpt())).unwrap_or_default();
-            Stop::Failed(format!("{rule}: {message}{excerpt}")).raise();
-        }
+        let last = self.last.as_ref().map(|(_, e)| e);
+        self.core.check(rule, ok, message, last);
     }
 
     /// Sends a request (the target is reset before a scenario's first one: scenarios run one
@@ -161,61 +114,38 @@ impl KustomWorld {
     pub async fn send(&mut self, method: reqwest::Method, path: &str, headers: &[(&str, String)], body: Option<String>) -> Answer {
         if !self.reset {
             if let Err(e) = self.ctx.target.reset().await {
-                kustom_error!("cannot reset the target before the scenario: {e}");
+                harness_error!("cannot reset the target before the scenario: {e}");
             }
             self.reset = true;
         }
-        self.requests += 1;
+        self.core.requests += 1;
         let sent = self.model.clock.now();
         let result = self.ctx.target.exchange(method.clone(), path, headers, body).await;
         self.model.answered(sent);
         match result {
             Ok((answer, exchange)) => {
                 if answer.status >= 500 {
-                    let message = format!("a 5xx answer: {}", answer.excerpt());
-                    if self.record("KERR-10", message.clone(), Some(&exchange)) {
-                        Stop::Failed(format!("KERR-10: {message}")).raise();
-                    }
+                    self.core.rule(Ruling::broken("KERR-10", format!("a 5xx answer: {}", answer.excerpt())), Some(&exchange));
                 }
                 self.last = Some((answer.clone(), exchange));
                 answer
             }
-            Err(e) => kustom_error!("no answer from the target to {method} {path}: {e}"),
+            Err(e) => harness_error!("no answer from the target to {method} {path}: {e}"),
         }
     }
 
-    /// The model's notes on the last answer, recorded at their rules' levels.
-    pub fn judged(&mut self, notes: Vec<Note>) {
+    /// The model's rulings on the last answer, weighed by the judge.
+    pub fn judged(&mut self, rulings: Vec<Ruling>) {
         let exchange = self.last.as_ref().map(|(_, e)| e.clone());
-        for note in notes {
-            let level = self.ctx.catalogue.id(note.rule()).map(|r| r.level()).unwrap_or(Level::Required);
-            match note {
-                Note::Broken { rule, message } => {
-                    if level != Level::Unknown && self.record(rule, message.clone(), exchange.as_ref()) {
-                        Stop::Failed(format!("{rule}: {message}")).raise();
-                    }
-                }
-                Note::Differs { rule, message } => {
-                    if level == Level::Simulator && self.record(rule, message.clone(), exchange.as_ref()) {
-                        Stop::Failed(format!("{rule}: {message}")).raise();
-                    }
-                }
-                Note::Branch { rule, message } => {
-                    if level == Level::Simulator && self.record(rule, message.clone(), exchange.as_ref()) {
-                        Stop::Failed(format!("{rule}: {message}")).raise();
-                    }
-                    if self.diverged.is_none() {
-                        self.diverged = Some(format!("the target took another branch the rules allow ({rule}): {message}"));
-                    }
-                }
-            }
+        for ruling in rulings {
+            self.core.rule(ruling, exchange.as_ref());
         }
     }
 
     pub fn last(&self) -> &Answer {
         match &self.last {
             Some((a, _)) => a,
-            None => kustom_error!("the scenario checks an answer before sending a request"),
+            None => harness_error!("the scenario checks an answer before sending a request"),
         }
     }
 
@@ -236,9 +166,9 @@ impl KustomWorld {
     }
 
     fn missing(&self, what: &str, name: &str) -> ! {
-        match &self.diverged {
+        match &self.core.diverged {
             Some(why) => Stop::NotApplicable(format!("{what} \"{name}\" does not exist: {why}")).raise(),
-            None => kustom_error!("no {what} \"{name}\" in this scenario"),
+            None => harness_error!("no {what} \"{name}\" in this scenario"),
         }
     }
 
@@ -382,28 +312,13 @@ impl KustomWorld {
 }
 
 impl crate::run::Outcome for KustomWorld {
-    fn findings(&self) -> &[Finding] {
-        &self.findings
-    }
-    fn unverified(&self) -> &[Unverified] {
-        &self.unverified
-    }
-    fn notes(&self) -> &[String] {
-        &self.notes
-    }
-    fn requests(&self) -> usize {
-        self.requests
-    }
-    fn started(&self) -> std::time::Instant {
-        self.started
-    }
-    fn strict(&self) -> bool {
-        self.ctx.strict
+    fn ledger(&self) -> &Ledger {
+        &self.core
     }
 }
 
 /// The body of a step's docstring or inline JSON, placeholders expanded.
 pub fn json_of(w: &KustomWorld, text: &str) -> Value {
     let expanded = w.expand(text);
-    serde_json::from_str(&expanded).unwrap_or_else(|e| kustom_error!("`{expanded}` in the feature is not JSON: {e}"))
+    serde_json::from_str(&expanded).unwrap_or_else(|e| harness_error!("`{expanded}` in the feature is not JSON: {e}"))
 }

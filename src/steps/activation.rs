@@ -511,6 +511,6 @@ async fn activated_unchanged(w: &mut CheckWorld, rule: String) {
 
 #[then(regex = r#"^the target recorded no finding for ([A-Z]+-\d+) \[([A-Z]+-\d+)\]$"#)]
 async fn no_finding(w: &mut CheckWorld, checked: String, rule: String) {
-    let found: Vec<String> = w.findings.iter().filter(|f| f.rule.as_str() == checked).map(|f| f.message.clone()).collect();
+    let found: Vec<String> = w.core.findings.iter().filter(|f| f.rule.as_str() == checked).map(|f| f.message.clone()).collect();
     w.check(&rule, found.is_empty(), || found.join("; "));
 }

@@ -279,6 +279,28 @@ fn kustom_baseline_lists_a_known_deviation() {
     caught(&run_with_baseline(Api::Kustom, &b.spec(false), &["KEN-03"]), "KDEV-20");
 }
 
+/// One judge for `run` and `fuzz`, both APIs: a `--baseline` rule is a known deviation in fuzz
+/// too (reported, never failing), and an unlisted break still fails.
+#[test]
+fn fuzz_weighs_a_baselined_break_as_known_for_both_apis() {
+    let b = Backend::start(Api::Viopay, &["--clock", "real", "--hooks", "none", "--devices", "600", "--break", "CLAIM-16"]);
+    let baseline = ["CLAIM-16".to_owned()].into_iter().collect();
+    let opts = FuzzOptions { cases: 30, seed: Some(16), baseline, ..FuzzOptions::default() };
+    let f = fuzz(runtime().handle(), &b.spec(true), &opts).expect("fuzz runs");
+    assert_eq!(f.exit_code(), 0, "{}", f.render());
+    assert!(f.advisories.iter().any(|a| a.rule.as_str() == "CLAIM-16" && a.known), "{}", f.render());
+    assert!(f.render().contains("known deviation CLAIM-16"), "{}", f.render());
+
+    let b = Backend::start(Api::Kustom, &["--clock", "running", "--hooks", "all", "--break", "KEN-03"]);
+    let baseline = ["KEN-03".to_owned()].into_iter().collect();
+    let opts = KustomFuzzOptions { cases: 20, max_steps: 20, seed: Some(17), baseline, ..KustomFuzzOptions::default() };
+    let f = kustom_fuzz(runtime().handle(), &b.spec(false), &opts).expect("fuzz runs");
+    assert_eq!(f.exit_code(), 0, "{}", f.render());
+    assert!(f.render().contains("known deviation KEN-03"), "{}", f.render());
+    let f = kustom_fuzz_run(&b.spec(false), 17, 20);
+    assert_eq!(f.failure.as_ref().map(|x| x.rule.as_str()), Some("KEN-03"), "{}", f.render());
+}
+
 /// `fuzz --jobs` (8 by default on real time): a broken copy is caught by rule, and the job that
 /// failed goes on shrinking alone, so the sequence shown is short.
 #[test]

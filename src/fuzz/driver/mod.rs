@@ -14,10 +14,10 @@ use tokio::runtime::Handle;
 mod activation;
 
 use super::ops::{BadToken, CodeRef, Op};
-use crate::catalogue::Catalogue;
 use crate::client::{ApiRequest, Client};
 use crate::exchange::Exchange;
-use crate::model::{ContentType, Device, Expect, Model, Outcome, StatusMatch, Verdict, judge};
+use crate::judge::{Judge, Ruling};
+use crate::model::{ContentType, Device, Expect, Model, Outcome, StatusMatch, judge};
 use crate::schema::Schemas;
 use crate::session::Session;
 use crate::spec;
@@ -29,8 +29,8 @@ pub struct FuzzContext {
     pub target: Target,
     pub client: Client,
     pub schemas: Schemas,
-    pub catalogue: Catalogue,
-    pub strict: bool,
+    /// How findings weigh (the same judge as `run`'s).
+    pub judge: Judge,
     pub devices: usize,
     pub merchants: usize,
     /// Every code any case has seen, so an "unknown" code is really unknown.
@@ -185,28 +185,29 @@ impl Case<'_> {
         Ok(())
     }
 
-    /// A broken rule: ends the case at failure level, else is kept as an advisory. An ID the
-    /// catalogue does not know is a harness defect, reported as an error of the case.
+    /// A broken rule: ends the case at failure level, else is kept as an advisory.
     fn found(&mut self, rule: &str, message: String, ex: Option<&Exchange>, then: String) -> Result<(), CaseError> {
-        let rule = self.ctx.catalogue.id(rule).map_err(|e| CaseError::Error(e.to_string()))?;
-        let finding = Finding::new(rule, message, ex);
-        if finding.is_failure(self.ctx.strict) {
+        let finding = self.ctx.judge.finding(rule, message, ex).map_err(|e| CaseError::Error(e.to_string()))?;
+        if finding.is_failure(self.ctx.judge.strict) {
             return Err(CaseError::Broken { finding: Box::new(finding), then });
         }
         self.ctx.advisories.lock().push(finding);
         Ok(())
     }
 
-    /// Judges a response through the shared model; fails on a broken REQUIRED rule; returns the
-    /// label of the branch the target took, which the model then follows.
+    /// Judges a response through the shared model and the run's judge; fails on a failure-level
+    /// break; returns the label of the branch the target took, which the model then follows.
     fn expect(&mut self, expect: &Expect, ex: &Exchange, then: String) -> Result<&'static str, CaseError> {
         self.ctx.exercised.lock().insert(expect.rule.to_owned());
         let verdict = judge(expect, ex);
-        match &verdict {
-            Verdict::Choice { .. } | Verdict::Alternative { advisory: false, .. } => {}
-            Verdict::Alternative { rule, message, .. } | Verdict::Broken { rule, message } => {
-                self.ctx.exercised.lock().insert((*rule).to_owned());
-                self.found(rule, message.clone(), Some(ex), then)?;
+        if let Some(ruling) = Ruling::from_verdict(&verdict) {
+            self.ctx.exercised.lock().insert(ruling.rule().to_owned());
+            let weighed = self.ctx.judge.weigh(ruling, Some(ex)).map_err(|e| CaseError::Error(e.to_string()))?;
+            if let Some(finding) = weighed.finding {
+                if weighed.fails {
+                    return Err(CaseError::Broken { finding: Box::new(finding), then });
+                }
+                self.ctx.advisories.lock().push(finding);
             }
         }
         Ok(verdict.label())
