@@ -31,3 +31,25 @@ for j in 1 8; do echo "--jobs $j: $(grep -E 'cases passed|^FAIL|CONFORMANT' benc
 printf '%s cases, 20 ms per answer: --jobs 1 %.1f s, --jobs 8 %.1f s wall; speed-up %.1fx (goal: under 20 s)\n' \
   "$CASES" "$one" "$eight" "$(echo "$one / $eight" | bc -l)"
 rm -f bench/out-fuzz-1.txt bench/out-fuzz-8.txt
+
+# Kustom: the other-vendor reference backend as a real backend (no reset, real clock) answering
+# every request 20 ms late; --jobs applies there (each case judges the records it made).
+PROFILE=$(mktemp)
+python3 tests/reference/kustom/server.py --port 0 --clock real --hooks none --latency 20-20 --profile-out "$PROFILE" > bench/out-kustom-server.txt 2>/dev/null &
+REF=$!
+trap 'kill $SIM $REF 2>/dev/null || true; rm -f "$PROFILE"' EXIT
+for _ in $(seq 50); do grep -q LISTENING bench/out-kustom-server.txt 2>/dev/null && break; sleep 0.1; done
+krun() {
+  local jobs=$1 start end
+  start=$(date +%s.%N)
+  ./target/release/viopay-check fuzz --api kustom --profile "$PROFILE" --cases "$CASES" --seed 42 --jobs "$jobs" \
+    > bench/out-kfuzz-$jobs.txt || true
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
+}
+kone=$(krun 1)
+keight=$(krun 8)
+for j in 1 8; do echo "kustom --jobs $j: $(grep -E 'cases, |^FAIL|CONFORMANT' bench/out-kfuzz-$j.txt | head -2 | tr '\n' ' ')"; done
+printf 'kustom %s cases, 20 ms per answer: --jobs 1 %.1f s, --jobs 8 %.1f s wall; speed-up %.1fx (goal: under 20 s)\n' \
+  "$CASES" "$kone" "$keight" "$(echo "$kone / $keight" | bc -l)"
+rm -f bench/out-kfuzz-1.txt bench/out-kfuzz-8.txt bench/out-kustom-server.txt

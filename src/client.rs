@@ -46,7 +46,13 @@ pub struct Client {
     base_url: String,
     lower: reqwest::Client,
     title: reqwest::Client,
+    /// A simulator's `--control-token`, sent on `/_sim/` requests only and never recorded in an
+    /// exchange (reports and curl replays do not carry it).
+    control_token: Option<String>,
 }
+
+/// The header a simulator started with `--control-token` reads it from.
+pub const CONTROL_TOKEN_HEADER: &str = "X-Sim-Control-Token";
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the HTTP client: {0}")]
@@ -60,7 +66,13 @@ impl Client {
                 reqwest::Client::builder().timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(5))).pool_max_idle_per_host(64);
             if title { b.http1_title_case_headers().build() } else { b.build() }
         };
-        Ok(Client { base_url: base_url.trim_end_matches('/').to_owned(), lower: build(false)?, title: build(true)? })
+        Ok(Client { base_url: base_url.trim_end_matches('/').to_owned(), lower: build(false)?, title: build(true)?, control_token: None })
+    }
+
+    /// The same client, presenting `token` to the simulator's control API.
+    pub fn with_control_token(mut self, token: Option<String>) -> Self {
+        self.control_token = token;
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -98,6 +110,11 @@ impl Client {
         let mut builder = client.request(method, &url);
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(token) = &self.control_token
+            && req.path.starts_with("/_sim/")
+        {
+            builder = builder.header(CONTROL_TOKEN_HEADER, token.as_str());
         }
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());

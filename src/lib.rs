@@ -54,6 +54,8 @@ pub struct CheckOptions {
     pub request_timeout: Duration,
     /// How long the reachability probe waits before exit 3.
     pub probe_timeout: Duration,
+    /// A simulator's `--control-token`, for its `/_sim/` hooks.
+    pub control_token: Option<String>,
 }
 
 impl Default for CheckOptions {
@@ -65,6 +67,7 @@ impl Default for CheckOptions {
             features: features::builtin(),
             request_timeout: Duration::from_secs(30),
             probe_timeout: ConnectOptions::default().probe_timeout,
+            control_token: None,
         }
     }
 }
@@ -94,7 +97,12 @@ impl CheckError {
 pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&ScenarioResult) + 'static) -> Result<Report, CheckError> {
     let started = Instant::now();
     let schemas = schema::Schemas::builtin()?;
-    let connect = ConnectOptions { request_timeout: opts.request_timeout, probe_timeout: opts.probe_timeout, merchants: 2 };
+    let connect = ConnectOptions {
+        request_timeout: opts.request_timeout,
+        probe_timeout: opts.probe_timeout,
+        merchants: 2,
+        control_token: opts.control_token.clone(),
+    };
     let (target, client) = targets::connect(spec, &connect).await?;
     let description = target.description.clone();
     let catalogue = Catalogue::builtin();

@@ -75,6 +75,9 @@ struct RunArgs {
     /// Seconds the reachability probe waits before giving up (exit 3).
     #[arg(long, default_value_t = 8.0)]
     probe_timeout: f64,
+    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
+    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
 }
 
 /// Which API a command certifies.
@@ -128,9 +131,13 @@ struct FuzzArgs {
     /// Seconds the reachability probe waits before giving up (exit 3).
     #[arg(long, default_value_t = 8.0)]
     probe_timeout: f64,
-    /// Cases at once, each on devices of its own, where cases cannot disturb one another (a
-    /// target whose clock the harness does not move; VioPay). Default 8 there; always 1 on a
-    /// clock the harness moves, which every case shares.
+    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
+    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+    /// Cases at once where cases cannot disturb one another: a target whose clock the harness
+    /// does not move (VioPay: each case on devices of its own) and, for Kustom, that is not
+    /// reset between cases (each case judges the records it made). Default 8 there; always 1
+    /// on a clock the harness moves or a target reset before each case, which every case shares.
     #[arg(long)]
     jobs: Option<usize>,
     /// Write a JUnit XML report here (a test case per rule the run judged).
@@ -207,6 +214,7 @@ fn run(args: RunArgs) -> i32 {
             features: load_features(args.features.as_deref(), args.api)?,
             request_timeout: Duration::from_secs(args.timeout.max(1)),
             probe_timeout: seconds(args.probe_timeout),
+            control_token: args.control_token.clone(),
         };
         Ok((spec, opts))
     })();
@@ -283,6 +291,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         probe_timeout: seconds(args.probe_timeout),
         jobs: args.jobs,
+        control_token: args.control_token.clone(),
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {
@@ -330,6 +339,8 @@ fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec, baseline: std::collections::B
         strict: args.strict,
         baseline,
         request_timeout: Duration::from_secs(args.timeout.max(1)),
+        jobs: args.jobs,
+        control_token: args.control_token.clone(),
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::kustom::fuzz(runtime.handle(), spec, &opts) {

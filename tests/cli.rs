@@ -120,3 +120,27 @@ fn fuzz_api_kustom_certifies_the_embedded_simulator() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("registration.feature") && out.contains("CONFORMANT"), "{out}");
 }
+
+/// A simulator started with `--control-token`: without the token the harness cannot provision
+/// (its `/_sim/` hooks answer 401) and says so; with `--control-token` (or the same environment
+/// variable the simulator reads) it certifies as usual, for both APIs.
+#[test]
+fn a_simulator_with_a_control_token_is_certified_with_the_token() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let mut config = viopay_sim::SimConfig::new(viopay_sim::Fixtures::builtin().expect("fixtures"));
+    config.clock = viopay_sim::ClockMode::Virtual;
+    config.control_token = Some("lab-token-1".into());
+    let sim = rt.block_on(viopay_sim::spawn(config, "127.0.0.1:0".parse().expect("addr"))).expect("simulator");
+    let url = sim.base_url.clone();
+    let (code, out, err) = run(&["run", "--target", &url, "--tags", "@BOOT-03"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(format!("{out}{err}").contains("401"), "the refusal is named: {out}{err}");
+    let (code, out, err) = run(&["run", "--target", &url, "--tags", "@BOOT-03", "--control-token", "lab-token-1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let out = Command::new(BIN)
+        .args(["fuzz", "--api", "kustom", "--target", &url, "--cases", "5", "--seed", "3"])
+        .env("VIOPAY_SIM_CONTROL_TOKEN", "lab-token-1")
+        .output()
+        .expect("viopay-check runs");
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}

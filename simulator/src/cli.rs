@@ -47,6 +47,12 @@ pub struct Cli {
     #[arg(long, env = "VIOPAY_SIM_NO_CONTROL")]
     pub no_control: bool,
 
+    /// Require this token on the /_sim/ control API (Authorization: Bearer TOKEN or
+    /// X-Sim-Control-Token) and for the portal's simulator panel (typed at sign-in). Set it
+    /// whenever the simulator listens beyond loopback.
+    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    pub control_token: Option<String>,
+
     /// Keycloak realm of issued tokens and of the JWKS path.
     #[arg(long, env = "VIOPAY_SIM_REALM", default_value = "viopay")]
     pub realm: String,
@@ -188,6 +194,7 @@ impl Cli {
             seed: self.seed,
             min_version: self.min_version,
             control: !self.no_control,
+            control_token: self.control_token.filter(|t| !t.is_empty()),
             realm: self.realm,
             public_url: self.public_url,
             signing_key,

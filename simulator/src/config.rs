@@ -49,6 +49,8 @@ pub struct SimConfig {
     pub min_version: Option<AppVersion>,
     /// Serve the `/_sim/` control API.
     pub control: bool,
+    /// Require this token on the control API and for the portal's simulator panel.
+    pub control_token: Option<String>,
     /// Keycloak realm of the token issuer and the JWKS path (AUTH-03).
     pub realm: String,
     /// Base URL the simulator is reached at, used in the token issuer. Default: `http://{listen}`.
@@ -76,6 +78,7 @@ impl SimConfig {
             seed: None,
             min_version: None,
             control: true,
+            control_token: None,
             realm: "viopay".into(),
             public_url: None,
             signing_key: KeySource::Generate,

@@ -62,6 +62,14 @@ async fn run(
     use std::io::Write;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let exposed = !addr.ip().is_loopback() || tls.as_ref().is_some_and(|(a, _)| !a.ip().is_loopback());
+    if exposed && config.control && config.control_token.is_none() {
+        eprintln!(
+            "viopay-sim: WARNING: listening beyond loopback with the control API open and no --control-token: \
+             anyone who reaches this port can reset the simulator, move its clock, arm faults and read every \
+             device's identity secret and ZMK. Set --control-token (or VIOPAY_SIM_CONTROL_TOKEN), or --no-control."
+        );
+    }
     let simulator = Simulator::new(config, &format!("http://{addr}"))?;
     print!("{}", simulator.summary());
     let stop = std::sync::Arc::new(tokio::sync::Notify::new());

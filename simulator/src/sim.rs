@@ -58,6 +58,8 @@ pub struct Sim {
     /// Where clients reach it: `--public-url`, else the listen URL. Tokens name it as issuer.
     pub base_url: String,
     pub control: bool,
+    /// `--control-token`: what the control API and the portal's simulator panel require.
+    pub control_token: Option<String>,
     /// TPAR-06: bytes of gzip stream per terminal-parameters chunk.
     pub chunk_size: usize,
     /// `--auto-claim` and the control API's per-device setting.
@@ -112,6 +114,7 @@ impl Sim {
             listen_url,
             base_url,
             control: config.control,
+            control_token: config.control_token.clone(),
             chunk_size: config.chunk_size,
             auto_claims: crate::auto_claim::AutoClaims::new(config.auto_claim),
             live: crate::verdict::live::Live::default(),

@@ -44,6 +44,8 @@ pub struct FuzzOptions {
     /// does not move (each case has devices of its own). `None`: 8 there, 1 elsewhere (a moved
     /// clock is shared by every case).
     pub jobs: Option<usize>,
+    /// A simulator's `--control-token`, for its `/_sim/` hooks.
+    pub control_token: Option<String>,
 }
 
 impl Default for FuzzOptions {
@@ -60,6 +62,7 @@ impl Default for FuzzOptions {
             request_timeout: Duration::from_secs(30),
             probe_timeout: ConnectOptions::default().probe_timeout,
             jobs: None,
+            control_token: None,
         }
     }
 }
@@ -145,7 +148,12 @@ fn case_verdict(result: Result<(), CaseError>, passed: &AtomicU64, stopped: &Mut
 pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<FuzzReport, CheckError> {
     let started = Instant::now();
     let schemas = Schemas::builtin()?;
-    let connect = ConnectOptions { request_timeout: opts.request_timeout, probe_timeout: opts.probe_timeout, merchants: opts.merchants };
+    let connect = ConnectOptions {
+        request_timeout: opts.request_timeout,
+        probe_timeout: opts.probe_timeout,
+        merchants: opts.merchants,
+        control_token: opts.control_token.clone(),
+    };
     let (target, client) = handle.block_on(targets::connect(spec, &connect))?;
     if target.merchants.len() < opts.merchants {
         return Err(CheckError::Target(TargetError::Usage(format!(

@@ -4,6 +4,7 @@
 //! report shows it request by request.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -29,6 +30,12 @@ pub struct KustomFuzzOptions {
     /// Rule IDs of known deviations (`--baseline`): reported, never failing.
     pub baseline: std::collections::BTreeSet<String>,
     pub request_timeout: Duration,
+    /// Cases at once on a target that is neither reset nor has its clock moved (each case makes
+    /// records of its own); `None`: 8 there. Always 1 on a resettable target or a moved clock,
+    /// which every case shares.
+    pub jobs: Option<usize>,
+    /// A simulator's `--control-token`, for its `/_sim/` hooks.
+    pub control_token: Option<String>,
 }
 
 impl Default for KustomFuzzOptions {
@@ -40,6 +47,8 @@ impl Default for KustomFuzzOptions {
             strict: false,
             baseline: std::collections::BTreeSet::new(),
             request_timeout: Duration::from_secs(30),
+            jobs: None,
+            control_token: None,
         }
     }
 }
@@ -315,6 +324,9 @@ fn model_rulings(t: &Target, model: &mut Model, op: Op, sent: &Option<Value>, an
     }
 }
 
+/// Cases at once on a target whose records and clock the cases do not share (`--jobs`).
+const DEFAULT_JOBS: usize = 8;
+
 /// How long a real-time case waits for its one-second codes: past `expires_at` + 1 s with room
 /// for the exchange's own duration.
 const REAL_WAIT: Duration = Duration::from_millis(2_500);
@@ -402,38 +414,67 @@ impl KustomFuzzError {
 
 pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Result<KustomFuzzReport, KustomFuzzError> {
     let started = Instant::now();
-    let target = handle.block_on(target::connect(spec, opts.request_timeout))?;
+    let target = handle.block_on(target::connect(spec, opts.request_timeout, opts.control_token.clone()))?;
     let judge_of_run = Judge::new(Catalogue::builtin(), opts.strict, opts.baseline.clone());
     let seed = opts.seed.unwrap_or_else(rand::random);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let config = Config { cases: opts.cases, failure_persistence: None, ..Config::default() };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
     let requests = Mutex::new(0u64);
     let advisories: Mutex<BTreeMap<String, (u64, String)>> = Mutex::new(BTreeMap::new());
     let cases = Mutex::new(0u64);
     let expiry_judged = Mutex::new(0u64);
     let strategy = proptest::collection::vec(ops::op(), 1..=opts.max_steps.max(1));
     let last_failure: Mutex<Option<KustomFailure>> = Mutex::new(None);
-    let result = runner.run(&strategy, |ops| {
-        let outcome = handle.block_on(run_case(&target, &ops, &judge_of_run));
-        if let Some(f) = &outcome.failure {
-            *last_failure.lock() = Some(f.clone());
-        }
-        *requests.lock() += outcome.requests;
-        *expiry_judged.lock() += outcome.expiry_judged;
-        *cases.lock() += 1;
-        let mut adv = advisories.lock();
-        for note in outcome.advisories {
-            let (rule, message) = note.into_parts();
-            let entry = adv.entry(rule.to_owned()).or_insert((0, message));
-            entry.0 += 1;
-        }
-        match outcome.failure {
-            Some(f) => Err(TestCaseError::fail(format!("{}: {}", f.rule, f.message))),
-            None => Ok(()),
-        }
-    });
+    // Another job's failure ends this one's remaining cases (they pass untouched); the failing
+    // job goes on shrinking alone. 0: none yet, else the failing job + 1.
+    let failed = AtomicUsize::new(0);
+    let jobs = if target.fresh || target.clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS).clamp(1, 64) };
+    let per_job = opts.cases.div_ceil(u32::try_from(jobs).unwrap_or(1)).max(1);
+    let run_job = |job: usize| {
+        // Job 0 uses the seed itself, so `--jobs 1` replays as before; job n a seed derived from it.
+        let mut bytes = seed_bytes;
+        bytes[8..16].copy_from_slice(&(job as u64).to_le_bytes());
+        let config = Config { cases: if jobs == 1 { opts.cases } else { per_job }, ..config.clone() };
+        let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+        runner.run(&strategy, |ops| {
+            let first = failed.load(Ordering::Relaxed);
+            if first != 0 && first != job + 1 {
+                return Ok(());
+            }
+            let outcome = handle.block_on(run_case(&target, &ops, &judge_of_run));
+            *requests.lock() += outcome.requests;
+            *expiry_judged.lock() += outcome.expiry_judged;
+            *cases.lock() += 1;
+            let mut adv = advisories.lock();
+            for note in outcome.advisories {
+                let (rule, message) = note.into_parts();
+                let entry = adv.entry(rule.to_owned()).or_insert((0, message));
+                entry.0 += 1;
+            }
+            match outcome.failure {
+                Some(f) => {
+                    let _ = failed.compare_exchange(0, job + 1, Ordering::Relaxed, Ordering::Relaxed);
+                    let verdict = Err(TestCaseError::fail(format!("{}: {}", f.rule, f.message)));
+                    *last_failure.lock() = Some(f);
+                    verdict
+                }
+                None => Ok(()),
+            }
+        })
+    };
+    let outcomes: Vec<_> = if jobs == 1 {
+        vec![run_job(0)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs).map(|j| s.spawn(move || run_job(j))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(TestError::Abort("a fuzz job panicked".into())))).collect()
+        })
+    };
+    // The job that failed first went on shrinking: its minimal case is the one to show.
+    let first = failed.load(Ordering::Relaxed);
+    let result =
+        first.checked_sub(1).and_then(|j| outcomes.get(j)).or_else(|| outcomes.iter().find(|o| o.is_err())).cloned().unwrap_or(Ok(()));
     let failure = match result {
         Ok(()) => None,
         Err(TestError::Fail(_, minimal)) => {

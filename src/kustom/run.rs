@@ -25,7 +25,7 @@ fn clock_moves(s: &cucumber::gherkin::Scenario) -> u64 {
 
 pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&ScenarioResult) + 'static) -> Result<Report, CheckError> {
     let started = Instant::now();
-    let target = super::target::connect(spec, opts.request_timeout).await?;
+    let target = super::target::connect(spec, opts.request_timeout, opts.control_token.clone()).await?;
     let description = target.name.clone();
     let (clock, fresh, frozen) = (target.clock, target.fresh, target.frozen);
     let catalogue = Catalogue::builtin();

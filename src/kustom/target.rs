@@ -38,6 +38,8 @@ pub struct Target {
     /// The testing endpoints may be called (a playground, KREG-26).
     pub playground: bool,
     http: reqwest::Client,
+    /// A simulator's `--control-token`, sent on `/_sim/` requests only.
+    control_token: Option<String>,
     _embedded: Option<viopay_sim::RunningSimulator>,
 }
 
@@ -47,11 +49,19 @@ impl std::fmt::Debug for Target {
     }
 }
 
+/// Adds a simulator's control token to a `/_sim/` request.
+fn control(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+    match token {
+        Some(t) => req.header(crate::client::CONTROL_TOKEN_HEADER, t),
+        None => req,
+    }
+}
+
 fn setup(e: impl std::fmt::Display) -> TargetError {
     TargetError::Setup(e.to_string())
 }
 
-pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, TargetError> {
+pub async fn connect(spec: &TargetSpec, timeout: Duration, control_token: Option<String>) -> Result<Target, TargetError> {
     let http = reqwest::Client::builder().timeout(timeout).build().map_err(setup)?;
     let (name, base, embedded) = match spec {
         TargetSpec::Embedded => {
@@ -62,11 +72,14 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
             ("embedded simulator".to_owned(), running.base_url.clone(), Some(running))
         }
         TargetSpec::Simulator(url) => (url.clone(), url.trim_end_matches('/').to_owned(), None),
-        TargetSpec::Profile(path) => return KustomProfile::load(path)?.target(http),
+        TargetSpec::Profile(path) => {
+            let mut target = KustomProfile::load(path)?.target(http)?;
+            target.control_token = control_token;
+            return Ok(target);
+        }
     };
     let unreachable = |reason: String| TargetError::Unreachable { url: base.clone(), reason };
-    let merchants_doc: Value = http
-        .get(format!("{base}/_sim/kustom/merchants"))
+    let merchants_doc: Value = control(http.get(format!("{base}/_sim/kustom/merchants")), control_token.as_deref())
         .send()
         .await
         .map_err(|e| unreachable(e.to_string()))?
@@ -93,8 +106,13 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
     let merchants = by_locations(merchants);
     // A target other than the simulator names its own registration request (KREG-04).
     let registration = merchants_doc["registration_path"].as_str().unwrap_or("/ipp/v1/devices/register").to_owned();
-    let clock: Value =
-        http.get(format!("{base}/_sim/clock")).send().await.map_err(|e| unreachable(e.to_string()))?.json().await.unwrap_or(Value::Null);
+    let clock: Value = control(http.get(format!("{base}/_sim/clock")), control_token.as_deref())
+        .send()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?
+        .json()
+        .await
+        .unwrap_or(Value::Null);
     Ok(Target {
         name,
         base,
@@ -107,6 +125,7 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration) -> Result<Target, Tar
         registration: Some(registration),
         playground: true,
         http,
+        control_token,
         _embedded: embedded,
     })
 }
@@ -185,6 +204,7 @@ impl KustomProfile {
             registration: self.registration_path,
             playground: self.playground,
             http,
+            control_token: None,
             _embedded: None,
         })
     }
@@ -230,6 +250,9 @@ impl Target {
     ) -> Result<(Answer, Exchange), String> {
         let url = format!("{}{path}", self.base);
         let mut req = self.http.request(method.clone(), &url);
+        if path.starts_with("/_sim/") {
+            req = control(req, self.control_token.as_deref());
+        }
         for (k, v) in headers {
             req = req.header(*k, v);
         }
@@ -264,14 +287,15 @@ impl Target {
         if !self.fresh {
             return Ok(());
         }
-        let r = self.http.post(format!("{}/_sim/reset", self.base)).send().await.map_err(|e| e.to_string())?;
+        let r = control(self.http.post(format!("{}/_sim/reset", self.base)), self.control_token.as_deref())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         if r.status().is_success() { Ok(()) } else { Err(format!("/_sim/reset answered {}", r.status())) }
     }
 
     pub async fn advance(&self, seconds: u64) -> Result<(), String> {
-        let r = self
-            .http
-            .post(format!("{}/_sim/clock/advance", self.base))
+        let r = control(self.http.post(format!("{}/_sim/clock/advance", self.base)), self.control_token.as_deref())
             .json(&serde_json::json!({ "seconds": seconds }))
             .send()
             .await

@@ -37,7 +37,7 @@ pub enum TargetError {
 }
 
 /// How a run connects.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// Bound on every request.
     pub request_timeout: Duration,
@@ -45,11 +45,18 @@ pub struct ConnectOptions {
     pub probe_timeout: Duration,
     /// Merchants the harness acts as (at least the two ownership rules need).
     pub merchants: usize,
+    /// A simulator's `--control-token`, for its `/_sim/` hooks.
+    pub control_token: Option<String>,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        ConnectOptions { request_timeout: Duration::from_secs(30), probe_timeout: Duration::from_secs(8), merchants: 2 }
+        ConnectOptions {
+            request_timeout: Duration::from_secs(30),
+            probe_timeout: Duration::from_secs(8),
+            merchants: 2,
+            control_token: None,
+        }
     }
 }
 
@@ -64,7 +71,7 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
             config.journal_capacity = 1000;
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             let running = viopay_sim::spawn(config, addr).await.map_err(|e| TargetError::Setup(e.to_string()))?;
-            let client = client(&running.base_url, request_timeout)?;
+            let client = client(&running.base_url, request_timeout, None)?;
             let mut target = simulator(&client, "embedded simulator", merchants).await?;
             target.embedded = Some(running);
             Ok((target, client))
@@ -73,14 +80,14 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(TargetError::Usage(format!("--target `{url}` must be an http:// or https:// URL")));
             }
-            let client = client(url, request_timeout)?;
+            let client = client(url, request_timeout, opts.control_token.clone())?;
             probe(&client, opts.probe_timeout).await?;
             let target = simulator(&client, url, merchants).await?;
             Ok((target, client))
         }
         TargetSpec::Profile(path) => {
             let (p, merchants) = Profile::load(path)?;
-            let client = client(&p.base_url, request_timeout)?;
+            let client = client(&p.base_url, request_timeout, opts.control_token.clone())?;
             probe(&client, opts.probe_timeout).await?;
             // A controllable clock may also be readable, which lets BOOT-03 compare server_time.
             let clock_readable = p.clock.mode == profile::ClockMode::Control && {
@@ -115,8 +122,8 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
     }
 }
 
-fn client(url: &str, timeout: Duration) -> Result<Client, TargetError> {
-    Client::new(url, timeout).map_err(|e| TargetError::Setup(e.to_string()))
+fn client(url: &str, timeout: Duration, control_token: Option<String>) -> Result<Client, TargetError> {
+    Client::new(url, timeout).map(|c| c.with_control_token(control_token)).map_err(|e| TargetError::Setup(e.to_string()))
 }
 
 /// Any HTTP answer to `GET /health/live` means reachable; no answer within `timeout` is exit 3.

@@ -267,6 +267,17 @@ broken!(kustom_broken, kustom_broken_kauth_10_any_key, "KAUTH-10");
 broken!(kustom_broken, kustom_broken_ken_42_cancelled_registers, "KEN-42");
 broken!(kustom_broken, kustom_broken_kreg_11_location, "KREG-11");
 
+/// Kustom's `fuzz --jobs` (8 by default on a real backend: no reset, no clock moved, each case
+/// judging its own records): a broken copy is caught by rule and shrunk by the job that found it.
+#[test]
+fn kustom_fuzz_in_parallel_jobs_catches_and_shrinks_a_break() {
+    let b = Backend::start(Api::Kustom, &["--clock", "real", "--hooks", "none", "--latency", "1-20", "--break", "KREG-13"]);
+    let f = kustom_fuzz_run(&b.spec(true), 23, 60);
+    let failure = f.failure.as_ref().unwrap_or_else(|| panic!("not caught:\n{}", f.render()));
+    assert_eq!(failure.rule, "KREG-13", "{}", f.render());
+    assert!(failure.transcript.len() <= 6, "shrunk to a short sequence:\n{}", f.render());
+}
+
 /// `--baseline` with `--api kustom`: a listed deviation is reported as known and does not fail
 /// the run; an unlisted one does.
 #[test]

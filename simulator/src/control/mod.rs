@@ -2,6 +2,7 @@
 //! moving the clock, provisioning, resetting, inspecting and forcing faults. Not part of the VioPay
 //! API; documented in the README and under the `simulator-control` tag of openapi.yaml.
 
+pub(crate) mod access;
 mod auto_claim;
 mod body;
 pub(crate) use body::{whole_opt, whole_u32_opt};
@@ -27,7 +28,8 @@ use crate::sim::Sim;
 /// 409 `"4090"`: the request conflicts with the simulator's state or mode.
 pub const CONFLICT: &str = "4090";
 
-pub fn routes() -> Router<Arc<Sim>> {
+/// `sim`: for the control token ([`access`]), checked before any handler runs.
+pub fn routes(sim: Arc<Sim>) -> Router<Arc<Sim>> {
     let g = guarded;
     Router::new()
         .route("/_sim/clock", g(get(clock::get_clock)))
@@ -52,4 +54,5 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_sim/kustom/merchants", g(get(kustom::merchants)))
         .route("/_sim/kustom/enrollments", g(get(kustom::enrollments)))
         .route("/_sim/kustom/devices", g(get(kustom::devices)))
+        .route_layer(axum::middleware::from_fn_with_state(sim, access::require))
 }

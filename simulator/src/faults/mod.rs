@@ -43,7 +43,8 @@ pub struct Fault {
 pub struct FaultHit {
     pub id: u64,
     pub kind: &'static str,
-    /// The delay a latency fault drew, in milliseconds.
+    /// How much later than its receipt the answer was complete because of this fault, in
+    /// milliseconds: the delay a latency fault drew, or the time a dribble spread the body over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
 }
@@ -168,7 +169,14 @@ impl Faults {
                     hit.delay_ms = Some(ms);
                     selected.delay = Some(Duration::from_millis(ms));
                 }
-                other => selected.action = Some(other.clone()),
+                other => {
+                    // A dribbled answer is complete only once its last byte is out: the client
+                    // could not act on it sooner (CLI-05, CLI-17 measure from there).
+                    if let Action::Dribble { over, .. } = other {
+                        hit.delay_ms = Some(u64::try_from(over.as_millis()).unwrap_or(u64::MAX));
+                    }
+                    selected.action = Some(other.clone());
+                }
             }
             selected.hits.push(hit);
         }

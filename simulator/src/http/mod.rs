@@ -71,7 +71,7 @@ fn finish(app: Router<Arc<Sim>>, sim: Arc<Sim>) -> Router {
 pub fn router(sim: Arc<Sim>) -> Router {
     let mut app = api_routes();
     if sim.control {
-        app = app.merge(crate::control::routes()).merge(crate::portal::routes());
+        app = app.merge(crate::control::routes(sim.clone())).merge(crate::portal::routes(sim.clone()));
     }
     finish(app, sim)
 }

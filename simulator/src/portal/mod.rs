@@ -42,11 +42,43 @@ async fn not_found(who: Result<session::SignedIn, session::NotSignedIn>) -> Resp
     layout::problem(StatusCode::NOT_FOUND, who.ok().as_ref(), "Page not found", "The portal has no such page.")
 }
 
+/// The simulator panel's gate: no token set, or a session that gave it at sign-in. A request
+/// without a session goes on to the handler, which sends it to the sign-in form.
+async fn panel_access(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // Read without the `SignedIn` extractor, which would take the page's one-time flash.
+    let refused = sim.control_token.is_some() && session::session_id(req.headers()).and_then(|id| sim.portal.control(&id)) == Some(false);
+    if refused {
+        return layout::problem(
+            StatusCode::FORBIDDEN,
+            None,
+            "The simulator panel needs the control token",
+            "This simulator was started with --control-token. Sign out, then sign in again and type the token in the form's control-token field.",
+        );
+    }
+    next.run(req).await
+}
+
 async fn home() -> Redirect {
     Redirect::to("/portal/fleet")
 }
 
-pub fn routes() -> Router<Arc<Sim>> {
+pub fn routes(sim: Arc<Sim>) -> Router<Arc<Sim>> {
+    // The simulator panel moves the clock and arms faults for everyone: with a control token set
+    // it opens only to a sign-in that gave the token.
+    let panel = Router::new()
+        .route("/portal/simulator", get(panel::show))
+        .route("/portal/simulator/clock/advance", post(panel::advance))
+        .route("/portal/simulator/clock/set", post(panel::set))
+        .route("/portal/simulator/faults", post(panel::arm))
+        .route("/portal/simulator/faults/remove", post(panel::remove))
+        .route("/portal/simulator/faults/profile", post(panel::profile))
+        .route("/portal/simulator/faults/clear", post(panel::clear))
+        .route("/portal/simulator/devices/reset", post(panel::reset_device))
+        .route_layer(axum::middleware::from_fn_with_state(sim, panel_access));
     Router::new()
         .route("/portal", get(home))
         .route("/portal/", get(home))
@@ -59,14 +91,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/portal/kustom/enrollments", post(kustom::create))
         .route("/portal/kustom/enrollments/cancel", post(kustom::cancel))
         .route("/portal/kustom/devices/deregister", post(kustom::deregister))
-        .route("/portal/simulator", get(panel::show))
-        .route("/portal/simulator/clock/advance", post(panel::advance))
-        .route("/portal/simulator/clock/set", post(panel::set))
-        .route("/portal/simulator/faults", post(panel::arm))
-        .route("/portal/simulator/faults/remove", post(panel::remove))
-        .route("/portal/simulator/faults/profile", post(panel::profile))
-        .route("/portal/simulator/faults/clear", post(panel::clear))
-        .route("/portal/simulator/devices/reset", post(panel::reset_device))
+        .merge(panel)
         .route("/portal/assets/portal.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/portal/assets/portal.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/portal/{*rest}", get(not_found).post(not_found))

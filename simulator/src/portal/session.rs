@@ -40,6 +40,9 @@ struct Session {
     flash: Option<Flash>,
     /// Sign-in order, for eviction.
     serial: u64,
+    /// The sign-in gave the simulator's control token (or none is set): the simulator panel is
+    /// open to this session.
+    control: bool,
 }
 
 #[derive(Default)]
@@ -49,7 +52,7 @@ pub struct Sessions {
 
 impl Sessions {
     /// A new session for a user who just signed in; returns its id.
-    pub fn start(&self, username: String, token: Issued) -> String {
+    pub fn start(&self, username: String, token: Issued, control: bool) -> String {
         let id = hex::encode(rand::random::<[u8; 32]>());
         let mut inner = self.inner.lock();
         let (map, serial) = &mut *inner;
@@ -59,12 +62,17 @@ impl Sessions {
         {
             map.remove(&oldest);
         }
-        map.insert(id.clone(), Session { username, token, flash: None, serial: *serial });
+        map.insert(id.clone(), Session { username, token, flash: None, serial: *serial, control });
         id
     }
 
     pub fn end(&self, id: &str) {
         self.inner.lock().0.remove(id);
+    }
+
+    /// Whether session `id` may use the simulator panel (`None`: no such session).
+    pub fn control(&self, id: &str) -> Option<bool> {
+        self.inner.lock().0.get(id).map(|s| s.control)
     }
 
     pub fn set_flash(&self, id: &str, flash: Flash) {

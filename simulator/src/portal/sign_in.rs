@@ -22,7 +22,9 @@ pub struct Next {
     next: Option<String>,
 }
 
-fn form_page(status: StatusCode, next: &str, username: &str, error: Option<&str>) -> Response {
+/// `control`: the simulator has a control token, so the form asks for it (the simulator panel
+/// opens only to a sign-in that gave it).
+fn form_page(status: StatusCode, next: &str, username: &str, error: Option<&str>, control: bool) -> Response {
     let body = html! {
         div.card.signin {
             h1 { "Sign in" }
@@ -39,6 +41,12 @@ fn form_page(status: StatusCode, next: &str, username: &str, error: Option<&str>
                     label for="password" { "Password" }
                     input #password type="password" name="password" autocomplete="current-password" required;
                 }
+                @if control {
+                    div {
+                        label for="control_token" { "Control token (for the Simulator tab; optional)" }
+                        input #control_token type="password" name="control_token" autocomplete="off";
+                    }
+                }
                 button type="submit" { "Sign in" }
                 p.hint { "Portal users come from the fixtures' " code { "[[users]]" } "; the simulator prints them at start." }
             }
@@ -47,9 +55,9 @@ fn form_page(status: StatusCode, next: &str, username: &str, error: Option<&str>
     respond(status, page("Sign in", None, Tab::None, body))
 }
 
-pub async fn show(query: Result<Query<Next>, axum::extract::rejection::QueryRejection>) -> Response {
+pub async fn show(State(sim): State<Arc<Sim>>, query: Result<Query<Next>, axum::extract::rejection::QueryRejection>) -> Response {
     let next = query.map(|Query(q)| q).unwrap_or_default().next;
-    form_page(StatusCode::OK, safe_next(next.as_deref()), "", None)
+    form_page(StatusCode::OK, safe_next(next.as_deref()), "", None, sim.control_token.is_some())
 }
 
 pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -59,17 +67,22 @@ pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
     };
     let next = safe_next(Some(fields.get("next"))).to_owned();
     let username = fields.get("username").trim();
+    let control = match &sim.control_token {
+        None => true,
+        Some(expected) => crate::control::access::matches(expected, fields.get("control_token").trim()),
+    };
+    let asks = sim.control_token.is_some();
     match grant::password(&sim, Some(PORTAL_CLIENT_ID), None, username, fields.get("password")) {
         Ok(issued) => {
             let canonical = sim.store.read().state.user(username).map(|u| u.username.clone()).unwrap_or_else(|| username.to_owned());
-            let id = sim.portal.start(canonical, issued);
+            let id = sim.portal.start(canonical, issued, control);
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(header::SET_COOKIE, set_cookie(&sim, &id));
             res
         }
-        Err(GrantError::BadUser) => form_page(StatusCode::UNAUTHORIZED, &next, username, Some("Wrong username or password.")),
+        Err(GrantError::BadUser) => form_page(StatusCode::UNAUTHORIZED, &next, username, Some("Wrong username or password."), asks),
         // Cannot happen with the portal's own client; said plainly rather than as a 5xx.
-        Err(e) => form_page(StatusCode::BAD_REQUEST, &next, username, Some(&format!("Cannot sign in: {e}."))),
+        Err(e) => form_page(StatusCode::BAD_REQUEST, &next, username, Some(&format!("Cannot sign in: {e}.")), asks),
     }
 }
 

@@ -279,4 +279,43 @@ mod tests {
         assert_eq!(v.outcome, Outcome::Advisory);
         assert!(v.findings[0].message.contains("after 0.50 s"), "{}", v.findings[0].message);
     }
+
+    /// A firmware that polls 5 s after each answer is on time even when a dribble fault held an
+    /// answer for 8 s: the gap counts from when the answer reached the client (as CLI-17's does).
+    #[test]
+    fn cli_05_measures_each_gap_from_when_the_previous_answer_arrived() {
+        let mut dribbled = pending(1_000);
+        dribbled.faults = vec![crate::faults::FaultHit { id: 1, kind: "dribble", delay_ms: Some(8_000) }];
+        let journal = [
+            entry(0, Method::POST, "/pos/bootstrap", Some("POS-00000001"), 200),
+            entry(100, Method::POST, "/pos/pairing-code", Some("POS-00000001"), 200),
+            dribbled,
+            pending(14_000),
+            pending(19_000),
+        ];
+        let r = judge(&journal, ClockMode::System, 100, journal.len() as u64);
+        let v = rule(&r, "CLI-05");
+        assert_eq!(v.outcome, Outcome::Pass, "{v:?}");
+    }
+
+    /// A new code after a restart, or after a pairing-code answer that never arrived whole, is
+    /// what CLI-08 allows: judged, and a pass (not "no second request").
+    #[test]
+    fn cli_08_passes_a_new_code_after_a_restart_or_a_lost_answer() {
+        let code = |ms| entry(ms, Method::POST, "/pos/pairing-code", Some("POS-00000001"), 200);
+        let boot = |ms| entry(ms, Method::POST, "/pos/bootstrap", Some("POS-00000001"), 200);
+        let after_restart = [boot(0), code(100), boot(5_000), code(5_100)];
+        let mut cut = code(100);
+        cut.connection = Some(crate::journal::ConnectionEnd::Reset);
+        let after_lost = [boot(0), cut, code(2_000)];
+        for journal in [&after_restart[..], &after_lost[..]] {
+            let r = judge(journal, ClockMode::Virtual, 100, journal.len() as u64);
+            let v = rule(&r, "CLI-08");
+            assert_eq!((v.outcome, v.findings.len()), (Outcome::Pass, 0), "{v:?}");
+        }
+        // Without a reason the second request is still reported.
+        let journal = [boot(0), code(100), code(5_000)];
+        let r = judge(&journal, ClockMode::Virtual, 100, 3);
+        assert_eq!(rule(&r, "CLI-08").outcome, Outcome::Advisory);
+    }
 }

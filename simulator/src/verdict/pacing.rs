@@ -1,5 +1,5 @@
 //! Pacing, judged on the system clock only (TIME-03): status polls 3–5 s apart while pending
-//! (CLI-05), and a pause of at least 1 s before retrying a failed request (CLI-17).
+//! (CLI-05, each gap from when the previous answer reached the client), and a pause of at least 1 s before retrying a failed request (CLI-17).
 
 use time::Duration;
 
@@ -28,14 +28,16 @@ pub fn cli_05(h: &History<'_>, ctx: &Context<'_>) -> Judged {
             "/pos/status" => {
                 if let Some(prev) = pending {
                     looked += 1;
-                    let gap = e.time - prev;
+                    // From when the previous answer reached the client: a poll 5 s after an
+                    // answer the network (an injected latency or dribble) held for 8 s is on time.
+                    let gap = e.time - answered_at(prev);
                     if gap < TOO_FAST {
                         findings.push((format!("too fast: {} between status polls while pending (3-5 s expected)", secs(gap)), e));
                     } else if gap > TOO_SLOW {
                         findings.push((format!("too slow: {} between status polls while pending (3-5 s expected)", secs(gap)), e));
                     }
                 }
-                pending = (received_ok(e) && e.client.pairing_code_status == Some("pending")).then_some(e.time);
+                pending = (received_ok(e) && e.client.pairing_code_status == Some("pending")).then_some(e);
             }
             _ => {}
         }

@@ -3,7 +3,7 @@
 
 use time::Duration;
 
-use super::history::{History, received_ok};
+use super::history::{History, failed, received_ok};
 use super::{Context, Finding, Judged};
 use crate::journal::JournalEntry;
 
@@ -72,8 +72,13 @@ pub fn cli_08(h: &History<'_>) -> Judged {
     let mut looked = 0;
     let mut findings = Vec::new();
     let mut last_issue: Option<(usize, &JournalEntry)> = None;
+    // A reason for a new code the rule accepts: a restart (bootstrap) after a code was issued, or
+    // a pairing-code request whose answer never arrived whole. A request that follows one is
+    // evidence of conformance, judged as a pass.
+    let mut reason = false;
     for (i, e) in h.entries.iter().copied().enumerate() {
         if e.path == "/pos/bootstrap" {
+            reason |= last_issue.is_some();
             last_issue = None;
         }
         if e.path != "/pos/pairing-code" {
@@ -91,10 +96,18 @@ pub fn cli_08(h: &History<'_>) -> Judged {
                     &[issued, e],
                 ));
             }
+        } else if reason {
+            looked += 1;
         }
+        reason = lost(e);
         if received_ok(e) {
             last_issue = Some((i, e));
         }
     }
     Judged::of(findings, looked, "no second pairing-code request after a code was issued")
+}
+
+/// The answer never reached the client whole: a 5xx, a connection ended early, a damaged body.
+fn lost(e: &JournalEntry) -> bool {
+    failed(e) || (e.status == Some(200) && !received_ok(e))
 }
