@@ -12,40 +12,12 @@ use time::OffsetDateTime;
 use crate::ids::DeviceId;
 use crate::trace::TraceId;
 
-/// The routes the simulator serves: their paths are journaled without an allocation per request
-/// (templates never equal a path, so a path under one is copied). Every one but the last
-/// (`/health/live`) is part of the API faults can be armed on.
-pub const ROUTES: [&str; 22] = [
-    "/pos/status",
-    "/pos/bootstrap",
-    "/pos/pairing-code",
-    "/pos/claim",
-    "/pos/attest",
-    "/pos/keys",
-    "/pos/config",
-    "/pos/terminal-parameters",
-    "/pos/activate",
-    "/client/session",
-    "/auth/token",
-    "/session/initiate",
-    // Kustom's /ipp/v1 (templates: `{id}` stands for one path segment).
-    "/ipp/v1/enrollments",
-    "/ipp/v1/enrollments/{id}",
-    "/ipp/v1/devices/register",
-    "/ipp/v1/devices",
-    "/ipp/v1/devices/me",
-    "/ipp/v1/devices/{id}",
-    "/ipp/v1/locations",
-    "/ipp/v1/locations/{id}",
-    "/ipp/v1/dev/devices",
-    "/health/live",
-];
-
 /// A request path as the journal keeps it: borrowed for a known route, copied otherwise (a `Uri`
 /// from hyper shares the connection's read buffer, and ten thousand of those would pin ten
 /// thousand buffers).
+/// Known routes are the endpoint table's paths; a path under a template (`{id}`) is copied.
 pub fn route_path(path: &str) -> Cow<'static, str> {
-    ROUTES.iter().find(|r| **r == path).map_or_else(|| Cow::Owned(path.to_owned()), |r| Cow::Borrowed(*r))
+    crate::endpoints::exact(path).map_or_else(|| Cow::Owned(path.to_owned()), |e| Cow::Borrowed(e.path))
 }
 
 /// The device of an exchange: a well-formed id kept as its 4 bytes, anything else as sent.

@@ -15,6 +15,7 @@ pub mod config;
 mod control;
 pub mod crypto;
 pub mod domain;
+pub mod endpoints;
 pub mod errors;
 pub mod faults;
 pub mod fixtures;

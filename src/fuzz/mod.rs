@@ -4,6 +4,7 @@
 //! failing sequence into numbered steps, curl commands and a Gherkin regression scenario.
 
 pub mod driver;
+mod jobs;
 pub mod ops;
 mod render;
 mod report;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::ReferenceStateMachine;
 use tokio::runtime::Handle;
 
@@ -25,6 +26,7 @@ use crate::targets::{self, ClockControl, ConnectOptions, TargetSpec};
 use crate::verdict::Finding;
 use crate::{Catalogue, CheckError, TargetError};
 use driver::{CaseError, FuzzContext, Step};
+pub(crate) use jobs::Jobs;
 
 #[derive(Debug, Clone)]
 pub struct FuzzOptions {
@@ -196,46 +198,26 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
     };
     let passed = AtomicU64::new(0);
     let stopped: Mutex<Option<String>> = Mutex::default();
-    // Another job's failure ends this one's remaining cases (they pass untouched); the failing
-    // job goes on shrinking. 0: none yet, else the failing job + 1.
-    let failed = std::sync::atomic::AtomicUsize::new(0);
-    let jobs = if clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS).clamp(1, 64) };
-    let per_job = opts.cases.div_ceil(u32::try_from(jobs).unwrap_or(1)).max(1);
-    let run_job = |job: usize| {
+    let jobs = Jobs::new(if clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS) });
+    let per_job = opts.cases.div_ceil(u32::try_from(jobs.count).unwrap_or(1)).max(1);
+    let outcome = jobs.run(|job| {
         // The case shape is per thread (proptest's `init_state` takes no arguments).
         ops::set_shape(ctx.devices, ctx.merchants, clock);
-        // Job 0 uses the seed itself, so `--jobs 1` and a clock the harness moves replay exactly
-        // as before; job n a seed derived from it.
-        let mut bytes = seed_bytes;
-        bytes[8..16].copy_from_slice(&(job as u64).to_le_bytes());
-        let config = Config { cases: if jobs == 1 { opts.cases } else { per_job }, ..config.clone() };
-        let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+        let config = Config { cases: if jobs.count == 1 { opts.cases } else { per_job }, ..config.clone() };
+        let mut runner = TestRunner::new_with_rng(config, jobs.rng(&seed_bytes, job));
         let strategy = ops::Generator::sequential_strategy(1..=opts.max_steps.max(1));
         runner.run(&strategy, |(_, ops, seen)| {
-            let first = failed.load(Ordering::Relaxed);
-            if first != 0 && first != job + 1 {
+            if jobs.stood_down(job) {
                 return Ok(());
             }
             let run = driver::run_case(&ctx, handle, &ops, seen.as_ref());
             let verdict = case_verdict(run.result, &passed, &stopped);
             if matches!(verdict, Err(TestCaseError::Fail(_))) {
-                let _ = failed.compare_exchange(0, job + 1, Ordering::Relaxed, Ordering::Relaxed);
+                jobs.failing(job);
             }
             verdict
         })
-    };
-    let outcomes: Vec<_> = if jobs == 1 {
-        vec![run_job(0)]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..jobs).map(|j| s.spawn(move || run_job(j))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(TestError::Abort("a fuzz job panicked".into())))).collect()
-        })
-    };
-    // The failure of the job that failed first (the one that went on shrinking), else an abort.
-    let first = failed.load(Ordering::Relaxed);
-    let outcome =
-        first.checked_sub(1).and_then(|j| outcomes.get(j)).or_else(|| outcomes.iter().find(|o| o.is_err())).cloned().unwrap_or(Ok(()));
+    });
 
     let mut failure = None;
     let mut stop = stopped.lock().take();

@@ -4,11 +4,10 @@
 //! report shows it request by request.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 use tokio::runtime::Handle;
@@ -18,6 +17,7 @@ use super::model::{Filter, Model, metadata};
 use super::ops::{self, Lifetime, Op};
 use super::target::{self, Target};
 use crate::catalogue::Catalogue;
+use crate::fuzz::Jobs;
 use crate::judge::{Judge, Ruling};
 use crate::targets::{TargetError, TargetSpec};
 
@@ -426,20 +426,13 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
     let expiry_judged = Mutex::new(0u64);
     let strategy = proptest::collection::vec(ops::op(), 1..=opts.max_steps.max(1));
     let last_failure: Mutex<Option<KustomFailure>> = Mutex::new(None);
-    // Another job's failure ends this one's remaining cases (they pass untouched); the failing
-    // job goes on shrinking alone. 0: none yet, else the failing job + 1.
-    let failed = AtomicUsize::new(0);
-    let jobs = if target.fresh || target.clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS).clamp(1, 64) };
-    let per_job = opts.cases.div_ceil(u32::try_from(jobs).unwrap_or(1)).max(1);
-    let run_job = |job: usize| {
-        // Job 0 uses the seed itself, so `--jobs 1` replays as before; job n a seed derived from it.
-        let mut bytes = seed_bytes;
-        bytes[8..16].copy_from_slice(&(job as u64).to_le_bytes());
-        let config = Config { cases: if jobs == 1 { opts.cases } else { per_job }, ..config.clone() };
-        let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    let jobs = Jobs::new(if target.fresh || target.clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS) });
+    let per_job = opts.cases.div_ceil(u32::try_from(jobs.count).unwrap_or(1)).max(1);
+    let result = jobs.run(|job| {
+        let config = Config { cases: if jobs.count == 1 { opts.cases } else { per_job }, ..config.clone() };
+        let mut runner = TestRunner::new_with_rng(config, jobs.rng(&seed_bytes, job));
         runner.run(&strategy, |ops| {
-            let first = failed.load(Ordering::Relaxed);
-            if first != 0 && first != job + 1 {
+            if jobs.stood_down(job) {
                 return Ok(());
             }
             let outcome = handle.block_on(run_case(&target, &ops, &judge_of_run));
@@ -454,7 +447,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
             }
             match outcome.failure {
                 Some(f) => {
-                    let _ = failed.compare_exchange(0, job + 1, Ordering::Relaxed, Ordering::Relaxed);
+                    jobs.failing(job);
                     let verdict = Err(TestCaseError::fail(format!("{}: {}", f.rule, f.message)));
                     *last_failure.lock() = Some(f);
                     verdict
@@ -462,19 +455,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
                 None => Ok(()),
             }
         })
-    };
-    let outcomes: Vec<_> = if jobs == 1 {
-        vec![run_job(0)]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..jobs).map(|j| s.spawn(move || run_job(j))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(TestError::Abort("a fuzz job panicked".into())))).collect()
-        })
-    };
-    // The job that failed first went on shrinking: its minimal case is the one to show.
-    let first = failed.load(Ordering::Relaxed);
-    let result =
-        first.checked_sub(1).and_then(|j| outcomes.get(j)).or_else(|| outcomes.iter().find(|o| o.is_err())).cloned().unwrap_or(Ok(()));
+    });
     let failure = match result {
         Ok(()) => None,
         Err(TestError::Fail(_, minimal)) => {

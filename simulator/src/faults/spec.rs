@@ -12,23 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::errors::{self, ErrorSpec};
 use crate::ids::DeviceId;
 
-/// Endpoints a fault can be armed on: the API the simulator serves (never `/_sim/`, nor the
-/// health check), as the journal knows them.
-pub const FAULTABLE: &[&str] = crate::journal::ROUTES.split_at(crate::journal::ROUTES.len() - 1).0;
+pub use crate::endpoints::FAULTABLE;
 
 /// The activation steps of the overview (1 bootstrap … 8 activate) and their endpoints.
-pub fn step_endpoints(step: u8) -> &'static [&'static str] {
-    match step {
-        1 => &["/pos/bootstrap"],
-        2 => &["/pos/pairing-code"],
-        3 => &["/pos/status"],
-        4 => &["/pos/claim"],
-        5 => &["/pos/attest"],
-        6 => &["/pos/keys"],
-        7 => &["/pos/config", "/pos/terminal-parameters"],
-        8 => &["/pos/activate"],
-        _ => &[],
-    }
+pub fn step_endpoints(step: u8) -> Vec<&'static str> {
+    crate::endpoints::of_step(step).collect()
 }
 
 /// Upper bound of every time a fault holds a connection: a forgotten fault must not hold sockets
@@ -165,7 +153,7 @@ pub struct Scope {
 
 impl Scope {
     pub fn matches(&self, path: &str, device: Option<&str>) -> bool {
-        let list = if self.endpoints.is_empty() { FAULTABLE } else { self.endpoints.as_slice() };
+        let list = if self.endpoints.is_empty() { &FAULTABLE[..] } else { self.endpoints.as_slice() };
         let endpoint_ok = list.iter().any(|route| route_matches(route, path));
         endpoint_ok && self.device.is_none_or(|d| device.and_then(|s| DeviceId::parse(s).ok()) == Some(d))
     }

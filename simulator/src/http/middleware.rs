@@ -160,17 +160,13 @@ impl Line {
     }
 }
 
-/// The POS endpoints whose requests carry the three POS headers (CLI-01).
-const POS_HEADER_PATHS: [&str; 4] = ["/pos/bootstrap", "/pos/pairing-code", "/pos/status", "/pos/attest"];
-/// The endpoints behind attestation auth (CLI-13, CLI-14).
-const ATTESTED_PATHS: [&str; 4] = ["/pos/keys", "/pos/config", "/pos/terminal-parameters", "/pos/activate"];
-
 /// What §5.8's rules read from a request, for the POS device endpoints only (a merchant's claim or
 /// sign-in is not the POS client's).
 fn evidence(path: &str, headers: &HeaderMap) -> ClientEvidence {
     let mut e = ClientEvidence::default();
-    let pos_headers = POS_HEADER_PATHS.contains(&path);
-    let attested = ATTESTED_PATHS.contains(&path);
+    // The endpoint table says which requests carry the POS headers (CLI-01) and which are
+    // behind attestation auth (CLI-13, CLI-14).
+    let (pos_headers, attested) = crate::endpoints::exact(path).map_or((false, false), |e| (e.pos_headers, e.attested));
     if !pos_headers && !attested {
         return e;
     }

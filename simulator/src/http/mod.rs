@@ -27,6 +27,7 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post};
 
+use crate::endpoints::{Route, ViopayRoute};
 use crate::sim::Sim;
 
 /// Adds the per-route guard (body limit, forced errors). Applied with `MethodRouter::route_layer`, so it
@@ -35,26 +36,36 @@ pub fn guarded(route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
     route.route_layer(middleware::GuardLayer)
 }
 
-/// The API's own routes: what VioPay serves, plus the simulator's Keycloak-shaped realm.
+/// The handler of each VioPay endpoint of the table ([`crate::endpoints`]).
+fn handler(route: ViopayRoute) -> MethodRouter<Arc<Sim>> {
+    match route {
+        ViopayRoute::Bootstrap => post(bootstrap::bootstrap),
+        ViopayRoute::PairingCode => post(pairing_code::pairing_code),
+        ViopayRoute::Status => get(status::status),
+        ViopayRoute::Claim => post(claim::claim),
+        ViopayRoute::Attest => post(attest::attest),
+        ViopayRoute::Keys => post(keys::keys),
+        ViopayRoute::Config => post(config::config),
+        ViopayRoute::TerminalParameters => post(config::terminal_parameters),
+        ViopayRoute::Activate => post(activate::activate),
+        ViopayRoute::ClientSession | ViopayRoute::AuthToken => post(session::client_session),
+        ViopayRoute::SessionInitiate => post(session::initiate),
+        ViopayRoute::Health => get(health::live),
+    }
+}
+
+/// The API's own routes: every endpoint of the table, plus the simulator's Keycloak-shaped realm.
 fn api_routes() -> Router<Arc<Sim>> {
-    let g = guarded;
-    Router::new()
-        .route("/pos/bootstrap", g(post(bootstrap::bootstrap)))
-        .route("/pos/pairing-code", g(post(pairing_code::pairing_code)))
-        .route("/pos/status", g(get(status::status)))
-        .route("/pos/claim", g(post(claim::claim)))
-        .route("/pos/attest", g(post(attest::attest)))
-        .route("/pos/keys", g(post(keys::keys)))
-        .route("/pos/config", g(post(config::config)))
-        .route("/pos/terminal-parameters", g(post(config::terminal_parameters)))
-        .route("/pos/activate", g(post(activate::activate)))
-        .route("/client/session", g(post(session::client_session)))
-        .route("/auth/token", g(post(session::client_session)))
-        .route("/session/initiate", g(post(session::initiate)))
-        .route("/health/live", g(get(health::live)))
-        .route("/realms/{realm}/protocol/openid-connect/certs", g(get(realm::certs)))
-        .route("/realms/{realm}/protocol/openid-connect/token", g(post(oidc_token::token)))
-        .route("/realms/{realm}/.well-known/openid-configuration", g(get(realm::openid_configuration)))
+    let mut router = Router::new();
+    for e in &crate::endpoints::ENDPOINTS {
+        if let Route::Viopay(route) = e.route {
+            router = router.route(e.path, guarded(handler(route)));
+        }
+    }
+    router
+        .route("/realms/{realm}/protocol/openid-connect/certs", guarded(get(realm::certs)))
+        .route("/realms/{realm}/protocol/openid-connect/token", guarded(post(oidc_token::token)))
+        .route("/realms/{realm}/.well-known/openid-configuration", guarded(get(realm::openid_configuration)))
         .merge(crate::kustom::routes())
 }
 

@@ -33,6 +33,7 @@ use http_body_util::BodyExt;
 pub use problem::ProblemRule;
 pub use state::{DeviceView, EnrollmentView, KustomState, Location, Merchant};
 
+use crate::endpoints::{KustomRoute, Route};
 use crate::sim::Sim;
 use problem::Problem;
 
@@ -59,17 +60,29 @@ async fn body_limit(req: Request, next: Next) -> Response {
     }
 }
 
+/// The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
+fn handler(route: KustomRoute) -> MethodRouter<Arc<Sim>> {
+    match route {
+        KustomRoute::Enrollments => with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"),
+        KustomRoute::Enrollment => with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"),
+        KustomRoute::Register => with_allow(post(registration::register), "POST"),
+        KustomRoute::DeviceMe => with_allow(get(devices::me), "GET"),
+        KustomRoute::Devices => with_allow(get(devices::list), "GET"),
+        KustomRoute::Device => with_allow(put(devices::update).merge(delete(devices::deregister)), "PUT, DELETE"),
+        KustomRoute::Locations => with_allow(get(locations::list), "GET"),
+        KustomRoute::Location => with_allow(get(locations::get), "GET"),
+        KustomRoute::SimulatedDevice => with_allow(post(registration::simulated), "POST"),
+    }
+}
+
 pub fn routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route("/ipp/v1/enrollments", with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"))
-        .route("/ipp/v1/enrollments/{id}", with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"))
-        .route("/ipp/v1/devices/register", with_allow(post(registration::register), "POST"))
-        .route("/ipp/v1/devices/me", with_allow(get(devices::me), "GET"))
-        .route("/ipp/v1/devices", with_allow(get(devices::list), "GET"))
-        .route("/ipp/v1/devices/{id}", with_allow(put(devices::update).merge(delete(devices::deregister)), "PUT, DELETE"))
-        .route("/ipp/v1/locations", with_allow(get(locations::list), "GET"))
-        .route("/ipp/v1/locations/{id}", with_allow(get(locations::get), "GET"))
-        .route("/ipp/v1/dev/devices", with_allow(post(registration::simulated), "POST"))
+    let mut router = Router::new();
+    for e in &crate::endpoints::ENDPOINTS {
+        if let Route::Kustom(route) = e.route {
+            router = router.route(e.path, handler(route));
+        }
+    }
+    router
         .route_layer(from_fn(body_limit))
         .route("/ipp/v1", any(no_route))
         .route("/ipp/v1/", any(no_route))

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use super::history::{ATTESTED_PATHS, History, TOKEN_LIFE, describe, received_ok};
+use super::history::{History, TOKEN_LIFE, describe, received_ok};
 use super::pairing::history_gone;
 use super::{Context, Finding, Judged};
 use crate::journal::JournalEntry;
@@ -110,7 +110,7 @@ pub fn cli_12(h: &History<'_>) -> Judged {
 }
 
 fn attested<'a>(h: &'a History<'_>) -> Vec<&'a JournalEntry> {
-    h.entries.iter().copied().filter(|e| ATTESTED_PATHS.contains(&e.path.as_ref())).collect()
+    h.entries.iter().copied().filter(|e| super::history::attested(&e.path)).collect()
 }
 
 /// The carried token had expired when the request arrived (by the journal's attest 200).

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::history::{History, POS_HEADER_PATHS};
+use super::history::{History, pos_headers};
 use super::{Finding, Judged};
 use crate::journal::JournalEntry;
 
@@ -35,7 +35,7 @@ pub fn is_json(content_type: &str) -> bool {
 }
 
 pub fn cli_01(h: &History<'_>) -> Judged {
-    let looked: Vec<&JournalEntry> = h.entries.iter().copied().filter(|e| POS_HEADER_PATHS.contains(&e.path.as_ref())).collect();
+    let looked: Vec<&JournalEntry> = h.entries.iter().copied().filter(|e| pos_headers(&e.path)).collect();
     let bad: Vec<&JournalEntry> = looked.iter().copied().filter(|e| is_header_error(e.rule)).collect();
     let findings = if bad.is_empty() {
         Vec::new()
@@ -48,7 +48,7 @@ pub fn cli_01(h: &History<'_>) -> Judged {
 
 fn user_agents<'a>(h: &History<'a>) -> BTreeMap<&'a str, Vec<&'a JournalEntry>> {
     let mut by_value: BTreeMap<&str, Vec<&JournalEntry>> = BTreeMap::new();
-    for e in h.entries.iter().copied().filter(|e| POS_HEADER_PATHS.contains(&e.path.as_ref())) {
+    for e in h.entries.iter().copied().filter(|e| pos_headers(&e.path)) {
         if let Some(ua) = e.client.user_agent.as_deref() {
             by_value.entry(ua).or_default().push(e);
         }

@@ -9,25 +9,18 @@ use time::{Duration, OffsetDateTime};
 use super::{Finding, Judged, RuleVerdict, rules};
 use crate::journal::{JournalDevice, JournalEntry, TokenId};
 
-/// The endpoints a POS device calls, in step order.
-pub const DEVICE_PATHS: [&str; 8] = [
-    "/pos/bootstrap",
-    "/pos/pairing-code",
-    "/pos/status",
-    "/pos/attest",
-    "/pos/keys",
-    "/pos/config",
-    "/pos/terminal-parameters",
-    "/pos/activate",
-];
+/// CLI-01's endpoints: those whose requests carry the three POS headers.
+pub fn pos_headers(path: &str) -> bool {
+    crate::endpoints::exact(path).is_some_and(|e| e.pos_headers)
+}
 
-/// CLI-01's endpoints.
-pub const POS_HEADER_PATHS: [&str; 4] = ["/pos/bootstrap", "/pos/pairing-code", "/pos/status", "/pos/attest"];
-/// CLI-13's and CLI-14's endpoints.
-pub const ATTESTED_PATHS: [&str; 4] = ["/pos/keys", "/pos/config", "/pos/terminal-parameters", "/pos/activate"];
+/// CLI-13's and CLI-14's endpoints: those behind attestation auth.
+pub fn attested(path: &str) -> bool {
+    crate::endpoints::exact(path).is_some_and(|e| e.attested)
+}
 
-/// ATT-08: an attestation token lives 300 s from issue.
-pub const TOKEN_LIFE: Duration = Duration::seconds(300);
+/// ATT-08: an attestation token lives 300 s from issue (the domain's constant).
+pub const TOKEN_LIFE: Duration = crate::domain::TOKEN_TTL;
 
 /// Tokens issued by an attest 200 in the journal: id → issue time.
 pub type Tokens = HashMap<TokenId, OffsetDateTime>;
@@ -57,7 +50,7 @@ pub fn split(entries: &[JournalEntry]) -> Split<'_> {
     }
     let mut devices: BTreeMap<String, Vec<&JournalEntry>> = BTreeMap::new();
     let mut unnamed = Vec::new();
-    for e in entries.iter().filter(|e| DEVICE_PATHS.contains(&e.path.as_ref())) {
+    for e in entries.iter().filter(|e| crate::endpoints::device_endpoint(&e.path)) {
         let owner = match &e.device {
             Some(JournalDevice::Id(id)) => Some(id.to_string()),
             _ => e.client.token_id.and_then(|t| owners.get(&t).cloned()),
@@ -73,9 +66,11 @@ pub fn split(entries: &[JournalEntry]) -> Split<'_> {
 /// CLI-01 (and CLI-13 for attestation-auth requests) over the requests that name no device.
 pub fn run_level(unnamed: &[&JournalEntry]) -> Vec<RuleVerdict> {
     let mut out = Vec::new();
-    for (id, paths) in [("CLI-01", &POS_HEADER_PATHS[..]), ("CLI-13", &ATTESTED_PATHS[..])] {
+    type EndpointSet = fn(&str) -> bool;
+    let sets: [(&str, EndpointSet); 2] = [("CLI-01", pos_headers), ("CLI-13", attested)];
+    for (id, of) in sets {
         let Some(info) = rules::info(id) else { continue };
-        let these: Vec<&JournalEntry> = unnamed.iter().copied().filter(|e| paths.contains(&e.path.as_ref())).collect();
+        let these: Vec<&JournalEntry> = unnamed.iter().copied().filter(|e| of(&e.path)).collect();
         let judged = if these.is_empty() {
             Judged::not_judged("every request named its device")
         } else {

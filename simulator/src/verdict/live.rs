@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use parking_lot::Mutex;
 
 use super::headers::{documented_ua, exact_ua, is_header_error, is_json};
-use super::history::{ATTESTED_PATHS, POS_HEADER_PATHS, describe};
+use super::history::{attested, describe, pos_headers};
 use super::rules::{self, Level};
 use crate::journal::JournalEntry;
 
@@ -26,7 +26,7 @@ pub fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
     let mut broken = Vec::new();
     let path = e.path.as_ref();
     let answered = |rules: &[&str]| e.rule.is_some_and(|r| rules.contains(&r));
-    if POS_HEADER_PATHS.contains(&path) {
+    if pos_headers(path) {
         if is_header_error(e.rule) {
             broken.push("CLI-01");
         }
@@ -50,7 +50,7 @@ pub fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
             }
         }
     }
-    if ATTESTED_PATHS.contains(&path) && answered(&["ATT-39", "ATT-40", "ATT-41"]) {
+    if attested(path) && answered(&["ATT-39", "ATT-40", "ATT-41"]) {
         broken.push("CLI-13");
     }
     if path == "/pos/activate" && answered(&["MSK-09", "ACT-06"]) {
