@@ -2,31 +2,51 @@
 //! CLI-03) and the `Content-Type` of a body (CLI-16).
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::history::{History, pos_headers};
 use super::{Finding, Judged};
 use crate::journal::JournalEntry;
 
-/// CLI-02: the documented shape `Viopay-POS/{version} ({OS}; {model})`, each part non-empty.
-static DOCUMENTED_UA: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^Viopay-POS/\S+ \(.+; .+\)$").unwrap_or_else(|e| panic!("{e}")));
-/// CLI-03: the exact pattern the simulator holds clients to.
-static EXACT_UA: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$").unwrap_or_else(|e| panic!("{e}")));
+/// CLI-02's documented shape, as a regular expression: what [`documented_ua`] decides.
+pub const DOCUMENTED_UA: &str = r"^Viopay-POS/\S+ \(.+; .+\)$";
+/// CLI-03's exact pattern, as a regular expression: what [`exact_ua`] decides.
+pub const EXACT_UA: &str = r"^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$";
 
 /// HDR-02…HDR-10: the header errors of the POS endpoints.
 pub fn is_header_error(rule: Option<&str>) -> bool {
     rule.and_then(|r| r.strip_prefix("HDR-")).and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (2..=10).contains(&n))
 }
 
-pub fn documented_ua(ua: &str) -> bool {
-    DOCUMENTED_UA.is_match(ua)
+/// `Viopay-POS/{version} (…)` split at the version's end: the version and what follows `" ("`.
+/// Every status poll is checked (the live log), so these are plain string scans rather than
+/// regular expressions, which cost more than the rest of the verdict's work on a poll; a test
+/// holds them equal to [`DOCUMENTED_UA`] and [`EXACT_UA`] on generated input.
+fn version_and_rest(ua: &str) -> Option<(&str, &str)> {
+    let rest = ua.strip_prefix("Viopay-POS/")?;
+    let end = rest.find(char::is_whitespace)?;
+    let (version, tail) = rest.split_at(end);
+    Some((version, tail.strip_prefix(" (")?))
 }
 
+/// CLI-02: the documented shape `Viopay-POS/{version} ({OS}; {model})`, each part non-empty
+/// (the regular expression [`DOCUMENTED_UA`]).
+pub fn documented_ua(ua: &str) -> bool {
+    let Some((version, tail)) = version_and_rest(ua) else { return false };
+    let Some(inner) = tail.strip_suffix(')') else { return false };
+    !version.is_empty() && !inner.contains('\n') && inner.match_indices("; ").any(|(at, _)| at > 0 && at + 2 < inner.len())
+}
+
+/// CLI-03: the exact pattern the simulator holds clients to (the regular expression
+/// [`EXACT_UA`]): a dotted numeric version and two parts free of `;`, `(` and `)`.
 pub fn exact_ua(ua: &str) -> bool {
-    EXACT_UA.is_match(ua)
+    let Some((version, tail)) = version_and_rest(ua) else { return false };
+    let Some(inner) = tail.strip_suffix(')') else { return false };
+    let numeric = version.split('.').all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()));
+    let Some(at) = inner.find(';') else { return false };
+    let (os, model) = (&inner[..at], &inner[at..]);
+    let Some(model) = model.strip_prefix("; ") else { return false };
+    let clean = |part: &str| !part.is_empty() && !part.contains([';', '(', ')']);
+    numeric && clean(os) && clean(model)
 }
 
 /// RFC 9110: the media type before any parameters, case-insensitive.
@@ -122,5 +142,48 @@ mod tests {
         assert!(is_json("application/json; charset=utf-8") && is_json("Application/JSON"));
         assert!(!is_json("text/plain") && !is_json("application/jsonx"));
         assert!(is_header_error(Some("HDR-07")) && !is_header_error(Some("HDR-11")) && !is_header_error(Some("ATT-27")));
+    }
+}
+
+#[cfg(test)]
+mod ua_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The scans decide exactly what the regular expressions decide, on user agents built from
+    /// the characters that matter (digits, dots, spaces, other whitespace, `;`, `(`, `)`, a line
+    /// feed, letters, a non-ASCII space).
+    #[test]
+    fn the_scans_decide_as_the_regular_expressions() {
+        let documented = regex::Regex::new(DOCUMENTED_UA).expect("regex");
+        let exact = regex::Regex::new(EXACT_UA).expect("regex");
+        let tail = proptest::collection::vec(
+            prop_oneof![
+                Just("1".to_owned()),
+                Just(".".to_owned()),
+                Just(" ".to_owned()),
+                Just("\t".to_owned()),
+                Just("\u{a0}".to_owned()),
+                Just(";".to_owned()),
+                Just("; ".to_owned()),
+                Just("(".to_owned()),
+                Just(")".to_owned()),
+                Just(" (".to_owned()),
+                Just("\n".to_owned()),
+                Just("Android 12".to_owned()),
+                Just("x".to_owned()),
+            ],
+            0..12,
+        );
+        let prefix = prop_oneof![Just("Viopay-POS/"), Just("Viopay-POS"), Just("viopay-pos/"), Just("")];
+        proptest!(ProptestConfig::with_cases(20_000), |(p in prefix, parts in tail)| {
+            let ua = format!("{p}{}", parts.concat());
+            prop_assert_eq!(documented_ua(&ua), documented.is_match(&ua), "documented: {:?}", ua);
+            prop_assert_eq!(exact_ua(&ua), exact.is_match(&ua), "exact: {:?}", ua);
+        });
+        for ua in ["Viopay-POS/1.4.2 (Android 12; PAX-A920)", "Viopay-POS/1.4 (a; b)", "Viopay-POS/x (a; b; c)"] {
+            assert_eq!((documented_ua(ua), exact_ua(ua)), (documented.is_match(ua), exact.is_match(ua)), "{ua}");
+        }
     }
 }
