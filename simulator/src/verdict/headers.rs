@@ -7,11 +7,6 @@ use super::history::{History, pos_headers};
 use super::{Finding, Judged};
 use crate::journal::JournalEntry;
 
-/// CLI-02's documented shape, as a regular expression: what [`documented_ua`] decides.
-pub const DOCUMENTED_UA: &str = r"^Viopay-POS/\S+ \(.+; .+\)$";
-/// CLI-03's exact pattern, as a regular expression: what [`exact_ua`] decides.
-pub const EXACT_UA: &str = r"^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$";
-
 /// HDR-02…HDR-10: the header errors of the POS endpoints.
 pub fn is_header_error(rule: Option<&str>) -> bool {
     rule.and_then(|r| r.strip_prefix("HDR-")).and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (2..=10).contains(&n))
@@ -20,7 +15,7 @@ pub fn is_header_error(rule: Option<&str>) -> bool {
 /// `Viopay-POS/{version} (…)` split at the version's end: the version and what follows `" ("`.
 /// Every status poll is checked (the live log), so these are plain string scans rather than
 /// regular expressions, which cost more than the rest of the verdict's work on a poll; a test
-/// holds them equal to [`DOCUMENTED_UA`] and [`EXACT_UA`] on generated input.
+/// holds them equal to the regular expressions on generated input.
 fn version_and_rest(ua: &str) -> Option<(&str, &str)> {
     let rest = ua.strip_prefix("Viopay-POS/")?;
     let end = rest.find(char::is_whitespace)?;
@@ -29,7 +24,7 @@ fn version_and_rest(ua: &str) -> Option<(&str, &str)> {
 }
 
 /// CLI-02: the documented shape `Viopay-POS/{version} ({OS}; {model})`, each part non-empty
-/// (the regular expression [`DOCUMENTED_UA`]).
+/// (the regular expression `^Viopay-POS/\S+ \(.+; .+\)$`).
 pub fn documented_ua(ua: &str) -> bool {
     let Some((version, tail)) = version_and_rest(ua) else { return false };
     let Some(inner) = tail.strip_suffix(')') else { return false };
@@ -37,7 +32,8 @@ pub fn documented_ua(ua: &str) -> bool {
 }
 
 /// CLI-03: the exact pattern the simulator holds clients to (the regular expression
-/// [`EXACT_UA`]): a dotted numeric version and two parts free of `;`, `(` and `)`.
+/// `^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$`): a dotted numeric version and two
+/// parts free of `;`, `(` and `)`.
 pub fn exact_ua(ua: &str) -> bool {
     let Some((version, tail)) = version_and_rest(ua) else { return false };
     let Some(inner) = tail.strip_suffix(')') else { return false };
@@ -150,6 +146,9 @@ mod ua_tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    const DOCUMENTED_UA: &str = r"^Viopay-POS/\S+ \(.+; .+\)$";
+    const EXACT_UA: &str = r"^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$";
 
     /// The scans decide exactly what the regular expressions decide, on user agents built from
     /// the characters that matter (digits, dots, spaces, other whitespace, `;`, `(`, `)`, a line
