@@ -26,6 +26,14 @@ impl Jobs {
         TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
     }
 
+    /// How many of `total` cases job `job` runs: `total` split as evenly as it goes, so the run
+    /// makes exactly the cases asked for (at least one per job).
+    pub fn cases(&self, total: u32, job: usize) -> u32 {
+        let n = u32::try_from(self.count).unwrap_or(1);
+        let j = u32::try_from(job).unwrap_or(0);
+        (total / n + u32::from(j < total % n)).max(1)
+    }
+
     /// Another job failed first: this one's remaining cases pass untouched.
     pub fn stood_down(&self, job: usize) -> bool {
         let first = self.failed.load(Ordering::Relaxed);
@@ -51,5 +59,20 @@ impl Jobs {
         };
         let first = self.failed.load(Ordering::Relaxed);
         first.checked_sub(1).and_then(|j| outcomes.get(j)).or_else(|| outcomes.iter().find(|o| o.is_err())).cloned().unwrap_or(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cases_asked_for_are_split_exactly() {
+        let jobs = Jobs::new(16);
+        assert_eq!((0..16).map(|j| jobs.cases(200, j)).sum::<u32>(), 200);
+        assert_eq!(jobs.cases(200, 0), 13);
+        assert_eq!(jobs.cases(200, 15), 12);
+        assert_eq!(Jobs::new(1).cases(200, 0), 200);
+        assert_eq!(Jobs::new(8).cases(3, 7), 1, "a job runs at least one case");
     }
 }

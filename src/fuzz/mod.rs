@@ -199,11 +199,10 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
     let passed = AtomicU64::new(0);
     let stopped: Mutex<Option<String>> = Mutex::default();
     let jobs = Jobs::new(if clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS) });
-    let per_job = opts.cases.div_ceil(u32::try_from(jobs.count).unwrap_or(1)).max(1);
     let outcome = jobs.run(|job| {
         // The case shape is per thread (proptest's `init_state` takes no arguments).
         ops::set_shape(ctx.devices, ctx.merchants, clock);
-        let config = Config { cases: if jobs.count == 1 { opts.cases } else { per_job }, ..config.clone() };
+        let config = Config { cases: jobs.cases(opts.cases, job), ..config.clone() };
         let mut runner = TestRunner::new_with_rng(config, jobs.rng(&seed_bytes, job));
         let strategy = ops::Generator::sequential_strategy(1..=opts.max_steps.max(1));
         runner.run(&strategy, |(_, ops, seen)| {

@@ -427,9 +427,8 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
     let strategy = proptest::collection::vec(ops::op(), 1..=opts.max_steps.max(1));
     let last_failure: Mutex<Option<KustomFailure>> = Mutex::new(None);
     let jobs = Jobs::new(if target.fresh || target.clock { 1 } else { opts.jobs.unwrap_or(DEFAULT_JOBS) });
-    let per_job = opts.cases.div_ceil(u32::try_from(jobs.count).unwrap_or(1)).max(1);
     let result = jobs.run(|job| {
-        let config = Config { cases: if jobs.count == 1 { opts.cases } else { per_job }, ..config.clone() };
+        let config = Config { cases: jobs.cases(opts.cases, job), ..config.clone() };
         let mut runner = TestRunner::new_with_rng(config, jobs.rng(&seed_bytes, job));
         runner.run(&strategy, |ops| {
             if jobs.stood_down(job) {
