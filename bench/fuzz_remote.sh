@@ -17,14 +17,14 @@ URL=http://127.0.0.1:$PORT
 for _ in $(seq 50); do curl -sf $URL/health/live > /dev/null && break; sleep 0.1; done
 curl -sf -X POST $URL/_sim/faults -H 'Content-Type: application/json' \
   -d '{"kind":"latency","latency_ms":20,"probability":1}' > /dev/null
-run() {
-  local jobs=$1 start end
+timed() { # output-file command... : runs the command into the file, prints the wall seconds
+  local out=$1 start end; shift
   start=$(date +%s.%N)
-  ./target/release/viopay-check fuzz --target $URL --cases "$CASES" --seed 42 --persist none --jobs "$jobs" \
-    > bench/out-fuzz-$jobs.txt || true
+  "$@" > "$out" || true
   end=$(date +%s.%N)
   echo "$end - $start" | bc
 }
+run() { timed bench/out-fuzz-$1.txt ./target/release/viopay-check fuzz --target $URL --cases "$CASES" --seed 42 --persist none --jobs "$1"; }
 one=$(run 1)
 eight=$(run 8)
 for j in 1 8; do echo "--jobs $j: $(grep -E 'cases passed|^FAIL|CONFORMANT' bench/out-fuzz-$j.txt | head -1)"; done
@@ -39,14 +39,7 @@ python3 tests/reference/kustom/server.py --port 0 --clock real --hooks none --la
 REF=$!
 trap 'kill $SIM $REF 2>/dev/null || true; rm -f "$PROFILE"' EXIT
 for _ in $(seq 50); do grep -q LISTENING bench/out-kustom-server.txt 2>/dev/null && break; sleep 0.1; done
-krun() {
-  local jobs=$1 start end
-  start=$(date +%s.%N)
-  ./target/release/viopay-check fuzz --api kustom --profile "$PROFILE" --cases "$CASES" --seed 42 --jobs "$jobs" \
-    > bench/out-kfuzz-$jobs.txt || true
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
-}
+krun() { timed bench/out-kfuzz-$1.txt ./target/release/viopay-check fuzz --api kustom --profile "$PROFILE" --cases "$CASES" --seed 42 --jobs "$1"; }
 kone=$(krun 1)
 keight=$(krun 8)
 for j in 1 8; do echo "kustom --jobs $j: $(grep -E 'cases, |^FAIL|CONFORMANT' bench/out-kfuzz-$j.txt | head -2 | tr '\n' ' ')"; done

@@ -30,10 +30,13 @@ pub enum SimError {
 pub struct Store {
     pub state: State,
     pub rng: StdRng,
-    /// Kustom's `/ipp/v1` (KUSTOM-API.md), with its own draws so that its ids do not depend on
-    /// VioPay traffic.
-    pub kustom: crate::kustom::KustomState,
-    pub kustom_rng: StdRng,
+}
+
+/// Kustom's `/ipp/v1` (KUSTOM-API.md), under a lock of its own: Kustom traffic never waits for
+/// VioPay's, and its own draws keep its ids independent of VioPay traffic.
+pub struct KustomStore {
+    pub state: crate::kustom::KustomState,
+    pub rng: StdRng,
 }
 
 /// Kustom's generator: the seed, moved off VioPay's sequence.
@@ -44,6 +47,7 @@ fn kustom_rng(seed: u64) -> StdRng {
 pub struct Sim {
     pub clock: Clock,
     pub store: RwLock<Store>,
+    pub kustom: RwLock<KustomStore>,
     pub fixtures: Fixtures,
     pub seed: u64,
     pub tokens: TokenIssuer,
@@ -102,7 +106,8 @@ impl Sim {
         state.set_secret_seed(SecretSeed::from_seed(seed));
         Ok(Sim {
             clock,
-            store: RwLock::new(Store { state, rng: StdRng::seed_from_u64(seed), kustom, kustom_rng: kustom_rng(seed) }),
+            store: RwLock::new(Store { state, rng: StdRng::seed_from_u64(seed) }),
+            kustom: RwLock::new(KustomStore { state: kustom, rng: kustom_rng(seed) }),
             fixtures,
             seed,
             tokens: TokenIssuer::new(key, issuer, config.token_ttl),
@@ -141,8 +146,8 @@ impl Sim {
                     let mut store = self.store.write();
                     store.state = state;
                     store.rng = StdRng::seed_from_u64(self.seed);
-                    store.kustom = fixtures.kustom;
-                    store.kustom_rng = kustom_rng(self.seed);
+                    drop(store);
+                    *self.kustom.write() = KustomStore { state: fixtures.kustom, rng: kustom_rng(self.seed) };
                 }
                 Err(e) => tracing::error!(error = %e, "the fixtures no longer parse; the state is kept"),
             }

@@ -67,7 +67,8 @@ pub fn render(sim: &Sim) -> String {
         sim.tokens.issuer(),
         crate::auth::grant::PORTAL_CLIENT_ID
     );
-    let kustom = &store.kustom.merchants;
+    let kustom_store = sim.kustom.read();
+    let kustom = &kustom_store.state.merchants;
     if !kustom.is_empty() {
         let _ = writeln!(out, "kustom /ipp/v1 merchants (Authorization: Basic <api_key>; x-merchant-id: <id> on lists):");
         for m in kustom {

@@ -32,9 +32,9 @@ pub struct Merchants {
 }
 
 pub async fn merchants(State(sim): State<Arc<Sim>>) -> Json<Merchants> {
-    let store = sim.store.read();
+    let store = sim.kustom.read();
     let merchants = store
-        .kustom
+        .state
         .merchants
         .iter()
         .map(|m| MerchantView {
@@ -77,8 +77,8 @@ pub struct Enrollments {
 pub async fn enrollments(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Json<Enrollments>, ApiError> {
     let merchant = by_merchant(q)?;
     let now = sim.clock.now();
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let enrollments = k
         .enrollments
         .iter()
@@ -111,8 +111,8 @@ pub struct Devices {
 /// Every device in registration order, deregistered ones included.
 pub async fn devices(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Json<Devices>, ApiError> {
     let merchant = by_merchant(q)?;
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let devices = k
         .devices
         .iter()

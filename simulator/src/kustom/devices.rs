@@ -21,8 +21,8 @@ use crate::sim::Sim;
 
 /// `GET /ipp/v1/devices`.
 pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
     let mut invalid = Invalid::default();
@@ -42,8 +42,8 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 
 /// `PUT /ipp/v1/devices/{id}`: replaces `name`, `metadata` and `location_id` (KDEV-13).
 pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Result<Response, Problem> {
-    let mut store = sim.store.write();
-    let k = &mut store.kustom;
+    let mut store = sim.kustom.write();
+    let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let obj = body::object(&body)?;
     let mut invalid = Invalid::default();
@@ -68,8 +68,8 @@ pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): P
 
 /// `DELETE /ipp/v1/devices/{id}`.
 pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let mut store = sim.store.write();
-    let k = &mut store.kustom;
+    let mut store = sim.kustom.write();
+    let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
     k.deregister(idx);
@@ -78,8 +78,8 @@ pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id
 
 /// `GET /ipp/v1/devices/me`.
 pub async fn me(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, Problem> {
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let idx = auth::device(k, sim.tokens.key(), &headers)?;
     Ok(Json(k.device_view(&k.devices[idx])).into_response())
 }

@@ -75,13 +75,13 @@ pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Ma
 /// `POST /ipp/v1/enrollments`.
 pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
     let now = sim.clock.now();
-    let mut store = sim.store.write();
+    let mut store = sim.kustom.write();
     let store = &mut *store;
-    let merchant = auth::merchant(&store.kustom, &headers)?;
+    let merchant = auth::merchant(&store.state, &headers)?;
     let obj = body::object(&body)?;
-    let new = new_enrollment(&store.kustom, merchant, &obj)?;
-    let idx = store.kustom.create_enrollment(merchant, new, now, &mut store.kustom_rng);
-    let view = store.kustom.enrollment_view(&store.kustom.enrollments[idx], now);
+    let new = new_enrollment(&store.state, merchant, &obj)?;
+    let idx = store.state.create_enrollment(merchant, new, now, &mut store.rng);
+    let view = store.state.enrollment_view(&store.state.enrollments[idx], now);
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -105,8 +105,8 @@ pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
 /// `GET /ipp/v1/enrollments`.
 pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
     let now = sim.clock.now();
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
     let mut invalid = Invalid::default();
@@ -138,8 +138,8 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 /// `GET /ipp/v1/enrollments/{id}`.
 pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
     let now = sim.clock.now();
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
     Ok(Json(k.enrollment_view(&k.enrollments[idx], now)).into_response())
@@ -148,8 +148,8 @@ pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path
 /// `DELETE /ipp/v1/enrollments/{id}`.
 pub async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
     let now = sim.clock.now();
-    let mut store = sim.store.write();
-    let k = &mut store.kustom;
+    let mut store = sim.kustom.write();
+    let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
     k.cancel(idx, now).map_err(|status| Problem::enrollment_not_pending(status.as_str()))?;

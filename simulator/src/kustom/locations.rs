@@ -15,8 +15,8 @@ use crate::sim::Sim;
 
 /// `GET /ipp/v1/locations`: the fixtures' order (KLOC-04); `page_size` has no cap of 100.
 pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let mut invalid = Invalid::default();
     let p = paging::parse(&Query::parse(uri.query()), i32::MAX as u64, &mut invalid);
@@ -27,8 +27,8 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 
 /// `GET /ipp/v1/locations/{id}`.
 pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let store = sim.store.read();
-    let k = &store.kustom;
+    let store = sim.kustom.read();
+    let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let id = super::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
     let location = k.merchant(merchant).and_then(|m| m.locations.iter().find(|l| l.id == id)).ok_or_else(Problem::location_not_found)?;

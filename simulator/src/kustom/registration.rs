@@ -18,7 +18,7 @@ use super::metadata::{self, Metadata};
 use super::problem::Problem;
 use super::query::Invalid;
 use super::state::{DeviceView, NewEnrollment, Platform, RegisterError, Registration};
-use crate::sim::{Sim, Store};
+use crate::sim::{KustomStore, Sim};
 use crate::time_fmt::rfc3339_millis;
 
 /// KAUTH-14: `credentials.issuedAt` is camelCase, as the docs spell it (KCONV-02).
@@ -38,8 +38,8 @@ struct Registered {
 }
 
 /// The 201 of both endpoints, with a fresh device token (KAUTH-16, `iat` = `issuedAt`).
-fn registered(sim: &Sim, store: &Store, device: usize) -> Response {
-    let k = &store.kustom;
+fn registered(sim: &Sim, store: &KustomStore, device: usize) -> Response {
+    let k = &store.state;
     let d = &k.devices[device];
     let view = k.device_view(d);
     match auth::device_token(sim.tokens.key(), &d.id, &view.merchant_id, d.created_at.unix_timestamp()) {
@@ -92,9 +92,9 @@ pub async fn register(State(sim): State<Arc<Sim>>, body: Bytes) -> Result<Respon
     let obj = body::object(&body)?;
     let reg = registration(&obj)?;
     let now = sim.clock.now();
-    let mut store = sim.store.write();
+    let mut store = sim.kustom.write();
     let store = &mut *store;
-    let device = store.kustom.register(reg, now, &mut store.kustom_rng).map_err(|e| match e {
+    let device = store.state.register(reg, now, &mut store.rng).map_err(|e| match e {
         RegisterError::NotFound => Problem::code_not_found(),
         RegisterError::Expired => Problem::code_expired(),
         RegisterError::Cancelled => Problem::code_cancelled(),
@@ -107,9 +107,9 @@ pub async fn register(State(sim): State<Arc<Sim>>, body: Bytes) -> Result<Respon
 /// `POST /ipp/v1/dev/devices` (KREG-27: always served, with the API key).
 pub async fn simulated(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
     let now = sim.clock.now();
-    let mut store = sim.store.write();
+    let mut store = sim.kustom.write();
     let store = &mut *store;
-    let merchant = auth::merchant(&store.kustom, &headers)?;
+    let merchant = auth::merchant(&store.state, &headers)?;
     let obj = body::object(&body)?;
     let mut invalid = Invalid::default();
     let name = obj.get("name").map_or_else(|| Err("is required".to_owned()), |v| body::text(v, 128, true));
@@ -120,10 +120,10 @@ pub async fn simulated(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: By
         m.insert("simulated".into(), "true".into());
     }
     let metadata: Option<Metadata> = invalid.check("metadata", metadata::parse(&sent), "KEN-17");
-    let location = invalid.check("location_id", store.kustom.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
+    let location = invalid.check("location_id", store.state.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
     invalid.finish()?;
     let (Some(name), Some(metadata), Some(Some(location_id))) = (name, metadata, location) else { return Err(Problem::unreadable()) };
     let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(super::enrollments::DEFAULT_LIFETIME_MS), location_id };
-    let device = store.kustom.simulated_device(merchant, name, new, now, &mut store.kustom_rng);
+    let device = store.state.simulated_device(merchant, name, new, now, &mut store.rng);
     Ok(registered(&sim, store, device))
 }

@@ -29,7 +29,7 @@ const PAIRS: usize = 3;
 
 fn merchant(sim: &Sim, who: &SignedIn) -> Option<Merchant> {
     let id = who.kustom_merchant.as_deref()?;
-    sim.store.read().kustom.merchants.iter().find(|m| m.id == id).cloned()
+    sim.kustom.read().state.merchants.iter().find(|m| m.id == id).cloned()
 }
 
 /// A list request (KAUTH-06: with `x-merchant-id`).
