@@ -97,11 +97,7 @@ struct Form(Vec<(String, String)>);
 
 impl Form {
     fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
-        let is_form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        let is_form = super::media::header_is(headers, "application/x-www-form-urlencoded");
         // Keycloak reads only form parameters: any other body has none.
         if !is_form {
             return Ok(Form(Vec::new()));

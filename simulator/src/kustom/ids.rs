@@ -3,8 +3,9 @@
 
 use rand::{Rng, RngExt};
 
-/// KEN-11: no `0`, `O`, `I`, `1`.
-pub const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/// KEN-11: no `0`, `O`, `I`, `1`; the simulator draws Kustom's codes from VioPay's alphabet
+/// (PAIR-03), defined once.
+pub use crate::ids::CODE_ALPHABET;
 pub const CODE_LEN: usize = 8;
 
 /// KCONV-06: a UUID in the 8-4-4-4-12 hex form, any case, written back in lowercase. Anything else

@@ -1,7 +1,7 @@
 //! Reading the portal's form posts. A post the portal's own pages did not make (another origin)
 //! or cannot be read is answered with a page that says so, never a 5xx.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::layout::problem;
@@ -41,11 +41,7 @@ pub fn read(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Refused> {
     if !same_origin(headers) {
         return Err(Refused::OtherSite);
     }
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    let is_form = crate::http::media::header_is(headers, "application/x-www-form-urlencoded");
     if !is_form && !body.is_empty() {
         return Err(Refused::NotAForm);
     }
