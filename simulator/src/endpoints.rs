@@ -116,40 +116,14 @@ pub const ENDPOINTS: [Endpoint; 22] = {
     ]
 };
 
-/// The endpoint whose path template `path` matches (`{id}` matching one non-empty segment). A
-/// request path equal to a template's text is that endpoint; exact paths are tried first, so
-/// `/ipp/v1/devices/me` is never taken for `/ipp/v1/devices/{id}`.
-pub fn find(path: &str) -> Option<&'static Endpoint> {
-    ENDPOINTS.iter().find(|e| e.path == path).or_else(|| ENDPOINTS.iter().find(|e| template_matches(e.path, path)))
-}
-
 /// The endpoint at exactly this path (no template filled in).
 pub fn exact(path: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.path == path)
 }
 
-fn template_matches(template: &str, path: &str) -> bool {
-    if !template.contains('{') {
-        return false;
-    }
-    let (mut t, mut p) = (template.split('/'), path.split('/'));
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) if ts.starts_with('{') => {
-                if ps.is_empty() {
-                    return false;
-                }
-            }
-            (Some(ts), Some(ps)) if ts == ps => {}
-            _ => return false,
-        }
-    }
-}
-
 /// The endpoints a POS device calls, in step order (the verdict's device history).
 pub fn device_endpoint(path: &str) -> bool {
-    exact(path).is_some_and(|e| e.pos_headers || e.attested)
+    exact(path).is_some_and(|e| e.caller == Caller::Pos)
 }
 
 const fn faultable_count() -> usize {
@@ -187,11 +161,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn templates_match_one_segment_and_exact_paths_win() {
-        assert_eq!(find("/ipp/v1/devices/me").map(|e| e.route), Some(Route::Kustom(KustomRoute::DeviceMe)));
-        assert_eq!(find("/ipp/v1/devices/abc").map(|e| e.route), Some(Route::Kustom(KustomRoute::Device)));
-        assert!(find("/ipp/v1/devices/").is_none() && find("/ipp/v1/devices/a/b").is_none());
-        assert_eq!(find("/pos/status").map(|e| e.route), Some(Route::Viopay(ViopayRoute::Status)));
+    fn paths_are_looked_up_exactly() {
+        assert_eq!(exact("/ipp/v1/devices/me").map(|e| e.route), Some(Route::Kustom(KustomRoute::DeviceMe)));
+        assert_eq!(exact("/pos/status").map(|e| e.route), Some(Route::Viopay(ViopayRoute::Status)));
+        assert!(exact("/ipp/v1/devices/abc").is_none(), "a filled-in template is not a route name");
     }
 
     #[test]

@@ -8,27 +8,27 @@
 //! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
 
 pub mod auth;
-pub mod auto_claim;
+pub(crate) mod auto_claim;
 pub mod cli;
-pub mod clock;
-pub mod config;
+pub(crate) mod clock;
+pub(crate) mod config;
 mod control;
 pub mod crypto;
 pub mod domain;
-pub mod endpoints;
-pub mod errors;
-pub mod faults;
+pub(crate) mod endpoints;
+pub(crate) mod errors;
+pub(crate) mod faults;
 pub mod fixtures;
-pub mod http;
+pub(crate) mod http;
 pub mod ids;
-pub mod journal;
-pub mod kustom;
+pub(crate) mod journal;
+pub(crate) mod kustom;
 mod portal;
 mod sim;
 mod summary;
 pub mod time_fmt;
 pub mod tls;
-pub mod trace;
+pub(crate) mod trace;
 pub mod verdict;
 
 use std::future::Future;

@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
-pub use connection::{ConnHandle, ConnectionListener, HasSwitch, Switchable};
+pub use connection::{ConnHandle, ConnectionListener, Switchable};
 pub use profiles::{ProfileError, Profiles};
 pub use spec::{Action, FAULTABLE, FaultError, FaultSpec};
 pub(crate) use wire::{ForcedError, apply_after, no_answer, status_answer};
