@@ -23,6 +23,7 @@ pub(crate) mod http;
 pub mod ids;
 pub(crate) mod journal;
 pub(crate) mod kustom;
+pub(crate) mod media;
 mod portal;
 mod sim;
 mod summary;

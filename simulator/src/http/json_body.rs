@@ -12,7 +12,7 @@ use super::error::ApiError;
 /// and parameters ignored). Then CLAIM-05: valid JSON; CLAIM-08: a JSON object.
 pub fn object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let content_type = headers.get(CONTENT_TYPE).ok_or_else(|| ApiError::invalid_body("Content-Type header must be application/json"))?;
-    if !content_type.to_str().is_ok_and(|v| super::media::is(v, "application/json")) {
+    if !content_type.to_str().is_ok_and(|v| crate::media::is(v, "application/json")) {
         return Err(ApiError::invalid_body(format!(
             "Content-Type must be application/json, got `{}`",
             String::from_utf8_lossy(content_type.as_bytes())

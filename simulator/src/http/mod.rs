@@ -12,7 +12,6 @@ mod fallback;
 mod health;
 pub mod json_body;
 mod keys;
-pub mod media;
 pub mod middleware;
 pub mod note;
 mod oidc_token;

@@ -97,7 +97,7 @@ struct Form(Vec<(String, String)>);
 
 impl Form {
     fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
-        let is_form = super::media::header_is(headers, "application/x-www-form-urlencoded");
+        let is_form = crate::media::header_is(headers, "application/x-www-form-urlencoded");
         // Keycloak reads only form parameters: any other body has none.
         if !is_form {
             return Ok(Form(Vec::new()));

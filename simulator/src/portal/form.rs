@@ -41,7 +41,7 @@ pub fn read(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Refused> {
     if !same_origin(headers) {
         return Err(Refused::OtherSite);
     }
-    let is_form = crate::http::media::header_is(headers, "application/x-www-form-urlencoded");
+    let is_form = crate::media::header_is(headers, "application/x-www-form-urlencoded");
     if !is_form && !body.is_empty() {
         return Err(Refused::NotAForm);
     }

@@ -47,7 +47,7 @@ pub fn exact_ua(ua: &str) -> bool {
 
 /// RFC 9110: the media type before any parameters, case-insensitive.
 pub fn is_json(content_type: &str) -> bool {
-    crate::http::media::is(content_type, "application/json")
+    crate::media::is(content_type, "application/json")
 }
 
 pub fn cli_01(h: &History<'_>) -> Judged {
