@@ -134,7 +134,11 @@ fn a_simulator_with_a_control_token_is_certified_with_the_token() {
     let url = sim.base_url.clone();
     let (code, out, err) = run(&["run", "--target", &url, "--tags", "@BOOT-03"]);
     assert_ne!(code, 0, "{out}{err}");
-    assert!(format!("{out}{err}").contains("401"), "the refusal is named: {out}{err}");
+    assert_eq!(code, 2, "a usage error: the token is missing");
+    assert!(format!("{out}{err}").contains("--control-token"), "the way out is named: {out}{err}");
+    let (code, out, err) = run(&["fuzz", "--api", "kustom", "--target", &url, "--cases", "1"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--control-token"), "{err}");
     let (code, out, err) = run(&["run", "--target", &url, "--tags", "@BOOT-03", "--control-token", "lab-token-1"]);
     assert_eq!(code, 0, "{out}{err}");
     let out = Command::new(BIN)

@@ -79,13 +79,18 @@ pub async fn connect(spec: &TargetSpec, timeout: Duration, control_token: Option
         }
     };
     let unreachable = |reason: String| TargetError::Unreachable { url: base.clone(), reason };
-    let merchants_doc: Value = control(http.get(format!("{base}/_sim/kustom/merchants")), control_token.as_deref())
+    let answer = control(http.get(format!("{base}/_sim/kustom/merchants")), control_token.as_deref())
         .send()
         .await
-        .map_err(|e| unreachable(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| setup(format!("{base}/_sim/kustom/merchants is not the simulator's control API: {e}")))?;
+        .map_err(|e| unreachable(e.to_string()))?;
+    if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(TargetError::Usage(format!(
+            "{base}'s control API asks for its control token: pass --control-token TOKEN or set VIOPAY_SIM_CONTROL_TOKEN, \
+             the value the simulator was started with"
+        )));
+    }
+    let merchants_doc: Value =
+        answer.json().await.map_err(|e| setup(format!("{base}/_sim/kustom/merchants is not the simulator's control API: {e}")))?;
     let merchants: Vec<Merchant> = merchants_doc["merchants"]
         .as_array()
         .into_iter()

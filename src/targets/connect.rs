@@ -146,6 +146,13 @@ async fn simulator(client: &Client, description: &str, count: usize) -> Result<T
     let (mode, tokens_follow_clock) = match (clock.status, clock.json()) {
         // `tokens_follow: false`: the target's identity provider keeps real time (AUTH-14).
         (Some(200), Some(v)) => (v["mode"].as_str().unwrap_or_default().to_owned(), v["tokens_follow"].as_bool().unwrap_or(true)),
+        (Some(401), _) => {
+            return Err(TargetError::Usage(format!(
+                "{description}'s control API asks for its control token (GET /_sim/clock: {}): pass --control-token TOKEN \
+                 or set VIOPAY_SIM_CONTROL_TOKEN, the value the simulator was started with",
+                clock.excerpt()
+            )));
+        }
         _ => {
             return Err(TargetError::Usage(format!(
                 "{description} has no viopay-sim control API (GET /_sim/clock: {}); describe a real deployment with --profile",
