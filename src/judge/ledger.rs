@@ -80,7 +80,6 @@ impl Ledger {
     /// Records what a model ruled on `exchange`; stops the scenario on a failure-level finding and
     /// remembers the first branch the target took away from the simulator's.
     pub fn rule(&mut self, ruling: Ruling, exchange: Option<&Exchange>) {
-        let summary = format!("{}: {}", ruling.rule(), ruling.message());
         let weighed = match self.judge.weigh(ruling, exchange) {
             Ok(w) => w,
             Err(e) => harness_error!("{e}"),
@@ -89,10 +88,11 @@ impl Ledger {
             self.diverged = weighed.branch;
         }
         if let Some(finding) = weighed.finding {
+            let stop = weighed.fails.then(|| format!("{}: {}", finding.rule, finding.message));
             self.findings.push(finding);
-        }
-        if weighed.fails {
-            Stop::Failed(summary).raise();
+            if let Some(summary) = stop {
+                Stop::Failed(summary).raise();
+            }
         }
     }
 

@@ -18,8 +18,9 @@ use super::ops::{self, Lifetime, Op};
 use super::target::{self, Target};
 use crate::catalogue::Catalogue;
 use crate::fuzz::Jobs;
-use crate::judge::{Judge, Ruling};
+use crate::judge::{Judge, Ruling, Weighed};
 use crate::targets::{TargetError, TargetSpec};
+use crate::verdict::Finding;
 
 #[derive(Debug, Clone)]
 pub struct KustomFuzzOptions {
@@ -173,7 +174,7 @@ impl KustomFuzzReport {
 /// What one case showed.
 struct CaseOutcome {
     failure: Option<KustomFailure>,
-    advisories: Vec<Ruling>,
+    advisories: Vec<Finding>,
     requests: u64,
     expiry_judged: u64,
 }
@@ -373,16 +374,16 @@ async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge) -> CaseOutcome {
         let mut notes = Vec::new();
         model_rulings(t, &mut model, op, &req.body, &answer, &mut notes);
         for ruling in notes {
-            match judge_of_run.weigh(ruling.clone(), None) {
-                Ok(w) if w.fails => {
-                    let (rule, message) = ruling.into_parts();
-                    out.failure = fail(rule, message, transcript);
+            let rule = ruling.rule();
+            match judge_of_run.weigh(ruling, None) {
+                Ok(Weighed { finding: Some(f), fails: true, .. }) => {
+                    out.failure = fail(rule, f.message, transcript);
                     return out;
                 }
-                Ok(w) if w.finding.is_some() => out.advisories.push(ruling),
+                Ok(Weighed { finding: Some(f), .. }) => out.advisories.push(f),
                 Ok(_) => {}
                 Err(e) => {
-                    out.failure = fail(ruling.rule(), format!("a defect of the harness's model: {e}"), transcript);
+                    out.failure = fail(rule, format!("a defect of the harness's model: {e}"), transcript);
                     return out;
                 }
             }
@@ -439,9 +440,8 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
             *expiry_judged.lock() += outcome.expiry_judged;
             *cases.lock() += 1;
             let mut adv = advisories.lock();
-            for note in outcome.advisories {
-                let (rule, message) = note.into_parts();
-                let entry = adv.entry(rule.to_owned()).or_insert((0, message));
+            for finding in outcome.advisories {
+                let entry = adv.entry(finding.rule.to_string()).or_insert((0, finding.message));
                 entry.0 += 1;
             }
             match outcome.failure {

@@ -167,7 +167,8 @@ impl Model {
         if b["status"] != "PENDING" || !b["metadata"].is_object() {
             notes.push(Ruling::broken("KEN-39", format!("a new enrollment is PENDING with its metadata: {}", a.excerpt())));
         }
-        let simulator_code = code.len() == 8 && code.bytes().all(|c| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&c));
+        // KEN-11: the simulator draws Kustom's codes from VioPay's alphabet (PAIR-03).
+        let simulator_code = code.len() == 8 && code.bytes().all(|c| crate::spec::CODE_ALPHABET.as_bytes().contains(&c));
         if !simulator_code {
             notes.push(Ruling::differs("KEN-11", format!("the simulator's codes are 8 of A–Z 2–9 without 0 O I 1; got {code}")));
         }

@@ -42,13 +42,17 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next)
     } else {
         Selected::default()
     };
-    let line = (api && sim.journal.capacity() > 0).then(|| Line {
-        time: now,
-        method: req.method().clone(),
-        path: route_path(req.uri().path()),
-        device: req.headers().get("x-device-id").map(|v| JournalDevice::from_header(v.as_bytes())),
-        client: evidence(req.uri().path(), req.headers()),
-        status: None,
+    let line = (api && sim.journal.capacity() > 0).then(|| {
+        // One lookup in the endpoint table serves the journal's route name and the evidence.
+        let endpoint = crate::endpoints::exact(req.uri().path());
+        Line {
+            time: now,
+            method: req.method().clone(),
+            path: endpoint.map_or_else(|| route_path(req.uri().path()), |e| std::borrow::Cow::Borrowed(e.path)),
+            device: req.headers().get("x-device-id").map(|v| JournalDevice::from_header(v.as_bytes())),
+            client: evidence(endpoint, req.uri().path(), req.headers()),
+            status: None,
+        }
     });
     let journal = |line: Option<Line>, res: Option<&mut Response>, code: Option<String>, rule, connection| {
         let Some(line) = line else { return };
@@ -162,11 +166,11 @@ impl Line {
 
 /// What §5.8's rules read from a request, for the POS device endpoints only (a merchant's claim or
 /// sign-in is not the POS client's).
-fn evidence(path: &str, headers: &HeaderMap) -> ClientEvidence {
+fn evidence(endpoint: Option<&crate::endpoints::Endpoint>, path: &str, headers: &HeaderMap) -> ClientEvidence {
     let mut e = ClientEvidence::default();
     // The endpoint table says which requests carry the POS headers (CLI-01) and which are
     // behind attestation auth (CLI-13, CLI-14).
-    let (pos_headers, attested) = crate::endpoints::exact(path).map_or((false, false), |e| (e.pos_headers, e.attested));
+    let (pos_headers, attested) = endpoint.map_or((false, false), |e| (e.pos_headers, e.attested));
     if !pos_headers && !attested {
         return e;
     }

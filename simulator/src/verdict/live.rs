@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use parking_lot::Mutex;
 
 use super::headers::{documented_ua, exact_ua, is_header_error, is_json};
-use super::history::{attested, describe, pos_headers};
+use super::history::describe;
 use super::rules::{self, Level};
 use crate::journal::JournalEntry;
 
@@ -26,7 +26,9 @@ pub fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
     let mut broken = Vec::new();
     let path = e.path.as_ref();
     let answered = |rules: &[&str]| e.rule.is_some_and(|r| rules.contains(&r));
-    if pos_headers(path) {
+    // One lookup in the endpoint table per exchange (every status poll comes through here).
+    let (pos_headers, attested) = crate::endpoints::exact(path).map_or((false, false), |x| (x.pos_headers, x.attested));
+    if pos_headers {
         if is_header_error(e.rule) {
             broken.push("CLI-01");
         }
@@ -50,7 +52,7 @@ pub fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
             }
         }
     }
-    if attested(path) && answered(&["ATT-39", "ATT-40", "ATT-41"]) {
+    if attested && answered(&["ATT-39", "ATT-40", "ATT-41"]) {
         broken.push("CLI-13");
     }
     if path == "/pos/activate" && answered(&["MSK-09", "ACT-06"]) {
