@@ -83,6 +83,9 @@ fn not_applicable(ctx: &RunContext, scenario: &Scenario, slow_selected: bool) ->
 /// pipeline.
 pub(crate) trait Outcome {
     fn ledger(&self) -> &Ledger;
+
+    /// Told which scenario it plays before its first step.
+    fn begin(&mut self, _feature: &Feature, _scenario: &Scenario) {}
 }
 
 impl Outcome for CheckWorld {
@@ -166,14 +169,20 @@ where
 
     let hook_results = results.clone();
     let hook_progress = progress.clone();
-    let cucumber = W::cucumber::<std::path::PathBuf>().with_parser(Embedded).with_writer(Quiet).with_cli(opts_cli).after(
-        move |feature, _, scenario, finished, world| {
+    let cucumber = W::cucumber::<std::path::PathBuf>()
+        .with_parser(Embedded)
+        .with_writer(Quiet)
+        .with_cli(opts_cli)
+        .before(|feature, _, scenario, world| {
+            world.begin(feature, scenario);
+            Box::pin(async {})
+        })
+        .after(move |feature, _, scenario, finished, world| {
             let result = conclude(feature, scenario, finished, world.map(|w| &*w));
             hook_progress(&result);
             hook_results.lock().push(result);
             Box::pin(async {})
-        },
-    );
+        });
     scope(Box::pin(async move {
         cucumber.run(selected).await;
     }))
@@ -197,6 +206,7 @@ fn result_of<W: Outcome>(feature: &Feature, scenario: &Scenario, status: Scenari
         notes: world.map(|w| w.ledger().notes.clone()).unwrap_or_default(),
         duration_ms: ms,
         requests: world.map_or(0, |w| w.ledger().requests),
+        tape: world.and_then(|w| w.ledger().tape.clone()),
     }
 }
 

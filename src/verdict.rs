@@ -92,6 +92,9 @@ pub struct ScenarioResult {
     pub notes: Vec<String>,
     pub duration_ms: u64,
     pub requests: usize,
+    /// What the scenario sent and got, when the run keeps tapes (`diff`).
+    #[serde(skip)]
+    pub tape: Option<crate::judge::Tape>,
 }
 
 /// A check of `rule` that was skipped, and why.

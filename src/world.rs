@@ -161,8 +161,9 @@ impl CheckWorld {
     /// the target took, which the model then follows.
     pub fn verdict(&mut self, expect: &Expect, ex: &Exchange) -> &'static str {
         let verdict = judge(expect, ex);
-        if let Some(ruling) = Ruling::from_verdict(&verdict) {
-            self.core.rule(ruling, Some(ex));
+        match Ruling::from_verdict(&verdict) {
+            Some(ruling) => self.core.rule(ruling, Some(ex)),
+            None => self.core.held(expect.rule),
         }
         verdict.label()
     }
@@ -171,6 +172,7 @@ impl CheckWorld {
     /// failure-level finding. Requests sent concurrently come through here too.
     pub fn observe(&mut self, req: &ApiRequest, ex: &Exchange) {
         self.core.requests += 1;
+        self.core.taped(ex);
         if ex.status.is_none() {
             harness_error!("no response from the target: {}", ex.excerpt());
         }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Judge, Ruling};
+use super::{Judge, Mark, Ruling, Tape};
 use crate::exchange::Exchange;
 use crate::verdict::{Finding, Unverified};
 
@@ -46,18 +46,46 @@ pub struct Ledger {
     pub started: Instant,
     /// Where the target first took another branch than the simulator's.
     pub diverged: Option<String>,
+    /// Every exchange with the rules judged on it, when the judge keeps tapes (`diff`).
+    pub tape: Option<Tape>,
 }
 
 impl Ledger {
     pub fn new(judge: Arc<Judge>) -> Self {
         Ledger {
-            judge,
             findings: Vec::new(),
             unverified: Vec::new(),
             notes: Vec::new(),
             requests: 0,
             started: Instant::now(),
             diverged: None,
+            tape: judge.tape.then(Tape::default),
+            judge,
+        }
+    }
+
+    /// Puts an exchange on the tape, if one is kept.
+    pub fn taped(&mut self, exchange: &Exchange) {
+        if let Some(tape) = &mut self.tape {
+            tape.push(exchange);
+        }
+    }
+
+    /// The last `n` exchanges on the tape are a set whose order a race decided ([`Tape::unordered`]).
+    pub fn unordered(&mut self, n: usize) {
+        if let Some(tape) = &mut self.tape {
+            tape.unordered(n);
+        }
+    }
+
+    /// The last answer is the simulator's own under `rule`.
+    pub fn held(&mut self, rule: &str) {
+        self.mark(rule, Mark::Held);
+    }
+
+    fn mark(&mut self, rule: &str, mark: Mark) {
+        if let Some(tape) = &mut self.tape {
+            tape.mark(rule, mark);
         }
     }
 
@@ -73,6 +101,7 @@ impl Ledger {
             Err(e) => harness_error!("{e}"),
         };
         let fails = finding.is_failure(self.judge.strict);
+        self.mark(rule, Mark::of_level(finding.level));
         self.findings.push(finding);
         fails
     }
@@ -80,6 +109,7 @@ impl Ledger {
     /// Records what a model ruled on `exchange`; stops the scenario on a failure-level finding and
     /// remembers the first branch the target took away from the simulator's.
     pub fn rule(&mut self, ruling: Ruling, exchange: Option<&Exchange>) {
+        self.mark(ruling.rule(), self.judge.mark(&ruling));
         let weighed = match self.judge.weigh(ruling, exchange) {
             Ok(w) => w,
             Err(e) => harness_error!("{e}"),
@@ -101,6 +131,7 @@ impl Ledger {
     /// the model has judged every request since and nothing REQUIRED goes unchecked.
     pub fn check(&mut self, rule: &str, ok: bool, message: impl FnOnce() -> String, last: Option<&Exchange>) {
         if ok {
+            self.held(rule);
             return;
         }
         if let Some(reason) = &self.diverged {

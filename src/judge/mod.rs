@@ -7,12 +7,14 @@
 
 mod ledger;
 mod ruling;
+mod tape;
 
 use std::collections::BTreeSet;
 
 pub(crate) use ledger::harness_error;
 pub use ledger::{Ledger, Stop};
 pub use ruling::Ruling;
+pub use tape::{Mark, Tape, Taped};
 
 use crate::catalogue::{Catalogue, Level, UnknownRule};
 use crate::exchange::Exchange;
@@ -25,6 +27,8 @@ pub struct Judge {
     pub strict: bool,
     /// Rule IDs of known deviations (`--baseline`): reported, never failing.
     pub baseline: BTreeSet<String>,
+    /// Keep every scenario's and case's [`Tape`] (`viopay-check diff`).
+    pub tape: bool,
 }
 
 /// What one ruling comes to.
@@ -40,7 +44,25 @@ pub struct Weighed {
 
 impl Judge {
     pub fn new(catalogue: Catalogue, strict: bool, baseline: BTreeSet<String>) -> Self {
-        Judge { catalogue, strict, baseline }
+        Judge { catalogue, strict, baseline, tape: false }
+    }
+
+    /// The same judge, keeping tapes.
+    pub fn taping(mut self, tape: bool) -> Self {
+        self.tape = tape;
+        self
+    }
+
+    /// How `ruling` marks its rule on a tape: what the rule's level makes of it, whatever
+    /// `--strict` and `--baseline` then do with it.
+    pub fn mark(&self, ruling: &Ruling) -> Mark {
+        let level = self.catalogue.id(ruling.rule()).map(|id| id.level()).unwrap_or(Level::Required);
+        match ruling {
+            Ruling::Broken { .. } if level == Level::Unknown => Mark::Permitted,
+            Ruling::Broken { .. } => Mark::Broken,
+            Ruling::Differs { .. } if level == Level::Simulator => Mark::Differs,
+            Ruling::Differs { .. } | Ruling::Permitted { .. } => Mark::Permitted,
+        }
     }
 
     /// A finding under `rule` at its level, known when the baseline lists it. An ID the

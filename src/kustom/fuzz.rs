@@ -18,7 +18,7 @@ use super::ops::{self, Lifetime, Op};
 use super::target::{self, Target};
 use crate::catalogue::Catalogue;
 use crate::fuzz::Jobs;
-use crate::judge::{Judge, Ruling, Weighed};
+use crate::judge::{Judge, Mark, Ruling, Tape, Weighed};
 use crate::targets::{TargetError, TargetSpec};
 use crate::verdict::Finding;
 
@@ -172,11 +172,28 @@ impl KustomFuzzReport {
 }
 
 /// What one case showed.
-struct CaseOutcome {
-    failure: Option<KustomFailure>,
+pub(crate) struct CaseOutcome {
+    pub failure: Option<KustomFailure>,
     advisories: Vec<Finding>,
     requests: u64,
     expiry_judged: u64,
+    /// Every exchange with the rules judged on it, when the judge keeps tapes (`diff`).
+    pub tape: Option<Tape>,
+}
+
+/// The rule an operation's answer stands on when the model raises nothing: what `diff` ties a
+/// difference to when the answer was the simulator's own.
+fn ground(op: Op) -> &'static str {
+    match op {
+        Op::Enroll { .. } => "KEN-01",
+        Op::ListEnrollments { .. } => "KEN-21",
+        Op::Cancel { .. } => "KEN-35",
+        Op::Register { .. } => "KREG-02",
+        Op::ListDevices { .. } => "KDEV-06",
+        Op::Update { .. } => "KDEV-12",
+        Op::Deregister { .. } => "KDEV-20",
+        Op::Me { .. } | Op::Advance { .. } => "KDEV-25",
+    }
 }
 
 fn basic(t: &Target, merchant: usize) -> (String, String) {
@@ -332,8 +349,11 @@ const DEFAULT_JOBS: usize = 8;
 /// for the exchange's own duration.
 const REAL_WAIT: Duration = Duration::from_millis(2_500);
 
-async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge) -> CaseOutcome {
-    let mut out = CaseOutcome { failure: None, advisories: Vec::new(), requests: 0, expiry_judged: 0 };
+/// `case`: the case's number when the caller numbers cases (`diff` runs case N on two targets
+/// with the same hardware ids); `None` draws the next number of this process.
+pub(crate) async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge, case: Option<u32>) -> CaseOutcome {
+    let mut out =
+        CaseOutcome { failure: None, advisories: Vec::new(), requests: 0, expiry_judged: 0, tape: judge_of_run.tape.then(Tape::default) };
     let mut transcript: Vec<String> = Vec::new();
     let fail = |rule: &str, message: String, transcript: Vec<String>| Some(KustomFailure { rule: rule.to_owned(), message, transcript });
     if let Err(e) = t.reset().await {
@@ -342,7 +362,7 @@ async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge) -> CaseOutcome {
     }
     let mut model = Model::new(!t.fresh, t.frozen);
     static CASES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let mut hardware = CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
+    let mut hardware = case.unwrap_or_else(|| CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).wrapping_mul(1000);
     for &op in ops {
         if let Op::Advance { seconds } = op {
             if t.clock && t.advance(seconds).await.is_ok() {
@@ -362,7 +382,12 @@ async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge) -> CaseOutcome {
         let answer = t.send(req.method.clone(), &req.path, &req.headers, req.body.as_ref()).await;
         model.answered(sent);
         let answer = match answer {
-            Ok(a) => a,
+            Ok((a, exchange)) => {
+                if let Some(tape) = &mut out.tape {
+                    tape.push(&exchange);
+                }
+                a
+            }
             Err(e) => {
                 transcript.push(format!("{}: {} {} → {e}", req.label, req.method, req.path));
                 out.failure = fail("KERR-10", e, transcript);
@@ -373,6 +398,12 @@ async fn run_case(t: &Target, ops: &[Op], judge_of_run: &Judge) -> CaseOutcome {
         transcript.push(format!("{}: {} {}{sent} → {}", req.label, req.method, req.path, answer.excerpt()));
         let mut notes = Vec::new();
         model_rulings(t, &mut model, op, &req.body, &answer, &mut notes);
+        if let Some(tape) = &mut out.tape {
+            tape.mark(ground(op), Mark::Held);
+            for ruling in &notes {
+                tape.mark(ruling.rule(), judge_of_run.mark(ruling));
+            }
+        }
         for ruling in notes {
             let rule = ruling.rule();
             match judge_of_run.weigh(ruling, None) {
@@ -435,7 +466,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
             if jobs.stood_down(job) {
                 return Ok(());
             }
-            let outcome = handle.block_on(run_case(&target, &ops, &judge_of_run));
+            let outcome = handle.block_on(run_case(&target, &ops, &judge_of_run, None));
             *requests.lock() += outcome.requests;
             *expiry_judged.lock() += outcome.expiry_judged;
             *cases.lock() += 1;
@@ -458,7 +489,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &KustomFuzzOptions) -> Res
     let failure = match result {
         Ok(()) => None,
         Err(TestError::Fail(_, minimal)) => {
-            let replay = handle.block_on(run_case(&target, &minimal, &judge_of_run));
+            let replay = handle.block_on(run_case(&target, &minimal, &judge_of_run, None));
             // A break seen once is still a break of its own rule; the report says it did not come
             // back, so it depends on timing or on what the target kept (never a rule of its own).
             replay.failure.or_else(|| {

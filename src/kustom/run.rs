@@ -29,7 +29,7 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
     let description = target.name.clone();
     let (clock, fresh, frozen) = (target.clock, target.fresh, target.frozen);
     let catalogue = Catalogue::builtin();
-    let judge = Arc::new(Judge::new(catalogue.clone(), opts.strict, opts.baseline.clone()));
+    let judge = Arc::new(Judge::new(catalogue.clone(), opts.strict, opts.baseline.clone()).taping(opts.tape));
     let ctx = Arc::new(KustomContext { target, judge });
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let run_opts = run::RunOptions { concurrency: Some(1), ..opts.run.clone() };

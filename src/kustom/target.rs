@@ -235,13 +235,13 @@ impl Target {
         path: &str,
         headers: &[(&str, String)],
         body: Option<&Value>,
-    ) -> Result<Answer, String> {
+    ) -> Result<(Answer, Exchange), String> {
         let body = body.map(Value::to_string);
         let mut headers: Vec<(&str, String)> = headers.to_vec();
         if body.is_some() {
             headers.push(("content-type", "application/json".into()));
         }
-        self.exchange(method, path, &headers, body).await.map(|(a, _)| a)
+        self.exchange(method, path, &headers, body).await
     }
 
     /// One request as given (any body, any headers), with the exchange a report shows; `Err` when

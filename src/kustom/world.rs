@@ -124,6 +124,7 @@ impl KustomWorld {
         self.model.answered(sent);
         match result {
             Ok((answer, exchange)) => {
+                self.core.taped(&exchange);
                 if answer.status >= 500 {
                     self.core.rule(Ruling::broken("KERR-10", format!("a 5xx answer: {}", answer.excerpt())), Some(&exchange));
                 }
@@ -314,6 +315,17 @@ impl KustomWorld {
 impl crate::run::Outcome for KustomWorld {
     fn ledger(&self) -> &Ledger {
         &self.core
+    }
+
+    /// The run tag (in metadata and hardware ids) is this process's tag and the scenario: unique
+    /// per scenario and run, and the same for one scenario played on two targets (`diff`).
+    fn begin(&mut self, feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) {
+        use std::hash::{Hash, Hasher};
+        static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        PROCESS.get_or_init(rand::random::<u64>).hash(&mut h);
+        (&feature.name, &scenario.name, scenario.position.line).hash(&mut h);
+        self.run = format!("{:08X}", h.finish() as u32);
     }
 }
 

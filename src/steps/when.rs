@@ -130,6 +130,7 @@ async fn concurrent_codes(w: &mut CheckWorld, n: usize) {
         }
         w.burst.push(ex);
     }
+    w.core.unordered(n);
 }
 
 #[when("each of the devices requests a pairing code")]
@@ -276,6 +277,9 @@ async fn claim_each(w: &mut CheckWorld, merchant: String) {
         let ex = claim_code(w, &merchant, &code).await;
         w.burst.push(ex);
     }
+    // Which of the codes is claimable was decided by the race that issued them.
+    let n = w.burst.len();
+    w.core.unordered(n);
 }
 
 #[when(
@@ -384,6 +388,7 @@ async fn concurrent(w: &mut CheckWorld, merchant: &str, n: usize, code: &str) {
     for ex in w.burst.clone() {
         w.observe(&req, &ex);
     }
+    w.core.unordered(n);
     let winners = w.burst.iter().filter(|e| e.status == Some(200)).count();
     if let Some((d, k)) = w.code_index(code)
         && winners == 1

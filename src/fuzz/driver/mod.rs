@@ -16,7 +16,7 @@ mod activation;
 use super::ops::{BadToken, CodeRef, Op};
 use crate::client::{ApiRequest, Client};
 use crate::exchange::Exchange;
-use crate::judge::{Judge, Ruling};
+use crate::judge::{Judge, Mark, Ruling, Tape};
 use crate::model::{ContentType, Device, Expect, Model, Outcome, StatusMatch, judge};
 use crate::schema::Schemas;
 use crate::session::Session;
@@ -67,6 +67,8 @@ pub struct CaseRun {
     pub steps: Vec<Step>,
     pub devices: Vec<String>,
     pub result: Result<(), CaseError>,
+    /// Every exchange with the rules judged on it, when the judge keeps tapes (`diff`).
+    pub tape: Option<Tape>,
 }
 
 struct Case<'a> {
@@ -81,6 +83,7 @@ struct Case<'a> {
     /// The devices as the harness plays them in steps 5–8 (`None`: no secrets on this target).
     pos: Vec<Option<crate::pos::device::PosDevice>>,
     fleet: crate::pos::verify::Fleet,
+    tape: Option<Tape>,
 }
 
 fn label(m: usize) -> &'static str {
@@ -97,9 +100,9 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
         match handle.block_on(ctx.target.take_device(&ctx.client, label(d % ctx.merchants))) {
             Ok(id) => devices.push(Device::new(id, d % ctx.merchants)),
             Err(TakeError::Exhausted(e)) => {
-                return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Exhausted(e.to_string())) };
+                return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Exhausted(e.to_string())), tape: None };
             }
-            Err(e) => return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Error(e.to_string())) },
+            Err(e) => return CaseRun { steps: Vec::new(), devices: Vec::new(), result: Err(CaseError::Error(e.to_string())), tape: None },
         }
     }
     let ids: Vec<String> = devices.iter().map(|d| d.id.clone()).collect();
@@ -122,6 +125,7 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
         unknown_counter: 0,
         pos,
         fleet: crate::pos::verify::Fleet::default(),
+        tape: ctx.judge.tape.then(Tape::default),
     };
     let mut result = Ok(());
     for op in ops {
@@ -143,7 +147,7 @@ pub fn run_case(ctx: &FuzzContext, handle: &Handle, ops: &[Op], seen: Option<&Ar
             }
         }
     }
-    CaseRun { steps: case.steps, devices: ids, result }
+    CaseRun { steps: case.steps, devices: ids, result, tape: case.tape }
 }
 
 impl Case<'_> {
@@ -168,6 +172,9 @@ impl Case<'_> {
         if let Some(step) = self.steps.last_mut() {
             step.exchanges.push(ex.clone());
         }
+        if let Some(tape) = &mut self.tape {
+            tape.push(ex);
+        }
         if ex.status.is_none() {
             return Err(CaseError::Error(format!("no response: {}", ex.excerpt())));
         }
@@ -188,6 +195,9 @@ impl Case<'_> {
     /// A broken rule: ends the case at failure level, else is kept as an advisory.
     fn found(&mut self, rule: &str, message: String, ex: Option<&Exchange>, then: String) -> Result<(), CaseError> {
         let finding = self.ctx.judge.finding(rule, message, ex).map_err(|e| CaseError::Error(e.to_string()))?;
+        if let Some(tape) = &mut self.tape {
+            tape.mark(rule, Mark::of_level(finding.level));
+        }
         if finding.is_failure(self.ctx.judge.strict) {
             return Err(CaseError::Broken { finding: Box::new(finding), then });
         }
@@ -200,7 +210,14 @@ impl Case<'_> {
     fn expect(&mut self, expect: &Expect, ex: &Exchange, then: String) -> Result<&'static str, CaseError> {
         self.ctx.exercised.lock().insert(expect.rule.to_owned());
         let verdict = judge(expect, ex);
-        if let Some(ruling) = Ruling::from_verdict(&verdict) {
+        let ruling = Ruling::from_verdict(&verdict);
+        if let Some(tape) = &mut self.tape {
+            match &ruling {
+                Some(r) => tape.mark(r.rule(), self.ctx.judge.mark(r)),
+                None => tape.mark(expect.rule, Mark::Held),
+            }
+        }
+        if let Some(ruling) = ruling {
             self.ctx.exercised.lock().insert(ruling.rule().to_owned());
             let weighed = self.ctx.judge.weigh(ruling, Some(ex)).map_err(|e| CaseError::Error(e.to_string()))?;
             if let Some(finding) = weighed.finding {
@@ -370,6 +387,9 @@ impl Case<'_> {
                 let responses = self.handle.block_on(join_all((0..n).map(|_| client.send(&req))));
                 for ex in &responses {
                     self.after_send(&req, ex)?;
+                }
+                if let Some(tape) = &mut self.tape {
+                    tape.unordered(n);
                 }
                 self.burst(m, d, k, &responses)?;
             }
