@@ -9,6 +9,7 @@
 pub mod catalogue;
 mod checks;
 pub mod client;
+pub mod diff;
 mod exchange;
 pub mod features;
 mod forge;
@@ -56,6 +57,8 @@ pub struct CheckOptions {
     pub probe_timeout: Duration,
     /// A simulator's `--control-token`, for its `/_sim/` hooks.
     pub control_token: Option<String>,
+    /// Keep every scenario's tape of exchanges and judged rules (`diff`).
+    pub tape: bool,
 }
 
 impl Default for CheckOptions {
@@ -68,6 +71,7 @@ impl Default for CheckOptions {
             request_timeout: Duration::from_secs(30),
             probe_timeout: ConnectOptions::default().probe_timeout,
             control_token: None,
+            tape: false,
         }
     }
 }
@@ -110,7 +114,7 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
         target,
         client,
         schemas,
-        judge: Arc::new(judge::Judge::new(catalogue.clone(), opts.strict, opts.baseline.clone())),
+        judge: Arc::new(judge::Judge::new(catalogue.clone(), opts.strict, opts.baseline.clone()).taping(opts.tape)),
     });
     let covered = rules_doc::covering(&opts.features).map_err(run::RunError::from)?.into_keys().collect();
     let results = run::run(ctx, &opts.features, &opts.run, progress).await?;

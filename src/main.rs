@@ -23,6 +23,10 @@ enum Command {
     /// Stateful property testing: random operation sequences checked against the harness's own
     /// model of the rules, shrunk to the shortest failing one.
     Fuzz(FuzzArgs),
+    /// What changed between two deployments, rule by rule: the scenario suite and the same seeded
+    /// fuzz sequences against both, answers compared after normalisation, noise learned from a
+    /// second copy of the baseline. Exit 0 when nothing differs beyond --accept, 1 otherwise.
+    Diff(DiffArgs),
     /// The rule catalogue with level and the scenarios covering each rule.
     Rules {
         /// Read features from this directory instead of the built-in ones.
@@ -148,6 +152,162 @@ struct FuzzArgs {
     json: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The API both deployments serve.
+    #[arg(long, value_enum, default_value = "viopay")]
+    api: Api,
+    /// The deployment answers are compared against: a simulator's URL, a profile (.toml) or
+    /// `embedded`.
+    #[arg(long, value_name = "TARGET")]
+    baseline: String,
+    /// The deployment under review (same forms as --baseline).
+    #[arg(long, value_name = "TARGET")]
+    candidate: String,
+    /// A second copy of the baseline: fields that differ between the two copies are noise.
+    #[arg(long, value_name = "TARGET", conflicts_with = "noise_pass")]
+    baseline2: Option<String>,
+    /// Learn noise from a second pass against the baseline itself.
+    #[arg(long)]
+    noise_pass: bool,
+    /// Rule IDs of intended changes: their differences are reported, not failing (repeat or
+    /// separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    accept: Vec<String>,
+    /// Fields never compared, e.g. `body.error.message` or `header:retry-after` (a prefix covers
+    /// what is under it).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Fuzz sequences run on both (0: scenarios only).
+    #[arg(long, default_value_t = 200)]
+    cases: u32,
+    /// Longest fuzz sequence.
+    #[arg(long, default_value_t = 40)]
+    max_steps: usize,
+    /// Seed of the fuzz sequences (default: drawn and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// VioPay: devices per fuzz case.
+    #[arg(long, default_value_t = 4)]
+    devices: usize,
+    /// Leave the scenario suite out (fuzz sequences only).
+    #[arg(long)]
+    no_scenarios: bool,
+    /// Cucumber tag expression selecting scenarios.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Read features from this directory instead of the built-in ones.
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// Seconds any single request may take.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Seconds the reachability probe waits before giving up (exit 3).
+    #[arg(long, default_value_t = 8.0)]
+    probe_timeout: f64,
+    /// The control token of simulators started with --control-token (sent on /_sim/ requests only).
+    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+    /// Write a JUnit XML report here (a test case per difference group).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+/// A deployment named on the command line: `embedded`, a profile file, or a simulator's URL.
+fn target_of(flag: &str, value: &str) -> anyhow::Result<TargetSpec> {
+    if value == "embedded" {
+        return Ok(TargetSpec::Embedded);
+    }
+    if value.starts_with("http://") || value.starts_with("https://") {
+        return Ok(TargetSpec::Simulator(value.to_owned()));
+    }
+    let path = PathBuf::from(value);
+    if value.ends_with(".toml") || path.is_file() {
+        return Ok(TargetSpec::Profile(path));
+    }
+    anyhow::bail!("{flag} `{value}` is neither `embedded`, an http(s):// URL nor a profile file")
+}
+
+fn diff(args: DiffArgs) -> i32 {
+    let prepared = (|| -> anyhow::Result<(viopay_check::diff::DiffTargets, viopay_check::diff::DiffOptions)> {
+        let baseline = target_of("--baseline", &args.baseline)?;
+        let candidate = target_of("--candidate", &args.candidate)?;
+        let baseline2 = match (&args.baseline2, args.noise_pass) {
+            (Some(b2), _) => Some(target_of("--baseline2", b2)?),
+            (None, true) => Some(baseline.clone()),
+            (None, false) => None,
+        };
+        let catalogue = Catalogue::builtin();
+        for rule in &args.accept {
+            catalogue.id(rule).map_err(|e| anyhow::anyhow!("--accept: {e}"))?;
+        }
+        let check = CheckOptions {
+            run: RunOptions { tags: args.tags.clone(), ..Default::default() },
+            features: load_features(args.features.as_deref(), args.api)?,
+            request_timeout: Duration::from_secs(args.timeout.max(1)),
+            probe_timeout: seconds(args.probe_timeout),
+            control_token: args.control_token.clone(),
+            ..Default::default()
+        };
+        let opts = viopay_check::diff::DiffOptions {
+            api: match args.api {
+                Api::Viopay => viopay_check::catalogue::Api::Viopay,
+                Api::Kustom => viopay_check::catalogue::Api::Kustom,
+            },
+            check,
+            scenarios: !args.no_scenarios,
+            cases: args.cases,
+            max_steps: args.max_steps,
+            seed: args.seed.unwrap_or_else(rand_seed),
+            devices: args.devices,
+            merchants: 2,
+            accept: args.accept.iter().cloned().collect(),
+            ignore: args.ignore.clone(),
+        };
+        Ok((viopay_check::diff::DiffTargets { baseline, candidate, baseline2 }, opts))
+    })();
+    let (targets, opts) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("viopay-check: {e:#}");
+            return 2;
+        }
+    };
+    let Some(runtime) = runtime() else { return 1 };
+    let report = match viopay_check::diff::diff(runtime.handle(), &targets, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("viopay-check: {e}");
+            return e.exit_code();
+        }
+    };
+    print!("{}", report.render());
+    let mut code = report.exit_code();
+    for (flag, path, text) in [("--junit", &args.junit, None), ("--json", &args.json, None), ("--html", &args.html, None::<String>)] {
+        let Some(path) = path else { continue };
+        let text = text.unwrap_or_else(|| match flag {
+            "--junit" => report.to_junit(),
+            "--json" => serde_json::to_string_pretty(&report.to_json()).unwrap_or_default(),
+            _ => report.to_html(),
+        });
+        if !write_report(flag, path, &text) {
+            code = 2;
+        }
+    }
+    code
+}
+
+/// A seed for a run that names none (printed in the report, so the run can be replayed).
+fn rand_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64 ^ u64::from(std::process::id()))
+}
+
 /// A positive number of seconds (a flag such as `--probe-timeout 0.5`).
 fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(if value.is_finite() && value > 0.0 { value } else { 0.001 })
@@ -171,6 +331,7 @@ fn main() -> ExitCode {
         Command::Rules { features, markdown } => rules(features.as_deref(), markdown),
         Command::Run(args) => run(args),
         Command::Fuzz(args) => fuzz(args),
+        Command::Diff(args) => diff(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -178,7 +339,7 @@ fn main() -> ExitCode {
 /// Logs go to stderr, off unless `RUST_LOG` asks (stdout carries the report).
 fn tracing_init() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,viopay_sim::verdict=off".into()))
         .with_writer(std::io::stderr)
         .init();
 }
@@ -215,6 +376,7 @@ fn run(args: RunArgs) -> i32 {
             request_timeout: Duration::from_secs(args.timeout.max(1)),
             probe_timeout: seconds(args.probe_timeout),
             control_token: args.control_token.clone(),
+            tape: false,
         };
         Ok((spec, opts))
     })();

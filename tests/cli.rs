@@ -148,3 +148,50 @@ fn a_simulator_with_a_control_token_is_certified_with_the_token() {
         .expect("viopay-check runs");
     assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn diff_of_two_embedded_simulators_exits_0_and_writes_three_reports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (junit, json, html) = (dir.path().join("d.xml"), dir.path().join("d.json"), dir.path().join("d.html"));
+    let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_owned();
+    let (code, out, err) = run(&[
+        "diff",
+        "--baseline",
+        "embedded",
+        "--candidate",
+        "embedded",
+        "--cases",
+        "20",
+        "--seed",
+        "5",
+        "--tags",
+        "@CLAIM-16 or @PAIR-04",
+        "--junit",
+        &path(&junit),
+        "--json",
+        &path(&json),
+        "--html",
+        &path(&html),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("No difference: the candidate answers as the baseline does."), "{out}");
+    assert!(out.contains("and 20 fuzz cases (seed 5)"), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("valid JSON");
+    assert_eq!(report["exit_code"], 0);
+    assert_eq!(report["fuzz_cases"], 20);
+    assert!(std::fs::read_to_string(&junit).expect("junit").contains("no difference between baseline and candidate"));
+    assert!(std::fs::read_to_string(&html).expect("html").contains("no difference"));
+}
+
+#[test]
+fn diff_usage_errors_exit_2_and_an_unreachable_target_exits_3() {
+    let (code, _, err) = run(&["diff", "--baseline", "not a target", "--candidate", "embedded"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--baseline `not a target`"), "{err}");
+    let (code, _, err) = run(&["diff", "--baseline", "embedded", "--candidate", "embedded", "--accept", "NOPE-01"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--accept"), "{err}");
+    let (code, _, err) =
+        run(&["diff", "--baseline", "embedded", "--candidate", "http://127.0.0.1:9", "--probe-timeout", "0.5", "--cases", "0"]);
+    assert_eq!(code, 3, "{err}");
+}

@@ -9,10 +9,10 @@
 mod check;
 pub mod fuzz;
 mod model;
-mod ops;
+pub(crate) mod ops;
 mod run;
 mod steps;
-mod target;
+pub(crate) mod target;
 mod world;
 
 pub use fuzz::{KustomFailure, KustomFuzzError, KustomFuzzOptions, KustomFuzzReport, fuzz};

@@ -1,6 +1,7 @@
 //! What a run produces: the terminal progress and summary, a JUnit XML file and a JSON file. All
 //! three are views of one [`Report`].
 
+pub(crate) mod html;
 mod json;
 mod junit;
 mod terminal;

@@ -3,9 +3,13 @@
 
 mod broken;
 mod broken_activation;
+#[allow(dead_code)] // the portal tests use the rest
+#[path = "../../simulator/tests/browser/mod.rs"]
+mod browser;
 mod certify;
 mod common;
 mod coverage;
+mod diff;
 mod fixture_free;
 mod kustom;
 #[path = "../../simulator/tests/py/mod.rs"]

@@ -268,6 +268,23 @@ fn token_layer(format: TokenFormat, clock: TokenClock, lifetime: u64, no_jwks: b
 }
 
 /// Another wording for every message that is the simulator's choice (SIMULATOR-level messages).
+/// Every error message the simulator chooses, in other words (the SIMULATOR rules that fix them).
+pub fn reworded_breakage() -> Breakage {
+    Breakage::after(|req, res| {
+        let mut v = res.json();
+        if let Some(text) = v["error"]["message"].as_str().and_then(|m| reworded(&req.path, m)) {
+            v["error"]["message"] = json!(text);
+            res.set_json(&v);
+        }
+    })
+}
+
+/// The run's advisories of [`reworded_breakage`]: each a SIMULATOR rule naming a message.
+pub const REWORDED_RULES: &[&str] = &[
+    "ACT-06", "ACT-07", "ATT-30", "ATT-31", "ATT-32", "ATT-33", "ATT-34", "ATT-38", "ATT-40", "ATT-41", "AUTH-07", "AUTH-13", "CLAIM-04",
+    "ERR-09", "ERR-10", "ERR-11", "HDR-04", "HDR-07", "HDR-10", "HDR-11", "MSK-09", "MSK-10", "PAIR-10", "PAIR-11",
+];
+
 fn reworded(path: &str, message: &str) -> Option<&'static str> {
     Some(match message {
         "X-Device-Id header is invalid" => "Invalid device identifier",
@@ -298,18 +315,7 @@ fn reworded(path: &str, message: &str) -> Option<&'static str> {
 /// Issue 7, instance 2: a backend that decodes a JSON body sent as text/plain (CLAIM-24).
 #[test]
 fn any_content_type_accepted() {
-    let report = passes(
-        "any Content-Type accepted",
-        Variant::new(
-            Breakage::before(|req| {
-                if req.path == "/pos/claim" {
-                    req.headers.insert("content-type", HeaderValue::from_static("application/json"));
-                }
-            }),
-            &["CLAIM-24"],
-            &["CLAIM-24"],
-        ),
-    );
+    let report = passes("any Content-Type accepted", Variant::new(any_content_type_breakage(), &["CLAIM-24"], &["CLAIM-24"]));
     // Instance 5: the CLAIM-17 check that assumed the refusal is "not verified", not a failure.
     let cascade = report.scenarios.iter().flat_map(|s| &s.unverified).any(|u| u.rule == "CLAIM-17");
     assert!(cascade, "the cascade is reported as not verified");
@@ -349,23 +355,30 @@ pub fn replaced_codes_breakage() -> Breakage {
     })
 }
 
+/// A claim is read as JSON whatever its `Content-Type` (CLAIM-24).
+pub fn any_content_type_breakage() -> Breakage {
+    Breakage::before(|req| {
+        if req.path == "/pos/claim" {
+            req.headers.insert("content-type", HeaderValue::from_static("application/json"));
+        }
+    })
+}
+
+/// A code a newer one replaced is answered "expired" (4220) instead of "not found" (4004).
+pub fn superseded_4220_breakage() -> Breakage {
+    let issued = Issued::default();
+    Breakage::after(move |req, res| {
+        issued.track(req, res);
+        if req.path == "/pos/claim" && res.json()["error"]["code"] == "4004" && code_in(req).is_some_and(|c| issued.replaced(&c)) {
+            let details = res.json()["error"]["details"].clone();
+            set_error(res, 400, "4220", "Pairing code has expired", Some(details));
+        }
+    })
+}
+
 #[test]
 fn superseded_codes_answered_4220() {
-    let issued = Issued::default();
-    passes(
-        "superseded codes answered 4220",
-        Variant::new(
-            Breakage::after(move |req, res| {
-                issued.track(req, res);
-                if req.path == "/pos/claim" && res.json()["error"]["code"] == "4004" && code_in(req).is_some_and(|c| issued.replaced(&c)) {
-                    let details = res.json()["error"]["details"].clone();
-                    set_error(res, 400, "4220", "Pairing code has expired", Some(details));
-                }
-            }),
-            &[],
-            &[],
-        ),
-    );
+    passes("superseded codes answered 4220", Variant::new(superseded_4220_breakage(), &[], &[]));
 }
 
 #[test]
@@ -423,23 +436,21 @@ fn empty_details_instead_of_absent() {
 /// CLAIM-23 is UNKNOWN: `details.pairing_code` may echo what was sent.
 #[test]
 fn raw_pairing_code_in_details() {
-    passes(
-        "raw instead of normalised details.pairing_code",
-        Variant::new(
-            Breakage::after(|req, res| {
-                let mut v = res.json();
-                if req.path == "/pos/claim"
-                    && v["error"]["details"]["pairing_code"].is_string()
-                    && let Some(raw) = code_in(req)
-                {
-                    v["error"]["details"]["pairing_code"] = json!(raw);
-                    res.set_json(&v);
-                }
-            }),
-            &[],
-            &[],
-        ),
-    );
+    passes("raw instead of normalised details.pairing_code", Variant::new(raw_code_details_breakage(), &[], &[]));
+}
+
+/// `details.pairing_code` echoes the code as sent, not normalised (CLAIM-23).
+pub fn raw_code_details_breakage() -> Breakage {
+    Breakage::after(|req, res| {
+        let mut v = res.json();
+        if req.path == "/pos/claim"
+            && v["error"]["details"]["pairing_code"].is_string()
+            && let Some(raw) = code_in(req)
+        {
+            v["error"]["details"]["pairing_code"] = json!(raw);
+            res.set_json(&v);
+        }
+    })
 }
 
 /// CLAIM-22 is UNKNOWN: the body may be checked before the token.
@@ -471,13 +482,7 @@ fn other_words_for_every_simulator_message() {
     passes(
         "other texts for every SIMULATOR-level message",
         Variant::new(
-            Breakage::after(|req, res| {
-                let mut v = res.json();
-                if let Some(text) = v["error"]["message"].as_str().and_then(|m| reworded(&req.path, m)) {
-                    v["error"]["message"] = json!(text);
-                    res.set_json(&v);
-                }
-            }),
+            reworded_breakage(),
             &[
                 "ACT-06", "ACT-07", "ATT-30", "ATT-31", "ATT-32", "ATT-33", "ATT-34", "ATT-38", "ATT-40", "ATT-41", "AUTH-07", "AUTH-13",
                 "CLAIM-04", "ERR-09", "ERR-10", "ERR-11", "HDR-04", "HDR-07", "HDR-10", "HDR-11", "MSK-09", "MSK-10", "PAIR-10", "PAIR-11",
