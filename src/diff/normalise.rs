@@ -2,7 +2,7 @@
 //! (codes, tokens, trace ids, terminal and device ids, key blocks, ciphertexts, uuids) become
 //! placeholders numbered by first occurrence within one scenario or case, so "the code issued in
 //! step 3 is the code claimed in step 5" still compares while the values themselves do not.
-//! Times become `<time>` and, within one body, their distance to its first time (a lifetime is
+//! Times become `<time>` and, within one record, their distance to its first time (a lifetime is
 //! behaviour; the instant is not). What remains is behaviour: status, error codes and messages,
 //! body shape and fields, the headers that matter.
 
@@ -30,6 +30,7 @@ const GENERATED: &[(&str, &str)] = &[
     ("key_block", "key"),
     ("kcv", "kcv"),
     ("key_kcv", "kcv"),
+    ("check_value", "kcv"),
     ("key_id", "key-id"),
     ("key_set_id", "key-id"),
     ("ciphertext", "ciphertext"),
@@ -166,9 +167,12 @@ impl Normaliser {
             }
             Value::Array(items) => Value::Array(items.iter().map(|i| self.value(key, i, first_time)).collect()),
             Value::Object(map) => {
+                // Times are measured within one record: its lifetime is behaviour, when records
+                // of a list were made is state (and jitters on a clock that keeps running).
+                let mut first_time = None;
                 let mut out = Map::new();
                 for (k, v) in map {
-                    out.insert(k.clone(), self.value(Some(k), v, first_time));
+                    out.insert(k.clone(), self.value(Some(k), v, &mut first_time));
                 }
                 Value::Object(out)
             }
@@ -317,7 +321,7 @@ mod tests {
     }
 
     #[test]
-    fn times_keep_their_distance_within_a_body_only() {
+    fn times_keep_their_distance_within_a_record_only() {
         let mut n = Normaliser::new("http://t:1");
         let a = n.exchange(&exchange(
             "POST",

@@ -195,7 +195,9 @@ impl DiffReport {
             } else {
                 "DIFFERS"
             };
-            let _ = writeln!(out, "\n{mark}  {}  [{}]  {} ({} exchanges)", g.endpoint, rules_with_levels(g), g.kind.describe(), g.count);
+            let plural = if g.count == 1 { "" } else { "s" };
+            let _ =
+                writeln!(out, "\n{mark}  {}  [{}]  {} ({} exchange{plural})", g.endpoint, rules_with_levels(g), g.kind.describe(), g.count);
             for (field, a, b) in &g.fields {
                 let _ = writeln!(out, "    {field}: {} → {}", short(a), short(b));
             }
@@ -205,10 +207,10 @@ impl DiffReport {
                     let _ = writeln!(out, "      (follows from the unit's first difference, exchange {f})");
                 }
                 if let Some(x) = &e.baseline {
-                    let _ = writeln!(out, "      baseline:  {}", x.excerpt());
+                    let _ = writeln!(out, "      baseline:  {}", x.excerpt().trim_end());
                 }
                 if let Some(x) = &e.candidate {
-                    let _ = writeln!(out, "      candidate: {}", x.excerpt());
+                    let _ = writeln!(out, "      candidate: {}", x.excerpt().trim_end());
                     let _ = writeln!(out, "      replay:    {}", x.curl());
                 }
             }

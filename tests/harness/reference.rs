@@ -322,3 +322,68 @@ fn viopay_fuzz_in_parallel_jobs_catches_and_shrinks_a_break() {
     assert_eq!(failure.finding.as_ref().map(|x| x.rule.as_str()), Some("CLAIM-16"), "{}", f.render());
     assert!(failure.steps.len() <= 6, "shrunk to a short sequence:\n{}", f.render());
 }
+
+fn diff_of(
+    api: viopay_check::catalogue::Api,
+    baseline: TargetSpec,
+    candidate: TargetSpec,
+    baseline2: Option<TargetSpec>,
+    cases: u32,
+) -> viopay_check::diff::DiffReport {
+    use viopay_check::diff::{DiffOptions, DiffTargets, diff};
+    let mut check = crate::common::options(None);
+    if api == viopay_check::catalogue::Api::Kustom {
+        check.features = viopay_check::features::kustom();
+    }
+    let opts = DiffOptions { api, check, cases, seed: 5, ..DiffOptions::default() };
+    let rt = runtime();
+    diff(rt.handle(), &DiffTargets { baseline, candidate, baseline2 }, &opts).expect("the diff runs")
+}
+
+/// `diff` between the simulator and the other vendor: many differences, every one a change the
+/// spec allows; none is called a break.
+#[test]
+fn diff_against_the_other_vendor_shows_only_changes_the_spec_allows() {
+    use viopay_check::diff::Kind;
+    let b = Backend::start(Api::Viopay, &["--clock", "running", "--hooks", "all"]);
+    let report = diff_of(viopay_check::catalogue::Api::Viopay, TargetSpec::Embedded, b.spec(false), None, 40);
+    assert!(report.groups.len() > 10, "the other vendor chooses differently: {}", report.render());
+    assert!(
+        report.groups.iter().all(|g| g.kind == Kind::Allowed),
+        "a conformant backend's difference called a break:\n{}",
+        report.render()
+    );
+}
+
+/// Two copies of the other vendor do not differ (VioPay); Kustom's, on a clock that keeps
+/// running, once a third copy shows what varies by itself.
+#[test]
+fn diff_of_two_copies_of_the_other_vendor_shows_nothing() {
+    let (a, b) = (
+        Backend::start(Api::Viopay, &["--clock", "running", "--hooks", "all"]),
+        Backend::start(Api::Viopay, &["--clock", "running", "--hooks", "all"]),
+    );
+    let report = diff_of(viopay_check::catalogue::Api::Viopay, a.spec(false), b.spec(false), None, 40);
+    assert!(report.groups.is_empty(), "{}", report.render());
+    let (a, b, a2) = (
+        Backend::start(Api::Kustom, &["--clock", "running", "--hooks", "all"]),
+        Backend::start(Api::Kustom, &["--clock", "running", "--hooks", "all"]),
+        Backend::start(Api::Kustom, &["--clock", "running", "--hooks", "all"]),
+    );
+    let report = diff_of(viopay_check::catalogue::Api::Kustom, a.spec(false), b.spec(false), Some(a2.spec(false)), 30);
+    assert!(report.groups.is_empty(), "{}", report.render());
+}
+
+/// A broken copy of the other vendor against a sound one: the break is the candidate's, by rule.
+#[test]
+fn diff_against_a_broken_copy_of_the_other_vendor_names_the_break() {
+    use viopay_check::diff::Kind;
+    let (a, b) = (
+        Backend::start(Api::Viopay, &["--clock", "running", "--hooks", "all"]),
+        Backend::start(Api::Viopay, &["--clock", "running", "--hooks", "all", "--break", "CLAIM-16"]),
+    );
+    let report = diff_of(viopay_check::catalogue::Api::Viopay, a.spec(false), b.spec(false), None, 40);
+    let broken: Vec<_> = report.groups.iter().filter(|g| g.kind == Kind::CandidateBreaks).collect();
+    assert!(!broken.is_empty() && broken.iter().all(|g| g.rules == ["CLAIM-16"]), "{}", report.render());
+    assert_eq!(report.exit_code(), 1);
+}
