@@ -17,6 +17,7 @@ pub mod fuzz;
 mod json;
 mod judge;
 pub mod kustom;
+pub mod load;
 mod model;
 pub mod pos;
 mod profile;
@@ -106,6 +107,7 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
         probe_timeout: opts.probe_timeout,
         merchants: 2,
         control_token: opts.control_token.clone(),
+        real_time: false,
     };
     let (target, client) = targets::connect(spec, &connect).await?;
     let description = target.description.clone();

@@ -27,6 +27,10 @@ enum Command {
     /// fuzz sequences against both, answers compared after normalisation, noise learned from a
     /// second copy of the baseline. Exit 0 when nothing differs beyond --accept, 1 otherwise.
     Diff(DiffArgs),
+    /// A fleet of terminals activating at once: the journey as firmware walks it, merchants
+    /// claiming after a think time, every answer judged, latency from the intended send time,
+    /// objectives (--slo) as the gate. Exit 0 when every objective held and no rule broke.
+    Load(LoadArgs),
     /// The rule catalogue with level and the scenarios covering each rule.
     Rules {
         /// Read features from this directory instead of the built-in ones.
@@ -219,6 +223,163 @@ struct DiffArgs {
     html: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// A running viopay-sim (default: the embedded simulator, on the system clock).
+    #[arg(long, conflicts_with = "profile")]
+    target: Option<String>,
+    /// A real deployment described by a profile (its device pools give the terminals).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Terminals in the fleet.
+    #[arg(long, default_value_t = 100)]
+    terminals: usize,
+    /// How they arrive: a rate (`50/s`) or a ramp over a time (`30s`; `0s`: all at once).
+    #[arg(long, default_value = "10s")]
+    arrival: String,
+    /// The run stops at this time at the latest (`90s`, `10m`); default: once every terminal
+    /// meant to be claimed is claimed.
+    #[arg(long)]
+    duration: Option<String>,
+    /// Seconds between a terminal's status polls, drawn uniformly (the docs: 3–5 s).
+    #[arg(long, default_value = "3s..5s")]
+    poll: String,
+    /// Seconds from a code's issue to its merchant's claim, drawn uniformly.
+    #[arg(long, default_value = "10s..90s")]
+    claim_after: String,
+    /// Share of terminals whose code nobody claims (0–1).
+    #[arg(long, default_value_t = 0.05)]
+    never_claim: f64,
+    /// Share of claims sent twice at once, a double click (0–1); exactly one must win (CLAIM-21).
+    #[arg(long, default_value_t = 0.2)]
+    double_claim: f64,
+    /// `journey`, or `claim-burst`: every merchant claims at the same second.
+    #[arg(long, default_value = "journey")]
+    scenario: String,
+    /// Merchants the fleet belongs to (2–26).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..=26))]
+    merchants: u64,
+    /// An objective, e.g. 'status.p99<200ms', 'journey.p95<120s', 'errors<0.1%', 'rps>=500' (repeat).
+    #[arg(long)]
+    slo: Vec<String>,
+    /// Seed of the workload's draws (think times, jitter, double claims).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Differences on SIMULATOR rules fail the run.
+    #[arg(long)]
+    strict: bool,
+    /// Rule IDs of known deviations (one per line, # comments): reported, not failing.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Seconds between progress lines (0: none).
+    #[arg(long, default_value_t = 5.0)]
+    progress: f64,
+    /// Seconds any single request may take.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Seconds the reachability probe waits before giving up (exit 3).
+    #[arg(long, default_value_t = 8.0)]
+    probe_timeout: f64,
+    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
+    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+    /// Write a JUnit XML report here (a test case per objective and per rule judged).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a self-contained HTML report here (latency over time, percentiles, rules, objectives).
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+fn load(args: LoadArgs) -> i32 {
+    use viopay_check::load::{Arrival, LoadOptions, Scenario, Workload, parse_range, parse_seconds};
+    let prepared = (|| -> anyhow::Result<(TargetSpec, LoadOptions)> {
+        let spec = match (&args.target, &args.profile) {
+            (Some(url), _) => TargetSpec::Simulator(url.clone()),
+            (None, Some(path)) => TargetSpec::Profile(path.clone()),
+            (None, None) => TargetSpec::Embedded,
+        };
+        let arrival: Arrival = args.arrival.parse().map_err(anyhow::Error::msg)?;
+        let range =
+            |flag: &str, v: &str| parse_range(v).ok_or_else(|| anyhow::anyhow!("{flag} `{v}`: give seconds or a range such as 10s..90s"));
+        let share = |flag: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(anyhow::anyhow!("{flag} {v}: a share between 0 and 1")) }
+        };
+        let duration = match &args.duration {
+            Some(d) => Some(Duration::from_secs_f64(parse_seconds(d).ok_or_else(|| anyhow::anyhow!("--duration `{d}`: e.g. 90s or 10m"))?)),
+            None => None,
+        };
+        let scenario = match args.scenario.as_str() {
+            "journey" => Scenario::Journey,
+            "claim-burst" => Scenario::ClaimBurst,
+            other => anyhow::bail!("--scenario `{other}`: journey or claim-burst"),
+        };
+        let slos = args.slo.iter().map(|s| s.parse()).collect::<Result<Vec<viopay_check::load::Slo>, _>>()?;
+        if args.terminals == 0 {
+            anyhow::bail!("--terminals must be at least 1");
+        }
+        let check = CheckOptions {
+            strict: args.strict,
+            baseline: read_baseline(args.baseline.as_deref())?,
+            request_timeout: Duration::from_secs(args.timeout.max(1)),
+            probe_timeout: seconds(args.probe_timeout),
+            control_token: args.control_token.clone(),
+            ..Default::default()
+        };
+        let opts = LoadOptions {
+            terminals: args.terminals,
+            arrival,
+            duration,
+            workload: Workload {
+                poll: range("--poll", &args.poll)?,
+                claim_after: range("--claim-after", &args.claim_after)?,
+                never_claim: share("--never-claim", args.never_claim)?,
+                double_claim: share("--double-claim", args.double_claim)?,
+                burst_at: None,
+            },
+            scenario,
+            merchants: usize::try_from(args.merchants).unwrap_or(4),
+            slos,
+            seed: args.seed,
+            check,
+        };
+        Ok((spec, opts))
+    })();
+    let (spec, opts) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("viopay-check: {e:#}");
+            return 2;
+        }
+    };
+    let Some(runtime) = runtime() else { return 1 };
+    let every = (args.progress > 0.0).then(|| seconds(args.progress));
+    let report = match runtime.block_on(viopay_check::load::load(&spec, &opts, every, |line| println!("{line}"))) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("viopay-check: {e}");
+            return e.exit_code();
+        }
+    };
+    print!("{}", report.render());
+    let mut code = report.exit_code();
+    for (flag, path) in [("--junit", &args.junit), ("--json", &args.json), ("--html", &args.html)] {
+        let Some(path) = path else { continue };
+        let text = match flag {
+            "--junit" => report.to_junit(),
+            "--json" => serde_json::to_string_pretty(&report.to_json()).unwrap_or_default(),
+            _ => report.to_html(),
+        };
+        if !write_report(flag, path, &text) {
+            code = 2;
+        }
+    }
+    code
+}
+
 /// A deployment named on the command line: `embedded`, a profile file, or a simulator's URL.
 fn target_of(flag: &str, value: &str) -> anyhow::Result<TargetSpec> {
     if value == "embedded" {
@@ -332,6 +493,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Fuzz(args) => fuzz(args),
         Command::Diff(args) => diff(args),
+        Command::Load(args) => load(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

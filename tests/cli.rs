@@ -195,3 +195,30 @@ fn diff_usage_errors_exit_2_and_an_unreachable_target_exits_3() {
         run(&["diff", "--baseline", "embedded", "--candidate", "http://127.0.0.1:9", "--probe-timeout", "0.5", "--cases", "0"]);
     assert_eq!(code, 3, "{err}");
 }
+
+#[test]
+fn load_against_the_embedded_simulator_gates_on_its_objectives() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (junit, json, html) = (dir.path().join("l.xml"), dir.path().join("l.json"), dir.path().join("l.html"));
+    let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_owned();
+    let fast = ["load", "--terminals", "12", "--arrival", "1s", "--poll", "0.2s..0.3s", "--claim-after", "0.3s..0.6s", "--progress", "0.5"];
+    let mut args: Vec<String> = fast.iter().map(|s| (*s).to_owned()).collect();
+    for a in ["--slo", "status.p99<2s", "--slo", "errors<0.1%", "--junit", &path(&junit), "--json", &path(&json), "--html", &path(&html)] {
+        args.push(a.to_owned());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&refs);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("PASS: every objective held, no rule broken (exit 0)") && out.contains("terminals "), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("valid JSON");
+    assert_eq!(report["exit_code"], 0);
+    assert!(report["latency"]["status"]["p99_ms"].as_f64().is_some());
+    assert!(std::fs::read_to_string(&junit).expect("junit").contains("SLO status.p99&lt;2s"));
+    assert!(std::fs::read_to_string(&html).expect("html").contains("<svg"));
+    let (code, out, _) = run(&[&refs[..11], &["--slo", "status.p99<1us"]].concat());
+    assert_eq!(code, 1, "an objective nobody can hold: {out}");
+    assert!(out.contains("objectives missed: status.p99<1us"), "{out}");
+    let (code, _, err) = run(&["load", "--slo", "status.p99<200"]);
+    assert_eq!(code, 2, "a latency bound without a unit is a usage error: {err}");
+    assert!(err.contains("a latency needs a unit"), "{err}");
+}

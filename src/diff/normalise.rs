@@ -98,6 +98,10 @@ impl Normaliser {
     }
 
     fn register(&mut self, kind: &'static str, value: &str) -> String {
+        // An empty value (an empty Bearer token) is no value: it stays what it is.
+        if value.is_empty() {
+            return String::new();
+        }
         if let Some(p) = self.known.get(value) {
             return p.clone();
         }
@@ -128,7 +132,7 @@ impl Normaliser {
         TIME.replace_all(&out, "<time>").into_owned()
     }
 
-    fn leaf(&mut self, key: Option<&str>, s: &str, first_time: &mut Option<time::OffsetDateTime>) -> Value {
+    fn leaf(&mut self, key: Option<&str>, s: &str, reference: Option<time::OffsetDateTime>) -> Value {
         if let Some(p) = self.known.get(s) {
             return Value::String(p.clone());
         }
@@ -138,15 +142,14 @@ impl Normaliser {
             return Value::String(self.register(kind, s));
         }
         if let Some(t) = parse_time(s) {
-            return Value::String(match *first_time {
-                None => {
-                    *first_time = Some(t);
-                    "<time>".to_owned()
-                }
-                Some(first) => {
-                    let secs = (t - first).as_seconds_f64().round() as i64;
+            // An expiry is its distance to the record's own time (a lifetime is behaviour); any
+            // other time is an instant (when something happened is state).
+            return Value::String(match (reference, key.is_some_and(is_expiry)) {
+                (Some(reference), true) => {
+                    let secs = (t - reference).as_seconds_f64().round() as i64;
                     if secs == 0 { "<time>".to_owned() } else { format!("<time{secs:+}s>") }
                 }
+                _ => "<time>".to_owned(),
             });
         }
         if UUID.is_match(s) && s.len() == 36 {
@@ -158,21 +161,22 @@ impl Normaliser {
         Value::String(self.text(s))
     }
 
-    fn value(&mut self, key: Option<&str>, v: &Value, first_time: &mut Option<time::OffsetDateTime>) -> Value {
+    fn value(&mut self, key: Option<&str>, v: &Value, reference: Option<time::OffsetDateTime>) -> Value {
         match v {
-            Value::String(s) => self.leaf(key, s, first_time),
+            Value::String(s) => self.leaf(key, s, reference),
             Value::Number(n) if key.is_some_and(|k| GENERATED.iter().any(|(g, _)| *g == k)) => {
                 let kind = GENERATED.iter().find(|(g, _)| Some(*g) == key).map_or("id", |(_, kind)| *kind);
                 Value::String(self.register(kind, &n.to_string()))
             }
-            Value::Array(items) => Value::Array(items.iter().map(|i| self.value(key, i, first_time)).collect()),
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.value(key, i, reference)).collect()),
             Value::Object(map) => {
-                // Times are measured within one record: its lifetime is behaviour, when records
-                // of a list were made is state (and jitters on a clock that keeps running).
-                let mut first_time = None;
+                // A record's expiry is measured from its first other time (`created_at`,
+                // `server_time`, `issued_at`): the distance between two instants of a record, or
+                // between records of a list, is state and jitters on a clock that keeps running.
+                let reference = map.iter().filter(|(k, _)| !is_expiry(k)).find_map(|(_, v)| v.as_str().and_then(parse_time));
                 let mut out = Map::new();
                 for (k, v) in map {
-                    out.insert(k.clone(), self.value(Some(k), v, &mut first_time));
+                    out.insert(k.clone(), self.value(Some(k), v, reference));
                 }
                 Value::Object(out)
             }
@@ -182,7 +186,7 @@ impl Normaliser {
 
     fn body(&mut self, text: &str) -> Value {
         match crate::json::parse(text) {
-            Some(p) => self.value(None, &p.value, &mut None),
+            Some(p) => self.value(None, &p.value, None),
             None if text.is_empty() => Value::Null,
             None => Value::String(self.text(text)),
         }
@@ -201,9 +205,14 @@ impl Normaliser {
             }
         }
         let request_body = ex.request_body.as_deref().map(|b| self.body(b));
-        let path = ex.url.strip_prefix(&self.base_url).unwrap_or(&ex.url).to_owned();
+        // Every exchange's own scheme and authority go, whatever host a step sent to.
+        let path = match ex.url.strip_prefix(&self.base_url) {
+            Some(rest) => rest.to_owned(),
+            None => ex.url.split_once("://").map_or(ex.url.as_str(), |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..])).to_owned(),
+        };
         // A path segment that is a value seen before is its placeholder, however short.
-        let path: Vec<String> = path.split('/').map(|seg| self.known.get(seg).cloned().unwrap_or_else(|| seg.to_owned())).collect();
+        let path: Vec<String> =
+            path.split('/').map(|seg| self.known.get(seg).filter(|_| !seg.is_empty()).cloned().unwrap_or_else(|| seg.to_owned())).collect();
         let path = self.text(&path.join("/"));
         let request = format!("{} {path}", ex.method);
         let endpoint = format!("{} {}", ex.method, template(path.split('?').next().unwrap_or_default()));
@@ -261,6 +270,12 @@ impl Normal {
     pub fn is_control(&self) -> bool {
         self.endpoint.split_once(' ').is_some_and(|(_, path)| path.starts_with("/_sim/"))
     }
+}
+
+/// A member that says when something stops being valid.
+fn is_expiry(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("expir") || k.contains("valid_until") || k.contains("not_after")
 }
 
 /// `/ipp/v1/enrollments/<id#2>/x` → `/ipp/v1/enrollments/{}/x`.
@@ -329,10 +344,11 @@ mod tests {
             &[],
             None,
             201,
-            r#"{"enrollment_id":"e-1","created_at":"2026-12-06T10:00:00Z","expires_at":"2026-12-06T12:00:00.000Z"}"#,
+            r#"{"enrollment_id":"e-1","created_at":"2026-12-06T10:00:00Z","updated_at":"2026-12-06T10:01:01+00:00","expires_at":"2026-12-06T12:00:00.000Z"}"#,
         ));
         assert_eq!(a.body["created_at"], "<time>");
-        assert_eq!(a.body["expires_at"], "<time+7200s>");
+        assert_eq!(a.body["updated_at"], "<time>", "when a record changed is state");
+        assert_eq!(a.body["expires_at"], "<time+7200s>", "its lifetime is behaviour");
         let b = n.exchange(&exchange("DELETE", "/ipp/v1/enrollments/e-1", &[], None, 204, ""));
         assert_eq!(b.endpoint, "DELETE /ipp/v1/enrollments/{}");
         assert_eq!(b.request, "DELETE /ipp/v1/enrollments/<id#1>");

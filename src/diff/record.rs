@@ -173,6 +173,7 @@ fn connect_options(opts: &DiffOptions) -> ConnectOptions {
         probe_timeout: opts.check.probe_timeout,
         merchants: opts.merchants.max(2),
         control_token: opts.check.control_token.clone(),
+        real_time: false,
     }
 }
 

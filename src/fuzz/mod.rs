@@ -155,6 +155,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         probe_timeout: opts.probe_timeout,
         merchants: opts.merchants,
         control_token: opts.control_token.clone(),
+        real_time: false,
     };
     let (target, client) = handle.block_on(targets::connect(spec, &connect))?;
     if target.merchants.len() < opts.merchants {

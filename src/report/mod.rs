@@ -4,6 +4,7 @@
 pub(crate) mod html;
 mod json;
 mod junit;
+pub(crate) mod svg;
 mod terminal;
 
 use std::collections::BTreeSet;

@@ -47,6 +47,9 @@ pub struct ConnectOptions {
     pub merchants: usize,
     /// A simulator's `--control-token`, for its `/_sim/` hooks.
     pub control_token: Option<String>,
+    /// The embedded simulator runs on the system clock (`load`: codes and tokens expire in real
+    /// time) instead of a virtual one the harness moves.
+    pub real_time: bool,
 }
 
 impl Default for ConnectOptions {
@@ -56,6 +59,7 @@ impl Default for ConnectOptions {
             probe_timeout: Duration::from_secs(8),
             merchants: 2,
             control_token: None,
+            real_time: false,
         }
     }
 }
@@ -67,7 +71,7 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
     match spec {
         TargetSpec::Embedded => {
             let mut config = viopay_sim::SimConfig::new(viopay_sim::Fixtures::builtin().map_err(|e| TargetError::Setup(e.to_string()))?);
-            config.clock = viopay_sim::ClockMode::Virtual;
+            config.clock = if opts.real_time { viopay_sim::ClockMode::System } else { viopay_sim::ClockMode::Virtual };
             config.journal_capacity = 1000;
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             let running = viopay_sim::spawn(config, addr).await.map_err(|e| TargetError::Setup(e.to_string()))?;

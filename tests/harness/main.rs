@@ -12,6 +12,7 @@ mod coverage;
 mod diff;
 mod fixture_free;
 mod kustom;
+mod load;
 #[path = "../../simulator/tests/py/mod.rs"]
 mod py;
 mod reference;

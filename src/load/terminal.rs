@@ -1,0 +1,217 @@
+//! One terminal's activation journey as firmware walks it, and its merchant's claim: bootstrap, a
+//! pairing code, status polls on a jittered 3–5 s schedule, a new code when one expires; the
+//! merchant claims each code after a think time (sometimes twice at once, a double click;
+//! sometimes never). Every answer is judged by the harness's model of this terminal (the same
+//! model as `run` and `fuzz`) and the run's judge; the terminal stops at a failure-level break,
+//! like a scenario.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use futures::future::join;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::Shared;
+use super::judging::Halt;
+use crate::client::ApiRequest;
+use crate::exchange::Exchange;
+use crate::judge::Ruling;
+use crate::model::clock::ModelClock;
+use crate::model::{Device, Expect, Model};
+use crate::session::Session;
+
+/// The merchant side's plan for the terminal's current code.
+struct Claim {
+    /// Seconds into the run.
+    at: f64,
+    code: usize,
+    twice: bool,
+}
+
+pub(super) struct Terminal {
+    shared: Arc<Shared>,
+    merchant: usize,
+    model: Model,
+    clock: ModelClock,
+    device: String,
+    rng: StdRng,
+    never_claimed: bool,
+    double: bool,
+}
+
+impl Terminal {
+    /// Runs terminal `index`, arriving at `arrive` seconds into the run; `plan`: never claimed,
+    /// claims sent twice.
+    pub async fn run(shared: Arc<Shared>, index: usize, arrive: f64, (never_claimed, double): (bool, bool)) {
+        let rng = StdRng::seed_from_u64(shared.seed.rotate_left(17) ^ index as u64);
+        let merchant = index % shared.target.merchants.len().max(1);
+        shared.sleep_until(arrive).await;
+        if shared.past_deadline() {
+            return;
+        }
+        let label = shared.target.merchants.get(merchant).map_or("A", |m| m.label);
+        let device = match shared.target.take_device(&shared.client, label).await {
+            Ok(id) => id,
+            Err(e) => {
+                shared.stop(format!("terminal {index} could not be given a device: {e}"));
+                return;
+            }
+        };
+        shared.progress.arrived.fetch_add(1, Ordering::Relaxed);
+        let real = !shared.target.frozen;
+        let mut t = Terminal {
+            model: Model::new(vec![Device::new(device.clone(), merchant)], real),
+            clock: ModelClock::new(shared.target.frozen),
+            shared,
+            merchant,
+            device,
+            rng,
+            never_claimed,
+            double,
+        };
+        let started = Instant::now();
+        match t.journey(arrive).await {
+            Ok(()) => {
+                t.shared.progress.claimed.fetch_add(1, Ordering::Relaxed);
+                t.shared.stats.lock().journey_done(started.elapsed());
+            }
+            Err(Halt::Deadline) if t.never_claimed => {
+                t.shared.progress.unclaimed_by_design.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(Halt::Deadline) => {
+                t.shared.progress.unfinished.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(Halt::Broken | Halt::Failed) => {
+                t.shared.progress.halted.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn uniform(&mut self, (lo, hi): (f64, f64)) -> f64 {
+        if hi > lo { self.rng.random_range(lo..hi) } else { lo }
+    }
+
+    /// Power-on to claimed.
+    async fn journey(&mut self, arrive: f64) -> Result<(), Halt> {
+        let mut due = arrive;
+        let bootstrap = self.model.bootstrap(0);
+        self.send(due, "bootstrap", Session::pos("POST", "/pos/bootstrap", &self.device), &bootstrap).await?;
+        let mut claim = self.new_code(due).await?;
+        self.shared.progress.waiting.fetch_add(1, Ordering::Relaxed);
+        let mut poll = due + self.uniform(self.shared.workload.poll);
+        let result = loop {
+            let claim_first = claim.as_ref().is_some_and(|c| c.at <= poll);
+            due = if claim_first { claim.as_ref().map_or(poll, |c| c.at) } else { poll };
+            if due > self.shared.deadline_secs() {
+                break Err(Halt::Deadline);
+            }
+            self.shared.sleep_until(due).await;
+            if claim_first {
+                if let Some(c) = claim.take() {
+                    self.claim(&c).await?;
+                }
+                continue;
+            }
+            let expect = self.model.status(0);
+            let (ex, label) = self.send(due, "status", Session::pos("GET", "/pos/status", &self.device), &expect).await?;
+            self.model.status_read(0, label);
+            let reading = ex.json().and_then(|v| v["pairing_code_status"].as_str().map(str::to_owned)).unwrap_or_default();
+            if self.model.devices[0].claimed {
+                break Ok(());
+            }
+            if reading == "expired" {
+                claim = self.new_code(due).await?;
+            }
+            poll += self.uniform(self.shared.workload.poll);
+        };
+        self.shared.progress.waiting.fetch_sub(1, Ordering::Relaxed);
+        result
+    }
+
+    /// Requests a pairing code and plans its claim.
+    async fn new_code(&mut self, due: f64) -> Result<Option<Claim>, Halt> {
+        let expect = self.model.request_code(0);
+        let (ex, label) = self.send(due, "pairing-code", Session::pos("POST", "/pos/pairing-code", &self.device), &expect).await?;
+        let Some(code) = ex.json().and_then(|v| v["pairing_code"].as_str().map(str::to_owned)).filter(|_| label == "issued") else {
+            return Ok(None);
+        };
+        self.model.issued(0, code);
+        if self.never_claimed {
+            return Ok(None);
+        }
+        let at = match self.shared.workload.burst_at {
+            Some(at) => at.max(due),
+            None => due + self.uniform(self.shared.workload.claim_after),
+        };
+        Ok(Some(Claim { at, code: self.model.devices[0].codes.len() - 1, twice: self.double }))
+    }
+
+    /// The merchant claims the code: once, or twice at once (CLAIM-21: exactly one wins).
+    async fn claim(&mut self, c: &Claim) -> Result<(), Halt> {
+        let (token, stale) = self.shared.token(self.merchant, c.at).await.ok_or(Halt::Failed)?;
+        let value = self.model.devices[0].codes[c.code].value.clone();
+        if let Some(old) = stale {
+            // AUTH-14, CLAIM-03: a token past its lifetime is refused, under load as at rest.
+            let expect = self.model.bad_token();
+            self.send(c.at, "claim", Session::bearer_claim(&old, &value), &expect).await?;
+        }
+        let req = Session::bearer_claim(&token, &value);
+        let expect = self.model.claim(self.merchant, 0, c.code);
+        if !c.twice {
+            let (ex, label) = self.send(c.at, "claim", req, &expect).await?;
+            self.model.claim_answered(0, c.code, label, ex.status);
+            return Ok(());
+        }
+        self.sync_clock();
+        let sent = Instant::now();
+        let (a, b) = join(self.shared.client.send(&req), self.shared.client.send(&req)).await;
+        let mut winners = 0;
+        for ex in [&a, &b] {
+            self.shared.recorded(c.at, "claim", ex, sent);
+            self.shared.checked(&req, ex)?;
+            winners += usize::from(ex.status == Some(200));
+        }
+        let (first, second) = if b.status == Some(200) { (&b, &a) } else { (&a, &b) };
+        let timer = Instant::now();
+        let label = self.shared.verdict(&expect, first)?;
+        if winners > 1 {
+            self.shared.rule(Ruling::broken("CLAIM-21", "two claims of one code sent at once both succeeded"), Some(second))?;
+        } else if winners == 1 && !second.status.is_some_and(|s| (400..500).contains(&s)) {
+            let got = second.excerpt();
+            self.shared.rule(
+                Ruling::broken("CLAIM-21", format!("the losing claim of a code sent twice at once must be refused; got {got}")),
+                Some(second),
+            )?;
+        }
+        self.shared.stats.lock().judged(timer.elapsed());
+        self.model.claim_answered(0, c.code, label, first.status);
+        Ok(())
+    }
+
+    fn sync_clock(&mut self) {
+        if self.clock.running() {
+            self.model.now = self.clock.now();
+        }
+    }
+
+    /// Sends a request due at `due`, records its latency from then, and judges the answer.
+    async fn send(&mut self, due: f64, endpoint: &'static str, req: ApiRequest, expect: &Expect) -> Result<(Exchange, &'static str), Halt> {
+        self.sync_clock();
+        let sent = Instant::now();
+        let ex = self.shared.client.send(&req).await;
+        self.shared.recorded(due, endpoint, &ex, sent);
+        if ex.status.is_none() {
+            self.shared.note_transport(&ex);
+            return Err(Halt::Failed);
+        }
+        // The answer may have been decided any time during the exchange: the model's window.
+        self.model.slack = if self.clock.running() { 1.5 + ex.elapsed_ms as f64 / 1000.0 } else { 0.0 };
+        let timer = Instant::now();
+        self.shared.checked(&req, &ex)?;
+        let label = self.shared.verdict(expect, &ex)?;
+        self.shared.stats.lock().judged(timer.elapsed());
+        Ok((ex, label))
+    }
+}
