@@ -235,6 +235,8 @@ mod tests {
         for (idx, _) in f.state.merchants() {
             assert_eq!(f.state.users().filter(|u| u.merchant == idx).count(), 1);
         }
+        // Kustom's built-in merchants, also served without a `[kustom]` part.
+        assert!(BUILTIN_TOML.contains(crate::kustom::fixtures::BUILTIN.trim()), "builtin.toml carries the same [kustom] part");
     }
 
     #[test]

@@ -231,6 +231,37 @@ impl Journal {
     pub fn clear(&self) {
         *self.inner.lock() = Ring::default();
     }
+
+    /// The control API is not journaled; a claim the simulator makes for a merchant (an automatic
+    /// claim, `POST /_sim/devices/{id}/claim`) is, as the `POST /pos/claim` it stands for, saying
+    /// who made it (`how`), so that the verdict and a reader of the journal see the claim.
+    pub(crate) fn record_simulator_claim(&self, trace_id: TraceId, claim: SimulatorClaim<'_>) {
+        let SimulatorClaim { device, code, merchant, at, how } = claim;
+        self.record(JournalEntry {
+            seq: 0,
+            time: at,
+            method: Method::POST,
+            path: route_path("/pos/claim"),
+            device: Some(JournalDevice::Id(device)),
+            status: Some(200),
+            code: None,
+            rule: None,
+            trace_id,
+            warning: Some(format!("automatic claim of {code} for merchant {merchant} ({how}), not a merchant's own")),
+            client: ClientEvidence::default(),
+            faults: Vec::new(),
+            connection: None,
+        });
+    }
+}
+
+/// A claim the simulator made for a merchant (see [`Journal::record_simulator_claim`]).
+pub(crate) struct SimulatorClaim<'a> {
+    pub(crate) device: DeviceId,
+    pub(crate) code: crate::ids::PairingCode,
+    pub(crate) merchant: &'a str,
+    pub(crate) at: OffsetDateTime,
+    pub(crate) how: &'a str,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! the one clock every time rule reads.
 //! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
 
+pub(crate) mod app;
 pub mod auth;
 pub(crate) mod auto_claim;
 pub mod cli;
@@ -22,10 +23,12 @@ pub mod fixtures;
 pub(crate) mod http;
 pub mod ids;
 pub(crate) mod journal;
+pub(crate) mod json_num;
 pub(crate) mod kustom;
 pub(crate) mod media;
 mod portal;
-mod sim;
+pub(crate) mod settings;
+pub(crate) mod store;
 mod summary;
 pub mod time_fmt;
 pub mod tls;
@@ -34,39 +37,38 @@ pub mod verdict;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
+pub use app::SimError;
 pub use auth::SigningKey;
 pub use clock::ClockMode;
 pub use config::{KeySource, SimConfig};
 pub use fixtures::{FixtureError, Fixtures};
-pub use sim::SimError;
 
 /// A configured simulator, ready to serve.
 #[derive(Clone)]
 pub struct Simulator {
-    sim: Arc<sim::Sim>,
+    app: app::App,
 }
 
 impl Simulator {
     /// `base_url` is where clients reach it (used as the token issuer unless
     /// [`SimConfig::public_url`] overrides it).
     pub fn new(config: SimConfig, base_url: &str) -> Result<Self, SimError> {
-        Ok(Simulator { sim: Arc::new(sim::Sim::new(config, base_url)?) })
+        Ok(Simulator { app: app::App::new(config, base_url)? })
     }
 
     /// The whole application as an axum `Router`; tests can drive it without a socket.
     pub fn router(&self) -> axum::Router {
-        http::router(self.sim.clone())
+        self.app.router()
     }
 
     /// The start-up text: address, clock, merchants with credentials, devices, a first curl.
     pub fn summary(&self) -> String {
-        summary::render(&self.sim)
+        self.app.summary()
     }
 
     pub fn base_url(&self) -> &str {
-        &self.sim.base_url
+        self.app.base_url()
     }
 }
 

@@ -2,10 +2,14 @@
 //! and §4.4), shared by that endpoint and the portal's sign-in so that both issue the same tokens
 //! for the same credentials. Tokens are the RS256 JWTs of `/client/session` (AUTH-02).
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
+use super::TokenIssuer;
+use crate::clock::Clock;
 use crate::domain::{Merchant, MerchantIdx, State};
-use crate::sim::Sim;
+use crate::store::{ViopayStore, random_uuid};
 
 pub use crate::domain::PORTAL_CLIENT_ID;
 
@@ -56,27 +60,43 @@ pub fn authenticate(state: &State, client_id: Option<&str>, secret: Option<&str>
     Ok(Client::Merchant(idx))
 }
 
+/// What a grant reads: the clock (issue time), VioPay's store (clients, users, the seeded `jti`)
+/// and the issuer that signs. A substate of its own: the realm's token endpoint, `/client/session`
+/// and the portal's sign-in all grant.
+#[derive(Clone)]
+pub(crate) struct Grants {
+    pub(crate) clock: Arc<Clock>,
+    pub(crate) store: Arc<ViopayStore>,
+    pub(crate) tokens: Arc<TokenIssuer>,
+}
+
 /// `grant_type=client_credentials`: the merchant's service account.
-pub fn client_credentials(sim: &Sim, client_id: Option<&str>, secret: Option<&str>) -> Result<Issued, GrantError> {
-    let now = sim.clock.now();
+pub(crate) fn client_credentials(grants: &Grants, client_id: Option<&str>, secret: Option<&str>) -> Result<Issued, GrantError> {
+    let now = grants.clock.now();
     let (merchant, jti) = {
-        let mut store = sim.store.write();
+        let mut store = grants.store.write();
         let idx = match authenticate(&store.state, client_id, secret)? {
             Client::Portal => return Err(GrantError::PublicClient),
             Client::Merchant(idx) => idx,
         };
         let merchant = store.state.merchant(idx).clone();
-        (merchant, Sim::random_uuid(&mut store.rng))
+        (merchant, random_uuid(&mut store.rng))
     };
-    let token = sim.tokens.issue(&merchant, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(sim, token, now, &merchant))
+    let token = grants.tokens.issue(&merchant, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
+    Ok(issued(grants, token, now, &merchant))
 }
 
 /// `grant_type=password`: a portal user (`[[users]]`), through any client of the realm.
-pub fn password(sim: &Sim, client_id: Option<&str>, secret: Option<&str>, username: &str, password: &str) -> Result<Issued, GrantError> {
-    let now = sim.clock.now();
+pub(crate) fn password(
+    grants: &Grants,
+    client_id: Option<&str>,
+    secret: Option<&str>,
+    username: &str,
+    password: &str,
+) -> Result<Issued, GrantError> {
+    let now = grants.clock.now();
     let (merchant, user, azp, jti) = {
-        let mut store = sim.store.write();
+        let mut store = grants.store.write();
         let client = authenticate(&store.state, client_id, secret)?;
         let user = store.state.authenticate_user(username, password).map_err(|_| GrantError::BadUser)?;
         let merchant = store.state.merchant(user.merchant).clone();
@@ -85,14 +105,14 @@ pub fn password(sim: &Sim, client_id: Option<&str>, secret: Option<&str>, userna
             Client::Portal => PORTAL_CLIENT_ID.to_owned(),
             Client::Merchant(idx) => store.state.merchant(idx).client_id.clone(),
         };
-        (merchant, username, azp, Sim::random_uuid(&mut store.rng))
+        (merchant, username, azp, random_uuid(&mut store.rng))
     };
-    let token = sim.tokens.issue_for_user(&user, &merchant, &azp, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(sim, token, now, &merchant))
+    let token = grants.tokens.issue_for_user(&user, &merchant, &azp, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
+    Ok(issued(grants, token, now, &merchant))
 }
 
-fn issued(sim: &Sim, access_token: String, now: OffsetDateTime, merchant: &Merchant) -> Issued {
-    let ttl = sim.tokens.ttl();
+fn issued(grants: &Grants, access_token: String, now: OffsetDateTime, merchant: &Merchant) -> Issued {
+    let ttl = grants.tokens.ttl();
     Issued {
         access_token,
         expires_in: ttl.whole_seconds(),
@@ -104,15 +124,15 @@ fn issued(sim: &Sim, access_token: String, now: OffsetDateTime, merchant: &Merch
 
 /// A fresh token for a signed-in portal user whose token expired, as Keycloak's refresh grant
 /// would give the portal; refused when the user no longer exists (after a reset).
-pub fn renew_for_user(sim: &Sim, username: &str) -> Result<Issued, GrantError> {
-    let now = sim.clock.now();
+pub(crate) fn renew_for_user(grants: &Grants, username: &str) -> Result<Issued, GrantError> {
+    let now = grants.clock.now();
     let (merchant, user, jti) = {
-        let mut store = sim.store.write();
+        let mut store = grants.store.write();
         let user = store.state.user(username).ok_or(GrantError::BadUser)?;
         let merchant = store.state.merchant(user.merchant).clone();
         let user = user.username.clone();
-        (merchant, user, Sim::random_uuid(&mut store.rng))
+        (merchant, user, random_uuid(&mut store.rng))
     };
-    let token = sim.tokens.issue_for_user(&user, &merchant, PORTAL_CLIENT_ID, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(sim, token, now, &merchant))
+    let token = grants.tokens.issue_for_user(&user, &merchant, PORTAL_CLIENT_ID, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
+    Ok(issued(grants, token, now, &merchant))
 }

@@ -13,10 +13,11 @@ use super::{CONFLICT, body};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::clock::Clock;
 use crate::domain::{DeviceStatus, KEY_NAMES, ProvisionError, TOKEN_TTL};
 use crate::http::error::ApiError;
 use crate::ids::DeviceId;
-use crate::sim::Sim;
+use crate::store::ViopayStore;
 use crate::time_fmt::rfc3339;
 
 /// The most devices one request may create.
@@ -39,7 +40,7 @@ pub struct Created {
 }
 
 /// Provisions one device with the given id, or `count` (default 1) devices with random ids.
-pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Created>), ApiError> {
+pub(crate) async fn create(State(store): State<Arc<ViopayStore>>, raw: Bytes) -> Result<(StatusCode, Json<Created>), ApiError> {
     let req: NewDevices = body::parse(&raw)?;
     let count = req.count.unwrap_or(1);
     if !(1..=MAX_BATCH).contains(&count) || (req.id.is_some() && count != 1) {
@@ -48,7 +49,7 @@ pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCo
     let explicit = req.id.as_deref().map(DeviceId::parse).transpose().map_err(|e| ApiError::invalid_body(e.to_string()))?;
     let status = req.status.unwrap_or(DeviceStatus::Inactive);
 
-    let mut store = sim.store.write();
+    let mut store = store.write();
     let store = &mut *store;
     let owner = store
         .state
@@ -129,12 +130,16 @@ pub struct DeviceView {
     attestation_tokens: Vec<TokenView>,
 }
 
-pub async fn inspect(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<DeviceView>, ApiError> {
+pub(crate) async fn inspect(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<DeviceView>, ApiError> {
     let not_found = |raw: &str| ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Device not found: {raw}"));
     let raw = id.map(|Path(p)| p).unwrap_or_default();
     let device_id = DeviceId::parse(&raw).map_err(|_| not_found(&raw))?;
-    let now = sim.clock.now();
-    let store = sim.store.read();
+    let now = clock.now();
+    let store = store.read();
     let state = &store.state;
     let device = state.device(device_id).map_err(|_| not_found(&raw))?;
     let status = state.status(device_id, now).map_err(|_| not_found(&raw))?;

@@ -11,9 +11,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::http::error::ApiError;
-use crate::kustom::{DeviceView, EnrollmentView, Location};
-use crate::sim::Sim;
+use crate::kustom::{DeviceView, EnrollmentView, KustomStore, Location};
 
 #[derive(Serialize)]
 pub struct MerchantView {
@@ -31,8 +31,8 @@ pub struct Merchants {
     merchants: Vec<MerchantView>,
 }
 
-pub async fn merchants(State(sim): State<Arc<Sim>>) -> Json<Merchants> {
-    let store = sim.kustom.read();
+pub(crate) async fn merchants(State(kustom): State<Arc<KustomStore>>) -> Json<Merchants> {
+    let store = kustom.read();
     let merchants = store
         .state
         .merchants
@@ -74,10 +74,14 @@ pub struct Enrollments {
 }
 
 /// Every enrollment in creation order, with its status now (CANCELLED and EXPIRED included).
-pub async fn enrollments(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Json<Enrollments>, ApiError> {
+pub(crate) async fn enrollments(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    q: Result<Query<ByMerchant>, QueryRejection>,
+) -> Result<Json<Enrollments>, ApiError> {
     let merchant = by_merchant(q)?;
-    let now = sim.clock.now();
-    let store = sim.kustom.read();
+    let now = clock.now();
+    let store = kustom.read();
     let k = &store.state;
     let enrollments = k
         .enrollments
@@ -109,9 +113,12 @@ pub struct Devices {
 }
 
 /// Every device in registration order, deregistered ones included.
-pub async fn devices(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Json<Devices>, ApiError> {
+pub(crate) async fn devices(
+    State(kustom): State<Arc<KustomStore>>,
+    q: Result<Query<ByMerchant>, QueryRejection>,
+) -> Result<Json<Devices>, ApiError> {
     let merchant = by_merchant(q)?;
-    let store = sim.kustom.read();
+    let store = kustom.read();
     let k = &store.state;
     let devices = k
         .devices

@@ -115,21 +115,10 @@ impl HasSwitch for Switchable {
     }
 }
 
-impl HasSwitch for tokio_rustls::server::TlsStream<Switchable> {
-    fn switch(&self) -> ConnHandle {
-        self.get_ref().0.handle()
-    }
-}
-
-// One impl per listener: axum's blanket impl for `L::Addr` rules out a generic one.
+// One impl per listener: axum's blanket impl for `L::Addr` rules out a generic one (the TLS
+// listener's is in `tls.rs`, so that this module does not import it).
 impl Connected<IncomingStream<'_, ConnectionListener>> for ConnHandle {
     fn connect_info(stream: IncomingStream<'_, ConnectionListener>) -> Self {
-        stream.io().switch()
-    }
-}
-
-impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, crate::tls::TlsListener>) -> Self {
         stream.io().switch()
     }
 }

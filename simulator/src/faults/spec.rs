@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::{self, ErrorSpec};
 use crate::ids::DeviceId;
+use crate::json_num::{whole_opt, whole_u32_opt};
 
 pub use crate::endpoints::FAULTABLE;
 
@@ -84,14 +85,6 @@ pub struct FaultSpec {
     /// The chance (0 < p ≤ 1) that a matching request is hit, drawn from the seeded generator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
-}
-
-fn whole_u32_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    crate::control::whole_u32_opt(d)
-}
-
-fn whole_opt<'de, D: serde::Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Option<T>, D::Error> {
-    crate::control::whole_opt(d)
 }
 
 /// What a fault does to an exchange.

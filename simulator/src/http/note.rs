@@ -18,6 +18,12 @@ pub struct JournalNote {
     pub status: Option<crate::domain::StatusView>,
 }
 
+/// The rule an answer rendered by its own handler implements (Kustom's problem details), for the
+/// journal's `rule` (never on the wire). Defined here, beside the envelope that reads it, so that
+/// the API modules import `http` and not the other way round.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProblemRule(pub(crate) &'static str);
+
 impl JournalNote {
     /// A note naming a device.
     pub fn device(id: DeviceId) -> Self {

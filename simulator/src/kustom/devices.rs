@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+use super::KustomStore;
 use super::auth;
 use super::body;
 use super::enrollments::filters;
@@ -17,11 +18,11 @@ use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
 use super::state::{KustomState, default_name};
-use crate::sim::Sim;
+use crate::auth::SigningKey;
 
 /// `GET /ipp/v1/devices`.
-pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
@@ -41,8 +42,13 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 }
 
 /// `PUT /ipp/v1/devices/{id}`: replaces `name`, `metadata` and `location_id` (KDEV-13).
-pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Result<Response, Problem> {
-    let mut store = sim.kustom.write();
+pub async fn update(
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let obj = body::object(&body)?;
@@ -67,8 +73,8 @@ pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): P
 }
 
 /// `DELETE /ipp/v1/devices/{id}`.
-pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let mut store = sim.kustom.write();
+pub async fn deregister(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
@@ -77,9 +83,13 @@ pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id
 }
 
 /// `GET /ipp/v1/devices/me`.
-pub async fn me(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub async fn me(
+    State(kustom): State<Arc<KustomStore>>,
+    State(key): State<Arc<SigningKey>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
-    let idx = auth::device(k, sim.tokens.key(), &headers)?;
+    let idx = auth::device(k, &key, &headers)?;
     Ok(Json(k.device_view(&k.devices[idx])).into_response())
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use time::Duration;
 
+use super::KustomStore;
 use super::auth;
 use super::body;
 use super::metadata::{self, Metadata};
@@ -18,7 +19,7 @@ use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
 use super::state::{EnrollmentStatus, KustomState, NewEnrollment};
-use crate::sim::Sim;
+use crate::clock::Clock;
 
 /// KEN-03.
 pub const DEFAULT_LIFETIME_MS: i64 = 7_200_000;
@@ -73,9 +74,14 @@ pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Ma
 }
 
 /// `POST /ipp/v1/enrollments`.
-pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let mut store = sim.kustom.write();
+pub async fn create(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let mut store = kustom.write();
     let store = &mut *store;
     let merchant = auth::merchant(&store.state, &headers)?;
     let obj = body::object(&body)?;
@@ -103,9 +109,14 @@ pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
 }
 
 /// `GET /ipp/v1/enrollments`.
-pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let store = sim.kustom.read();
+pub async fn list(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
@@ -136,9 +147,14 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 }
 
 /// `GET /ipp/v1/enrollments/{id}`.
-pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let store = sim.kustom.read();
+pub async fn get(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
@@ -146,9 +162,14 @@ pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path
 }
 
 /// `DELETE /ipp/v1/enrollments/{id}`.
-pub async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let mut store = sim.kustom.write();
+pub async fn cancel(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;

@@ -7,15 +7,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 
+use super::KustomStore;
 use super::auth;
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
-use crate::sim::Sim;
 
 /// `GET /ipp/v1/locations`: the fixtures' order (KLOC-04); `page_size` has no cap of 100.
-pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let mut invalid = Invalid::default();
@@ -26,8 +26,8 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 }
 
 /// `GET /ipp/v1/locations/{id}`.
-pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub async fn get(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let id = super::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;

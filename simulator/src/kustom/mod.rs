@@ -18,30 +18,32 @@ mod problem;
 mod query;
 mod registration;
 mod state;
+mod store;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use axum::http::{Method, Uri};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, delete, get, post, put};
 use http_body_util::BodyExt;
 
-pub use problem::ProblemRule;
 pub use state::{DeviceView, EnrollmentView, KustomState, Location, Merchant};
+pub(crate) use store::KustomStore;
 
+use crate::auth::SigningKey;
+use crate::clock::Clock;
 use crate::endpoints::{KustomRoute, Route};
-use crate::sim::Sim;
 use problem::Problem;
 
 /// KERR-08.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// KERR-07: any other method of a known path, with `Allow`.
-fn with_allow(route: MethodRouter<Arc<Sim>>, allow: &'static str) -> MethodRouter<Arc<Sim>> {
+fn with_allow<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>, allow: &'static str) -> MethodRouter<S> {
     route.fallback(move |method: Method| async move { Problem::method_not_allowed(method.as_str(), allow).into_response() })
 }
 
@@ -61,7 +63,13 @@ async fn body_limit(req: Request, next: Next) -> Response {
 }
 
 /// The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
-fn handler(route: KustomRoute) -> MethodRouter<Arc<Sim>> {
+fn handler<S>(route: KustomRoute) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Clock>: FromRef<S>,
+    Arc<KustomStore>: FromRef<S>,
+    Arc<SigningKey>: FromRef<S>,
+{
     match route {
         KustomRoute::Enrollments => with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"),
         KustomRoute::Enrollment => with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"),
@@ -75,7 +83,16 @@ fn handler(route: KustomRoute) -> MethodRouter<Arc<Sim>> {
     }
 }
 
-pub fn routes() -> Router<Arc<Sim>> {
+/// Kustom's routes: every Kustom endpoint of the table, and KERR-06 for any other path under
+/// `/ipp/v1`, over whatever root state hands out the substates the handlers take. None of them
+/// takes VioPay's store: Kustom traffic never waits for VioPay's lock.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Clock>: FromRef<S>,
+    Arc<KustomStore>: FromRef<S>,
+    Arc<SigningKey>: FromRef<S>,
+{
     let mut router = Router::new();
     for e in &crate::endpoints::ENDPOINTS {
         if let Route::Kustom(route) = e.route {

@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::http::note::ProblemRule;
+
 pub const INVALID: &str = "Invalid request content.";
 
 /// An error answer. `rule` is for tests and the journal, never on the wire.
@@ -157,10 +159,6 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a BTreeMap<String, String>>,
 }
-
-/// The rule an answer implements, for the journal (never on the wire).
-#[derive(Debug, Clone, Copy)]
-pub struct ProblemRule(pub &'static str);
 
 impl IntoResponse for Problem {
     /// KERR-01: `application/problem+json`, exactly `type`, `title`, `status`, `detail` and, on a

@@ -8,15 +8,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use parking_lot::Mutex;
 
-use crate::auth::grant::{self, GrantError, Issued};
+use crate::auth::grant::{self, GrantError, Grants, Issued};
 use crate::domain::MerchantIdx;
-use crate::sim::Sim;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
 
 pub const COOKIE: &str = "viopay_portal";
 
@@ -91,8 +92,8 @@ impl Sessions {
 
     /// The session's access token, renewed when the simulator clock has passed its expiry, as the
     /// real portal renews its token with Keycloak (a refresh grant) before calling the API.
-    pub fn token(&self, sim: &Sim, id: &str) -> Result<String, GrantError> {
-        let now = sim.clock.now();
+    pub(crate) fn token(&self, grants: &Grants, id: &str) -> Result<String, GrantError> {
+        let now = grants.clock.now();
         let username = {
             let inner = self.inner.lock();
             let s = inner.0.get(id).ok_or(GrantError::BadUser)?;
@@ -101,7 +102,7 @@ impl Sessions {
             }
             s.username.clone()
         };
-        let fresh = grant::renew_for_user(sim, &username)?;
+        let fresh = grant::renew_for_user(grants, &username)?;
         let token = fresh.access_token.clone();
         if let Some(s) = self.inner.lock().0.get_mut(id) {
             s.token = fresh;
@@ -113,8 +114,8 @@ impl Sessions {
 /// The `Set-Cookie` value that starts a session: HttpOnly (no script reads it), SameSite=Strict
 /// (no other site's form or link carries it), scoped to the portal, Secure when the simulator's
 /// public URL is HTTPS.
-pub fn set_cookie(sim: &Sim, id: &str) -> HeaderValue {
-    let secure = if sim.base_url.starts_with("https://") { "; Secure" } else { "" };
+pub(crate) fn set_cookie(settings: &Settings, id: &str) -> HeaderValue {
+    let secure = if settings.base_url.starts_with("https://") { "; Secure" } else { "" };
     HeaderValue::from_str(&format!("{COOKIE}={id}; Path=/portal; HttpOnly; SameSite=Strict{secure}"))
         .unwrap_or_else(|_| HeaderValue::from_static("viopay_portal=; Path=/portal"))
 }
@@ -169,10 +170,16 @@ impl IntoResponse for NotSignedIn {
 /// The header the portal's script sends with its fetches.
 pub const FETCH_HEADER: &str = "x-portal-fetch";
 
-impl FromRequestParts<Arc<Sim>> for SignedIn {
+/// Reads the sessions and VioPay's store from the root state, whatever it is.
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Arc<Sessions>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+{
     type Rejection = NotSignedIn;
 
-    async fn from_request_parts(parts: &mut Parts, sim: &Arc<Sim>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let next = if parts.method == axum::http::Method::GET {
             parts.uri.path_and_query().map_or("/portal/fleet", |p| p.as_str()).to_owned()
         } else {
@@ -181,11 +188,13 @@ impl FromRequestParts<Arc<Sim>> for SignedIn {
         let fetch = parts.headers.contains_key(FETCH_HEADER);
         let rejection = NotSignedIn { next, fetch };
         let Some(session) = session_id(&parts.headers) else { return Err(rejection) };
-        let Some((username, flash)) = sim.portal.user(&session, !fetch) else { return Err(rejection) };
-        let store = sim.store.read();
+        let sessions = Arc::<Sessions>::from_ref(state);
+        let Some((username, flash)) = sessions.user(&session, !fetch) else { return Err(rejection) };
+        let store = Arc::<ViopayStore>::from_ref(state);
+        let store = store.read();
         let Some(user) = store.state.user(&username) else {
             drop(store);
-            sim.portal.end(&session);
+            sessions.end(&session);
             return Err(rejection);
         };
         let m = store.state.merchant(user.merchant);
