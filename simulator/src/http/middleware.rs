@@ -221,24 +221,45 @@ fn evidence(endpoint: Option<&crate::endpoints::Endpoint>, path: &str, headers: 
     e
 }
 
-/// On every matched route and method (after 404 and 405, §1.9): ERR-11's 64 KiB body limit, then
-/// a documented error forced by an armed fault. A tower layer rather than `from_fn`: a request
-/// with no body and no forced error (every status poll) goes straight to the handler, with nothing
-/// boxed, cloned or buffered.
-#[derive(Clone, Default)]
-pub(crate) struct GuardLayer;
+/// How an API refuses what the guard refuses, in its own error format: a body over the limit
+/// (VioPay's ERR-11, Kustom's KERR-08), a body that cannot be read.
+pub(crate) struct Refusals {
+    pub(crate) too_large: fn() -> Response,
+    pub(crate) unreadable: fn(String) -> Response,
+}
+
+/// VioPay's refusals (and the control API's, which answers in VioPay's envelope).
+pub(crate) static VIOPAY: Refusals =
+    Refusals { too_large, unreadable: |why| ApiError::invalid_body(format!("cannot read the request body: {why}")).into_response() };
+
+/// The one guard layer of every API route: the 64 KiB body limit (ERR-11, KERR-08), then a
+/// documented error forced by an armed fault (VioPay's only: no error is injectable on Kustom's
+/// paths). A tower layer rather than `from_fn`: a request with no body and no forced error (every
+/// status poll) goes straight to the handler, with nothing boxed, cloned or buffered. Each API
+/// answers a refusal in its own format ([`Refusals`]).
+#[derive(Clone)]
+pub(crate) struct GuardLayer {
+    refusals: &'static Refusals,
+}
+
+impl GuardLayer {
+    pub(crate) fn new(refusals: &'static Refusals) -> Self {
+        GuardLayer { refusals }
+    }
+}
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner }
+        Guard { inner, refusals: self.refusals }
     }
 }
 
 #[derive(Clone)]
 pub(crate) struct Guard<S> {
     inner: S,
+    refusals: &'static Refusals,
 }
 
 impl<S> tower::Service<Request> for Guard<S>
@@ -261,24 +282,25 @@ where
         // The service that was polled ready goes with the request; a clone stays for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(req, inner).await) }))
+        let refusals = self.refusals;
+        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(req, inner, refusals).await) }))
     }
 }
 
 /// The body limit and a forced error, for a request with a body or a forced error.
-async fn guard_slow<S>(req: Request, mut inner: S) -> Response
+async fn guard_slow<S>(req: Request, mut inner: S, refusals: &Refusals) -> Response
 where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
 {
     let (parts, body) = req.into_parts();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
-        return too_large();
+        return (refusals.too_large)();
     }
     let bytes = match Limited::new(body, BODY_LIMIT).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
-        Err(e) => return ApiError::invalid_body(format!("cannot read the request body: {e}")).into_response(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return (refusals.too_large)(),
+        Err(e) => return (refusals.unreadable)(e.to_string()),
     };
     if let Some(ForcedError(spec)) = parts.extensions.get::<ForcedError>() {
         return injected(spec, &parts.headers, &bytes).into_response();

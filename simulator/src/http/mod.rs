@@ -39,7 +39,7 @@ use crate::store::ViopayStore;
 /// Adds the per-route guard (body limit, forced errors). Applied with `MethodRouter::route_layer`, so it
 /// runs only once the method matched: 404 and 405 come before 413 (§1.9).
 pub(crate) fn guarded<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>) -> MethodRouter<S> {
-    route.route_layer(middleware::GuardLayer)
+    route.route_layer(middleware::GuardLayer::new(&middleware::VIOPAY))
 }
 
 /// The handler of each VioPay endpoint of the table ([`crate::endpoints`]).
