@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::ids::{is_simulator_key, is_username_of, parse_uuid};
-use super::state::{KustomState, Location, Merchant};
+use super::domain::ids::{is_simulator_key, is_username_of, parse_uuid};
+use super::domain::{KustomState, Location, Merchant};
 
 /// The built-in `[kustom]` part (also in `fixtures/builtin.toml`, which this must equal).
 pub const BUILTIN: &str = r#"

@@ -5,7 +5,7 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::state::KustomState;
+use super::domain::KustomState;
 
 /// State and randomness change together under one lock, so a registration's checks and its
 /// change are one step (KREG-14).

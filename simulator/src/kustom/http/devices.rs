@@ -9,16 +9,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::KustomStore;
 use super::auth;
 use super::body;
 use super::enrollments::filters;
-use super::metadata::{self, Metadata};
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
-use super::state::{KustomState, default_name};
 use crate::auth::SigningKey;
+use crate::kustom::KustomStore;
+use crate::kustom::domain::metadata::{self, Metadata};
 
 /// `GET /ipp/v1/devices`.
 pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
@@ -30,14 +29,7 @@ pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, ur
     let f = filters(&q, &mut invalid);
     invalid.finish()?;
     // KDEV-09: registered devices of the merchant; KDEV-08: a detached device matches no location.
-    let matching = k.devices.iter().filter(|d| {
-        d.registered
-            && d.merchant == merchant
-            && f.location_id.as_ref().is_none_or(|l| d.location_id.as_ref() == Some(l))
-            && metadata::matches(&d.metadata, &f.metadata)
-    });
-    let sorted = KustomState::newest_first(matching, |d| d.created_at);
-    let views = sorted.into_iter().map(|d| k.device_view(d)).collect();
+    let views = k.list_devices(merchant, &f.filter).into_iter().map(|d| k.device_view(d)).collect();
     Ok(Json(paging::page(views, f.paging)).into_response())
 }
 
@@ -65,10 +57,7 @@ pub async fn update(
     invalid.finish()?;
     let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
     let (Some(name), Some(meta), Some(location)) = (name, meta, location) else { return Err(Problem::unreadable()) };
-    let d = &mut k.devices[idx];
-    d.name = name.unwrap_or_else(|| default_name(d.platform, &d.hardware_id));
-    d.metadata = meta;
-    d.location_id = location;
+    k.update_device(idx, name, meta, location);
     Ok(Json(k.device_view(&k.devices[idx])).into_response())
 }
 

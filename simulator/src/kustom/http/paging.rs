@@ -65,7 +65,7 @@ pub fn page<T: Serialize>(all: Vec<T>, p: Paging) -> Page<T> {
 mod tests {
     use super::*;
 
-    fn paging(raw: &str, max: u64) -> Result<Paging, crate::kustom::problem::Problem> {
+    fn paging(raw: &str, max: u64) -> Result<Paging, crate::kustom::http::problem::Problem> {
         let mut invalid = Invalid::default();
         let p = parse(&Query::parse(Some(raw)), max, &mut invalid);
         invalid.finish().map(|()| p)

@@ -11,32 +11,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use time::Duration;
 
-use super::KustomStore;
 use super::auth;
 use super::body;
-use super::metadata::{self, Metadata};
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
-use super::state::{EnrollmentStatus, KustomState, NewEnrollment};
 use crate::clock::Clock;
-
-/// KEN-03.
-pub const DEFAULT_LIFETIME_MS: i64 = 7_200_000;
-/// KEN-07.
-pub const MIN_LIFETIME_MS: u64 = 1_000;
-pub const MAX_LIFETIME_MS: u64 = 259_200_000;
-
-/// KEN-08.
-fn ttl(raw: &str) -> Option<i64> {
-    match raw {
-        "TWO_HOURS" => Some(7_200_000),
-        "TWENTY_FOUR_HOURS" => Some(86_400_000),
-        "FORTY_EIGHT_HOURS" => Some(172_800_000),
-        "SEVENTY_TWO_HOURS" => Some(259_200_000),
-        _ => None,
-    }
-}
+use crate::kustom::KustomStore;
+use crate::kustom::domain::metadata::{self, Metadata};
+use crate::kustom::domain::{DEFAULT_LIFETIME_MS, KustomState, ListFilter, MAX_LIFETIME_MS, MIN_LIFETIME_MS, NewEnrollment, ttl};
 
 /// KEN-06/KEN-17, KEN-07/KEN-18, KEN-08/KEN-09/KEN-19, KEN-10/KEN-20: every member checked, every
 /// invalid one reported (KERR-03).
@@ -91,21 +74,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-/// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08).
+/// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08),
+/// and the page asked for.
 pub struct Filters {
-    pub location_id: Option<String>,
-    pub metadata: Vec<(String, String)>,
+    pub filter: ListFilter,
     pub paging: paging::Paging,
 }
 
 pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
-    let location_id = invalid
-        .check("location_id", q.one("location_id"), "KEN-31")
-        .flatten()
-        .and_then(|raw| invalid.check("location_id", super::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31"));
+    let location_id = invalid.check("location_id", q.one("location_id"), "KEN-31").flatten().and_then(|raw| {
+        invalid.check("location_id", crate::kustom::domain::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31")
+    });
     let metadata = invalid.check("metadata", metadata::parse_filters(q.all("metadata")), "KEN-30").unwrap_or_default();
     let paging = paging::parse(q, 100, invalid);
-    Filters { location_id, metadata, paging }
+    Filters { filter: ListFilter { location_id, metadata }, paging }
 }
 
 /// `GET /ipp/v1/enrollments`.
@@ -134,15 +116,7 @@ pub async fn list(
     };
     invalid.finish()?;
     // KEN-22, KEN-27, KEN-29: the merchant's, PENDING (and CONSUMED unless left out), filtered.
-    let matching = k.enrollments.iter().filter(|e| {
-        let status = e.status_at(now);
-        e.merchant == merchant
-            && (status == EnrollmentStatus::Pending || (include_consumed && status == EnrollmentStatus::Consumed))
-            && f.location_id.as_ref().is_none_or(|l| *l == e.location_id)
-            && metadata::matches(&e.metadata, &f.metadata)
-    });
-    let sorted = KustomState::newest_first(matching, |e| e.created_at);
-    let views = sorted.into_iter().map(|e| k.enrollment_view(e, now)).collect();
+    let views = k.list_enrollments(merchant, &f.filter, include_consumed, now).into_iter().map(|e| k.enrollment_view(e, now)).collect();
     Ok(Json(paging::page(views, f.paging)).into_response())
 }
 

@@ -9,8 +9,8 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 use super::problem::Problem;
-use super::state::KustomState;
 use crate::auth::SigningKey;
+use crate::kustom::domain::KustomState;
 
 /// The `Authorization` value split into its scheme word and credential.
 fn scheme<'a>(headers: &'a HeaderMap, want: &str) -> Option<&'a str> {
@@ -115,7 +115,7 @@ mod tests {
 
     fn state() -> KustomState {
         KustomState {
-            merchants: vec![super::super::state::Merchant {
+            merchants: vec![crate::kustom::domain::Merchant {
                 id: "merchant_12345".into(),
                 name: "M".into(),
                 api_key: "kco_test_ipp_ujzde8gxd6ncf10epf91dhod".into(),

@@ -12,16 +12,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use time::Duration;
 
-use super::KustomStore;
 use super::auth;
 use super::body;
-use super::metadata::{self, Metadata};
 use super::problem::Problem;
 use super::query::Invalid;
-use super::state::{DeviceView, NewEnrollment, Platform, RegisterError, Registration};
-use super::store::Store;
 use crate::auth::SigningKey;
 use crate::clock::Clock;
+use crate::kustom::KustomStore;
+use crate::kustom::domain::metadata::{self, Metadata};
+use crate::kustom::domain::{DEFAULT_LIFETIME_MS, DeviceView, NewEnrollment, Platform, RegisterError, Registration};
+use crate::kustom::store::Store;
 use crate::time_fmt::rfc3339_millis;
 
 /// KAUTH-14: `credentials.issuedAt` is camelCase, as the docs spell it (KCONV-02).
@@ -137,7 +137,7 @@ pub async fn simulated(
     let location = invalid.check("location_id", store.state.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
     invalid.finish()?;
     let (Some(name), Some(metadata), Some(Some(location_id))) = (name, metadata, location) else { return Err(Problem::unreadable()) };
-    let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(super::enrollments::DEFAULT_LIFETIME_MS), location_id };
+    let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(DEFAULT_LIFETIME_MS), location_id };
     let device = store.state.simulated_device(merchant, name, new, now, &mut store.rng);
     Ok(registered(&key, store, device))
 }

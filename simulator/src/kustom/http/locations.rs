@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::KustomStore;
 use super::auth;
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
+use crate::kustom::KustomStore;
 
 /// `GET /ipp/v1/locations`: the fixtures' order (KLOC-04); `page_size` has no cap of 100.
 pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
@@ -30,7 +30,7 @@ pub async fn get(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Pat
     let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
-    let id = super::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
+    let id = crate::kustom::domain::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
     let location = k.merchant(merchant).and_then(|m| m.locations.iter().find(|l| l.id == id)).ok_or_else(Problem::location_not_found)?;
     Ok(Json(location.clone()).into_response())
 }
