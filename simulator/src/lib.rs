@@ -2,26 +2,31 @@
 //! merchant auth), on a controllable clock, with armed network faults and a verdict on the POS
 //! client it served (§5.8).
 //!
-//! Layout: [`domain`] holds the rules (pure, `now` passed in); [`http`] is the thin axum layer
-//! over it; [`control`] is the `/_sim/` API; `portal` the merchant portal at `/portal`; [`clock`] is
-//! the one clock every time rule reads.
-//! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
+//! Layout: `domain` holds the rules (pure, `now` passed in); `http` is the thin axum layer over it;
+//! `kustom` serves Kustom's `/ipp/v1` the same way; `control` is the `/_sim/` API; `portal` the
+//! merchant portal at `/portal`; `clock` is the one clock every time rule reads; `app` composes
+//! them. To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
+//!
+//! The public surface is this facade: [`Simulator`], [`spawn`], [`serve`], [`serve_tls`] and their
+//! configuration, plus what the binary, the harness and the integration tests use (the command
+//! line, TLS, the verdict command and rule table, the terminal-side cryptography, RFC 3339 times,
+//! and a few domain types). Everything else is `pub(crate)`.
 
 pub(crate) mod app;
-pub mod auth;
+pub(crate) mod auth;
 pub(crate) mod auto_claim;
 pub mod cli;
 pub(crate) mod clock;
 pub(crate) mod config;
 mod control;
 pub mod crypto;
-pub mod domain;
+pub(crate) mod domain;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
 pub(crate) mod faults;
-pub mod fixtures;
+pub(crate) mod fixtures;
 pub(crate) mod http;
-pub mod ids;
+pub(crate) mod ids;
 pub(crate) mod journal;
 pub(crate) mod json_num;
 pub(crate) mod kustom;
@@ -39,10 +44,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 pub use app::SimError;
-pub use auth::SigningKey;
+pub use auth::{AccessClaims, AuthError, KeyError, SigningKey, TokenIssuer};
 pub use clock::ClockMode;
 pub use config::{KeySource, SimConfig};
-pub use fixtures::{FixtureError, Fixtures};
+pub use domain::Merchant;
+pub use faults::{FaultError, ProfileError, Profiles};
+pub use fixtures::{BUILTIN_TOML, FixtureError, Fixtures};
+pub use ids::{AppVersion, InvalidVersion};
 
 /// A configured simulator, ready to serve.
 #[derive(Clone)]

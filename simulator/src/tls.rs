@@ -207,7 +207,7 @@ pub fn prepare(opts: &TlsOptions) -> Result<Tls, TlsError> {
 
 /// Accepted TLS connections for `axum::serve`. Handshakes run on their own tasks (bounded by a
 /// timeout), so a slow or failing client never holds up the others; a failed one is logged.
-pub struct TlsListener {
+pub(crate) struct TlsListener {
     rx: mpsc::Receiver<(TlsStream<Switchable>, SocketAddr)>,
     local: SocketAddr,
 }

@@ -8,22 +8,22 @@ use time::OffsetDateTime;
 
 use super::TokenIssuer;
 use crate::clock::Clock;
-use crate::domain::{Merchant, MerchantIdx, State};
+use crate::domain::{MerchantIdx, State};
 use crate::store::{ViopayStore, random_uuid};
 
-pub use crate::domain::PORTAL_CLIENT_ID;
+pub(crate) use crate::domain::PORTAL_CLIENT_ID;
 
 /// A client as it authenticated: the portal's public client, or a merchant's confidential API
 /// client (the fixtures' `client_id`/`client_secret`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Client {
+pub(crate) enum Client {
     Portal,
     Merchant(MerchantIdx),
 }
 
 /// Why a grant was refused, in the terms Keycloak answers with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GrantError {
+pub(crate) enum GrantError {
     #[error("no client_id was given")]
     MissingClient,
     #[error("client `{0}` is not registered in the realm")]
@@ -40,17 +40,15 @@ pub enum GrantError {
 
 /// An issued access token and who it speaks for.
 #[derive(Debug, Clone)]
-pub struct Issued {
-    pub access_token: String,
-    pub expires_in: i64,
-    pub expires_at: OffsetDateTime,
-    pub merchant_id: String,
-    pub merchant_name: String,
+pub(crate) struct Issued {
+    pub(crate) access_token: String,
+    pub(crate) expires_in: i64,
+    pub(crate) expires_at: OffsetDateTime,
 }
 
 /// Client authentication (RFC 6749 §2.3.1): the portal's client needs no secret; a merchant's API
 /// client needs its own, compared in constant time.
-pub fn authenticate(state: &State, client_id: Option<&str>, secret: Option<&str>) -> Result<Client, GrantError> {
+pub(crate) fn authenticate(state: &State, client_id: Option<&str>, secret: Option<&str>) -> Result<Client, GrantError> {
     let client_id = client_id.filter(|c| !c.is_empty()).ok_or(GrantError::MissingClient)?;
     if client_id == PORTAL_CLIENT_ID {
         return Ok(Client::Portal);
@@ -83,7 +81,7 @@ pub(crate) fn client_credentials(grants: &Grants, client_id: Option<&str>, secre
         (merchant, random_uuid(&mut store.rng))
     };
     let token = grants.tokens.issue(&merchant, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(grants, token, now, &merchant))
+    Ok(issued(grants, token, now))
 }
 
 /// `grant_type=password`: a portal user (`[[users]]`), through any client of the realm.
@@ -108,18 +106,12 @@ pub(crate) fn password(
         (merchant, username, azp, random_uuid(&mut store.rng))
     };
     let token = grants.tokens.issue_for_user(&user, &merchant, &azp, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(grants, token, now, &merchant))
+    Ok(issued(grants, token, now))
 }
 
-fn issued(grants: &Grants, access_token: String, now: OffsetDateTime, merchant: &Merchant) -> Issued {
+fn issued(grants: &Grants, access_token: String, now: OffsetDateTime) -> Issued {
     let ttl = grants.tokens.ttl();
-    Issued {
-        access_token,
-        expires_in: ttl.whole_seconds(),
-        expires_at: now + ttl,
-        merchant_id: merchant.id.clone(),
-        merchant_name: merchant.name.clone(),
-    }
+    Issued { access_token, expires_in: ttl.whole_seconds(), expires_at: now + ttl }
 }
 
 /// A fresh token for a signed-in portal user whose token expired, as Keycloak's refresh grant
@@ -134,5 +126,5 @@ pub(crate) fn renew_for_user(grants: &Grants, username: &str) -> Result<Issued, 
         (merchant, user, random_uuid(&mut store.rng))
     };
     let token = grants.tokens.issue_for_user(&user, &merchant, PORTAL_CLIENT_ID, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(grants, token, now, &merchant))
+    Ok(issued(grants, token, now))
 }

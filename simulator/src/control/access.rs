@@ -16,14 +16,14 @@ use crate::http::error::ApiError;
 use crate::settings::Settings;
 
 /// The header a client that already uses `Authorization` may send the token in instead.
-pub const TOKEN_HEADER: &str = "x-sim-control-token";
+pub(crate) const TOKEN_HEADER: &str = "x-sim-control-token";
 
 /// 401 `"4010"` of the control API.
 const UNAUTHORIZED: &str = "4010";
 
 /// Compared in constant time, so the answer's timing says nothing about how much of a guess was
 /// right.
-pub fn matches(expected: &str, given: &str) -> bool {
+pub(crate) fn matches(expected: &str, given: &str) -> bool {
     bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 

@@ -20,13 +20,13 @@ use crate::store::ViopayStore;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Setting {
+pub(crate) struct Setting {
     #[serde(default, deserialize_with = "body::whole_u32_opt")]
     after_sec: Option<u32>,
 }
 
 #[derive(Serialize)]
-pub struct AutoClaim {
+pub(crate) struct AutoClaim {
     device_id: String,
     /// `null`: no automatic claims for this device.
     after_sec: Option<u32>,

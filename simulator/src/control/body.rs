@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use crate::http::error::ApiError;
 
-pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::invalid_body(e.to_string()))?;
     // serde would build a struct from a JSON array too; a control body is an object.

@@ -15,7 +15,7 @@ use crate::http::error::ApiError;
 use crate::time_fmt::{parse_rfc3339, rfc3339};
 
 #[derive(Serialize)]
-pub struct ClockBody {
+pub(crate) struct ClockBody {
     now: String,
     mode: ClockMode,
 }
@@ -37,7 +37,7 @@ pub(crate) async fn get_clock(State(clock): State<Arc<Clock>>) -> Json<ClockBody
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Advance {
+pub(crate) struct Advance {
     #[serde(deserialize_with = "super::body::whole_u32")]
     seconds: u32,
 }
@@ -51,7 +51,7 @@ pub(crate) async fn advance(State(clock): State<Arc<Clock>>, raw: Bytes) -> Resu
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Set {
+pub(crate) struct Set {
     now: String,
 }
 

@@ -34,14 +34,14 @@ fn admin_error(e: KeyAdminError) -> ApiError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewKey {
+pub(crate) struct NewKey {
     key_id: Option<String>,
     /// Standard Base64 of 32 bytes.
     secret: Option<String>,
 }
 
 #[derive(Serialize)]
-pub struct KeyView {
+pub(crate) struct KeyView {
     device_id: String,
     key_id: String,
     secret: String,
@@ -93,7 +93,7 @@ pub(crate) async fn revoke_key(
 }
 
 #[derive(Serialize)]
-pub struct Done {
+pub(crate) struct Done {
     device_id: String,
     done: &'static str,
 }

@@ -25,7 +25,7 @@ const MAX_BATCH: u32 = 10_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewDevices {
+pub(crate) struct NewDevices {
     merchant_id: String,
     id: Option<String>,
     #[serde(default, deserialize_with = "super::body::whole_u32_opt")]
@@ -34,7 +34,7 @@ pub struct NewDevices {
 }
 
 #[derive(Serialize)]
-pub struct Created {
+pub(crate) struct Created {
     merchant_id: String,
     device_ids: Vec<String>,
 }
@@ -76,7 +76,7 @@ pub(crate) async fn create(State(store): State<Arc<ViopayStore>>, raw: Bytes) ->
 }
 
 #[derive(Serialize)]
-pub struct CodeView {
+pub(crate) struct CodeView {
     pairing_code: String,
     state: &'static str,
     issued_at: String,
@@ -84,7 +84,7 @@ pub struct CodeView {
 }
 
 #[derive(Serialize)]
-pub struct IdentityKeyView {
+pub(crate) struct IdentityKeyView {
     key_id: String,
     /// IDK-03: standard Base64 with padding.
     secret: String,
@@ -92,7 +92,7 @@ pub struct IdentityKeyView {
 }
 
 #[derive(Serialize)]
-pub struct KeySetView {
+pub(crate) struct KeySetView {
     key_set_id: String,
     issued_at: String,
     expires_at: String,
@@ -100,14 +100,14 @@ pub struct KeySetView {
 }
 
 #[derive(Serialize)]
-pub struct TokenView {
+pub(crate) struct TokenView {
     token: String,
     issued_at: String,
     expires_at: String,
 }
 
 #[derive(Serialize)]
-pub struct DeviceView {
+pub(crate) struct DeviceView {
     device_id: String,
     merchant_id: String,
     device_status: DeviceStatus,

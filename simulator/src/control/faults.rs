@@ -14,7 +14,7 @@ use crate::faults::{Fault, FaultSpec, Faults};
 use crate::http::error::ApiError;
 
 #[derive(Serialize)]
-pub struct FaultList {
+pub(crate) struct FaultList {
     faults: Vec<Fault>,
     /// The profiles `POST /_sim/faults/profiles/{name}` can arm.
     profiles: Vec<String>,

@@ -26,7 +26,7 @@ const MAX_PER_PAGE: u32 = 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FleetQuery {
+pub(crate) struct FleetQuery {
     merchant: Option<String>,
     status: Option<DeviceStatus>,
     page: Option<u32>,
@@ -34,7 +34,7 @@ pub struct FleetQuery {
 }
 
 #[derive(Serialize)]
-pub struct FleetDevice {
+pub(crate) struct FleetDevice {
     device_id: String,
     merchant_id: String,
     device_status: DeviceStatus,
@@ -44,7 +44,7 @@ pub struct FleetDevice {
 }
 
 #[derive(Serialize)]
-pub struct Fleet {
+pub(crate) struct Fleet {
     /// Devices matching the filters, on every page.
     total: usize,
     page: u32,

@@ -11,13 +11,13 @@ use crate::journal::{Journal, JournalEntry};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Filter {
+pub(crate) struct Filter {
     device: Option<String>,
     limit: Option<u32>,
 }
 
 #[derive(Serialize)]
-pub struct JournalBody {
+pub(crate) struct JournalBody {
     /// The ring size; older entries are dropped.
     capacity: usize,
     /// Exchanges recorded since start or reset, dropped ones included.

@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::kustom::{DeviceView, EnrollmentView, KustomStore, Location};
 
 #[derive(Serialize)]
-pub struct MerchantView {
+pub(crate) struct MerchantView {
     id: String,
     name: String,
     api_key: String,
@@ -27,7 +27,7 @@ pub struct MerchantView {
 }
 
 #[derive(Serialize)]
-pub struct Merchants {
+pub(crate) struct Merchants {
     merchants: Vec<MerchantView>,
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn merchants(State(kustom): State<Arc<KustomStore>>) -> Json<Me
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ByMerchant {
+pub(crate) struct ByMerchant {
     merchant: Option<String>,
 }
 
@@ -60,7 +60,7 @@ fn by_merchant(q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Option<St
 }
 
 #[derive(Serialize)]
-pub struct EnrollmentRecord {
+pub(crate) struct EnrollmentRecord {
     merchant_id: String,
     #[serde(flatten)]
     enrollment: EnrollmentView,
@@ -69,7 +69,7 @@ pub struct EnrollmentRecord {
 }
 
 #[derive(Serialize)]
-pub struct Enrollments {
+pub(crate) struct Enrollments {
     enrollments: Vec<EnrollmentRecord>,
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn enrollments(
 }
 
 #[derive(Serialize)]
-pub struct DeviceRecord {
+pub(crate) struct DeviceRecord {
     #[serde(flatten)]
     device: DeviceView,
     /// `registered` or `deregistered` (§3.2).
@@ -108,7 +108,7 @@ pub struct DeviceRecord {
 }
 
 #[derive(Serialize)]
-pub struct Devices {
+pub(crate) struct Devices {
     devices: Vec<DeviceRecord>,
 }
 

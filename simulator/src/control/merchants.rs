@@ -17,7 +17,7 @@ use crate::http::error::ApiError;
 use crate::store::{ViopayStore, random_uuid};
 
 #[derive(Serialize)]
-pub struct MerchantList {
+pub(crate) struct MerchantList {
     merchants: Vec<Merchant>,
 }
 
@@ -28,7 +28,7 @@ pub(crate) async fn list(State(store): State<Arc<ViopayStore>>) -> Json<Merchant
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewMerchant {
+pub(crate) struct NewMerchant {
     id: Option<String>,
     name: Option<String>,
     client_id: Option<String>,

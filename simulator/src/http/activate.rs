@@ -38,7 +38,7 @@ fn readiness(plaintext: &Value) -> Result<Readiness, String> {
 
 /// ACT-10: attestation auth (ATT-37) → key set issued (MSK-10) → envelope (MSK-08, MSK-09) →
 /// flags (ACT-06) → flags true (ACT-07) → ACT-08 or ACT-09. `Content-Type` is not checked.
-pub async fn activate(
+pub(crate) async fn activate(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     headers: HeaderMap,

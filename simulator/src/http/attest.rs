@@ -59,7 +59,7 @@ fn new_token(rng: &mut rand::rngs::StdRng) -> String {
 /// ATT-14: X-Device-Id → User-Agent → X-Client-Type → device lookup (ATT-21) → X-Key-Id →
 /// X-Timestamp → X-Nonce → X-Signature (ATT-22…ATT-29) → the domain (ATT-30…ATT-34). ATT-13: no
 /// body is read, `Content-Type` is not checked.
-pub async fn attest(
+pub(crate) async fn attest(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     headers: HeaderMap,

@@ -19,10 +19,10 @@ use crate::store::ViopayStore;
 /// body. The handler resolves it under the lock it works under ([`Merchant::resolve`]), so a
 /// `/_sim/reset` in between cannot leave it pointing at a merchant that is gone.
 #[derive(Debug, Clone)]
-pub struct Merchant(pub String);
+pub(crate) struct Merchant(pub String);
 
 impl Merchant {
-    pub fn resolve(&self, state: &State) -> Result<MerchantIdx, Unauthorized> {
+    pub(crate) fn resolve(&self, state: &State) -> Result<MerchantIdx, Unauthorized> {
         state.merchant_by_id(&self.0).ok_or_else(|| Unauthorized(AuthError::UnknownMerchant(self.0.clone())))
     }
 }
@@ -31,7 +31,7 @@ impl Merchant {
 /// `/session/initiate`: the same answer). The reason goes to the journal, where a client developer
 /// can read why.
 #[derive(Debug)]
-pub struct Unauthorized(pub AuthError);
+pub(crate) struct Unauthorized(pub AuthError);
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {

@@ -28,7 +28,7 @@ struct Bootstrap {
 
 /// BOOT-01: no body needed. BOOT-09/BOOT-10: repeatable, 200 in every device state, changes
 /// nothing (a read lock cannot change state). BOOT-07: unprovisioned device is 404.
-pub async fn bootstrap(
+pub(crate) async fn bootstrap(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     State(settings): State<Arc<Settings>>,

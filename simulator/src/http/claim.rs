@@ -29,7 +29,7 @@ struct Claimed {
 /// order open) → `Content-Type` and JSON (CLAIM-05, CLAIM-09, CLAIM-08) → `pairing_code`
 /// (CLAIM-06/07/08; CLAIM-10: other fields ignored) → normalise (CLAIM-11) → the domain's lookup,
 /// ownership, used, expired (CLAIM-12…CLAIM-21) under one write lock.
-pub async fn claim(
+pub(crate) async fn claim(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     merchant: Merchant,

@@ -21,7 +21,7 @@ use crate::store::{Store, ViopayStore};
 
 /// CFG-01, CFG-04: attestation auth, then an issued key set (MSK-10), then the config document in
 /// one `TR31-DATA` envelope under the MSK with a fresh IV. A body is ignored.
-pub async fn config(
+pub(crate) async fn config(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     headers: HeaderMap,
@@ -39,7 +39,7 @@ pub async fn config(
 
 /// TPAR-01, TPAR-06, TPAR-08: attestation auth, an issued key set (not a prior config call), then
 /// the gzipped parameters cut into chunks, each under its own IV.
-pub async fn terminal_parameters(
+pub(crate) async fn terminal_parameters(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     State(settings): State<Arc<Settings>>,

@@ -36,7 +36,7 @@ const ENTRIES: [(&str, &str, char, Option<usize>); 6] = [
 /// KEYS-01: attestation auth, no body (KEYS-15: a body is ignored; its only errors are auth's).
 /// KEYS-12: the first call issues the set, later calls return it; the blocks differ only by their
 /// random padding.
-pub async fn keys(
+pub(crate) async fn keys(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     headers: HeaderMap,

@@ -26,10 +26,10 @@ use crate::settings::Settings;
 
 /// An OAuth 2.0 error answer (RFC 6749 §5.2), in Keycloak's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub description: Cow<'static, str>,
+pub(crate) struct OAuthError {
+    pub(crate) status: StatusCode,
+    pub(crate) error: &'static str,
+    pub(crate) description: Cow<'static, str>,
 }
 
 impl OAuthError {
@@ -131,7 +131,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((unform(id)?, unform(secret)?))
 }
 
-pub async fn token(
+pub(crate) async fn token(
     State(settings): State<Arc<Settings>>,
     State(grants): State<Grants>,
     realm: Result<Path<String>, PathRejection>,

@@ -18,14 +18,14 @@ use crate::store::ViopayStore;
 
 /// PAIR-02.
 #[derive(Serialize)]
-pub struct PairingCodeBody {
-    pub pairing_code: String,
-    pub expires_in_sec: i64,
+pub(crate) struct PairingCodeBody {
+    pub(crate) pairing_code: String,
+    pub(crate) expires_in_sec: i64,
 }
 
 /// PAIR-01: no body needed. The rules themselves are in [`crate::domain::State::issue_code`]; the
 /// write lock makes concurrent requests for one device leave exactly one pending code (PAIR-04).
-pub async fn pairing_code(
+pub(crate) async fn pairing_code(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     State(auto_claims): State<Arc<AutoClaims>>,

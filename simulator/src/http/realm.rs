@@ -24,7 +24,7 @@ fn check_realm(settings: &Settings, realm: Result<Path<String>, PathRejection>) 
 }
 
 /// `GET /realms/{realm}/protocol/openid-connect/certs`.
-pub async fn certs(
+pub(crate) async fn certs(
     State(settings): State<Arc<Settings>>,
     State(tokens): State<Arc<TokenIssuer>>,
     realm: Result<Path<String>, PathRejection>,
@@ -34,7 +34,7 @@ pub async fn certs(
 }
 
 /// `GET /realms/{realm}/.well-known/openid-configuration`.
-pub async fn openid_configuration(
+pub(crate) async fn openid_configuration(
     State(settings): State<Arc<Settings>>,
     State(tokens): State<Arc<TokenIssuer>>,
     realm: Result<Path<String>, PathRejection>,

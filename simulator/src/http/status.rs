@@ -15,7 +15,7 @@ use crate::store::ViopayStore;
 
 /// STAT-01: the three POS headers alone. STAT-11: a read lock, so it cannot change state.
 /// The answer's fields go to the journal too: the client verdict reads what the device was told.
-pub async fn status(
+pub(crate) async fn status(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     device: PosDevice,

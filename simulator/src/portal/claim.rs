@@ -23,7 +23,7 @@ use crate::auth::grant::Grants;
 /// The longest code the field accepts; VioPay's are 6 characters, the rest is for typos.
 const MAX_CODE: usize = 32;
 
-pub async fn show(who: SignedIn) -> Response {
+pub(crate) async fn show(who: SignedIn) -> Response {
     let body = html! {
         h1 { "Claim a device" }
         div.card {
@@ -75,7 +75,7 @@ async fn call_claim(api: &ApiClient, token: &str, code: &str) -> Answer {
 }
 
 /// The answer in words. Pure, so every documented answer is unit-tested.
-pub fn explain(typed: &str, merchant: &str, answer: Answer) -> Flash {
+pub(crate) fn explain(typed: &str, merchant: &str, answer: Answer) -> Flash {
     let fail =
         |title: &str, detail: String, rule: Option<&str>| Flash { ok: false, title: title.into(), detail, rule: rule.map(Into::into) };
     let (status, body) = match answer {

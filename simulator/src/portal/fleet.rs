@@ -29,7 +29,7 @@ use crate::verdict::{self, DeviceVerdict, Outcome};
 const SHOWN: usize = 100;
 
 #[derive(Deserialize, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     #[serde(default)]
     q: String,
     #[serde(default)]

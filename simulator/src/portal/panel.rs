@@ -30,7 +30,7 @@ const JOURNAL_SHOWN: usize = 50;
 const KINDS: [&str; 8] = ["status", "error", "reset", "hang", "latency", "truncate", "malformed", "dribble"];
 
 #[derive(Deserialize, Default)]
-pub struct Shown {
+pub(crate) struct Shown {
     #[serde(default)]
     device: String,
 }

@@ -18,7 +18,7 @@ use crate::auth::grant::{self, GrantError, Grants, PORTAL_CLIENT_ID};
 use crate::settings::Settings;
 
 #[derive(Deserialize, Default)]
-pub struct Next {
+pub(crate) struct Next {
     next: Option<String>,
 }
 

@@ -11,7 +11,7 @@ use crate::time_fmt::rfc3339_millis;
 
 /// KDEV-01, KREG-06.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Platform {
+pub(crate) enum Platform {
     #[serde(rename = "IOS")]
     Ios,
     #[serde(rename = "ANDROID")]
@@ -21,7 +21,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub fn parse(raw: &str) -> Option<Self> {
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
         match raw {
             "IOS" => Some(Platform::Ios),
             "ANDROID" => Some(Platform::Android),
@@ -30,7 +30,7 @@ impl Platform {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Platform::Ios => "IOS",
             Platform::Android => "ANDROID",
@@ -40,22 +40,22 @@ impl Platform {
 }
 
 #[derive(Debug, Clone)]
-pub struct Device {
-    pub id: String,
-    pub hardware_id: String,
-    pub merchant: usize,
-    pub location_id: Option<String>,
-    pub name: String,
-    pub platform: Platform,
-    pub metadata: Metadata,
-    pub created_at: OffsetDateTime,
+pub(crate) struct Device {
+    pub(crate) id: String,
+    pub(crate) hardware_id: String,
+    pub(crate) merchant: usize,
+    pub(crate) location_id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) platform: Platform,
+    pub(crate) metadata: Metadata,
+    pub(crate) created_at: OffsetDateTime,
     /// §3.2: `false` once deregistered (terminal, KDEV-30).
-    pub registered: bool,
-    pub enrollment: String,
+    pub(crate) registered: bool,
+    pub(crate) enrollment: String,
 }
 
 /// KREG-12: `<platform> <last 4 characters of hardware_id>` (the whole id when shorter).
-pub fn default_name(platform: Platform, hardware_id: &str) -> String {
+pub(crate) fn default_name(platform: Platform, hardware_id: &str) -> String {
     let chars: Vec<char> = hardware_id.chars().collect();
     let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
     format!("{} {tail}", platform.as_str())
@@ -63,40 +63,40 @@ pub fn default_name(platform: Platform, hardware_id: &str) -> String {
 
 /// KDEV-02: the device record, every member present.
 #[derive(Debug, Clone, Serialize)]
-pub struct DeviceView {
-    pub id: String,
-    pub hardware_id: String,
-    pub merchant_id: String,
-    pub location_id: Option<String>,
-    pub name: String,
-    pub platform: Platform,
-    pub metadata: Metadata,
-    pub created_at: String,
-    pub open_cash_register_id: Option<i64>,
+pub(crate) struct DeviceView {
+    pub(crate) id: String,
+    pub(crate) hardware_id: String,
+    pub(crate) merchant_id: String,
+    pub(crate) location_id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) platform: Platform,
+    pub(crate) metadata: Metadata,
+    pub(crate) created_at: String,
+    pub(crate) open_cash_register_id: Option<i64>,
 }
 
 impl KustomState {
     /// KDEV-19: one of the merchant's registered devices, by id.
-    pub fn device(&self, merchant: usize, raw_id: &str) -> Option<usize> {
+    pub(crate) fn device(&self, merchant: usize, raw_id: &str) -> Option<usize> {
         let id = super::ids::parse_uuid(raw_id)?;
         self.devices.iter().position(|d| d.id == id && d.merchant == merchant && d.registered)
     }
 
     /// KAUTH-18: the registered device a token names, when its merchant is the token's.
-    pub fn device_for_token(&self, device_id: &str, merchant_id: &str) -> Option<usize> {
+    pub(crate) fn device_for_token(&self, device_id: &str, merchant_id: &str) -> Option<usize> {
         self.devices
             .iter()
             .position(|d| d.id == device_id && d.registered && self.merchants.get(d.merchant).is_some_and(|m| m.id == merchant_id))
     }
 
     /// KDEV-20: deregistered; its token is refused from now on (KAUTH-18 reads `registered`).
-    pub fn deregister(&mut self, idx: usize) {
+    pub(crate) fn deregister(&mut self, idx: usize) {
         self.devices[idx].registered = false;
     }
 
     /// KDEV-09: the merchant's registered devices, filtered (KDEV-08: a detached device matches no
     /// location), newest first (KDEV-10).
-    pub fn list_devices(&self, merchant: usize, filter: &ListFilter) -> Vec<&Device> {
+    pub(crate) fn list_devices(&self, merchant: usize, filter: &ListFilter) -> Vec<&Device> {
         let matching = self.devices.iter().filter(|d| {
             d.registered
                 && d.merchant == merchant
@@ -108,14 +108,14 @@ impl KustomState {
 
     /// KDEV-13: `name`, `metadata` and `location_id` replaced; an omitted name is the default one
     /// again (KREG-12), an omitted location detaches the device.
-    pub fn update_device(&mut self, idx: usize, name: Option<String>, metadata: Metadata, location_id: Option<String>) {
+    pub(crate) fn update_device(&mut self, idx: usize, name: Option<String>, metadata: Metadata, location_id: Option<String>) {
         let d = &mut self.devices[idx];
         d.name = name.unwrap_or_else(|| default_name(d.platform, &d.hardware_id));
         d.metadata = metadata;
         d.location_id = location_id;
     }
 
-    pub fn device_view(&self, d: &Device) -> DeviceView {
+    pub(crate) fn device_view(&self, d: &Device) -> DeviceView {
         DeviceView {
             id: d.id.clone(),
             hardware_id: d.hardware_id.clone(),

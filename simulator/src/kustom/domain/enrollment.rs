@@ -37,7 +37,7 @@ pub(super) enum Stage {
 /// The status an enrollment shows at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum EnrollmentStatus {
+pub(crate) enum EnrollmentStatus {
     Pending,
     Consumed,
     Expired,
@@ -45,7 +45,7 @@ pub enum EnrollmentStatus {
 }
 
 impl EnrollmentStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EnrollmentStatus::Pending => "PENDING",
             EnrollmentStatus::Consumed => "CONSUMED",
@@ -56,23 +56,23 @@ impl EnrollmentStatus {
 }
 
 #[derive(Debug, Clone)]
-pub struct Enrollment {
-    pub id: String,
-    pub code: String,
-    pub merchant: usize,
-    pub location_id: String,
-    pub metadata: Metadata,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
+pub(crate) struct Enrollment {
+    pub(crate) id: String,
+    pub(crate) code: String,
+    pub(crate) merchant: usize,
+    pub(crate) location_id: String,
+    pub(crate) metadata: Metadata,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) expires_at: OffsetDateTime,
     pub(super) stage: Stage,
     /// The device it registered, once CONSUMED.
-    pub device: Option<String>,
+    pub(crate) device: Option<String>,
 }
 
 impl Enrollment {
     /// KTIME-02: PENDING while the clock reads less than `expires_at`; KEN-43: the other
     /// statuses are terminal (a CONSUMED enrollment never reads EXPIRED).
-    pub fn status_at(&self, now: OffsetDateTime) -> EnrollmentStatus {
+    pub(crate) fn status_at(&self, now: OffsetDateTime) -> EnrollmentStatus {
         match self.stage {
             Stage::Consumed => EnrollmentStatus::Consumed,
             Stage::Cancelled => EnrollmentStatus::Cancelled,
@@ -84,36 +84,42 @@ impl Enrollment {
 
 /// KEN-05: the enrollment object.
 #[derive(Debug, Clone, Serialize)]
-pub struct EnrollmentView {
-    pub enrollment_id: String,
-    pub enrollment_code: String,
-    pub expires_at: String,
-    pub status: EnrollmentStatus,
-    pub metadata: Metadata,
-    pub location_id: String,
-    pub created_at: String,
+pub(crate) struct EnrollmentView {
+    pub(crate) enrollment_id: String,
+    pub(crate) enrollment_code: String,
+    pub(crate) expires_at: String,
+    pub(crate) status: EnrollmentStatus,
+    pub(crate) metadata: Metadata,
+    pub(crate) location_id: String,
+    pub(crate) created_at: String,
 }
 
 /// What a new enrollment gets (already checked).
 #[derive(Debug, Clone)]
-pub struct NewEnrollment {
-    pub metadata: Metadata,
-    pub lifetime: Duration,
-    pub location_id: String,
+pub(crate) struct NewEnrollment {
+    pub(crate) metadata: Metadata,
+    pub(crate) lifetime: Duration,
+    pub(crate) location_id: String,
 }
 
 /// The list filters shared by enrollments and devices, already parsed (KEN-24, KEN-25, KEN-30,
 /// KEN-31, KDEV-08).
 #[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub location_id: Option<String>,
-    pub metadata: Vec<(String, String)>,
+pub(crate) struct ListFilter {
+    pub(crate) location_id: Option<String>,
+    pub(crate) metadata: Vec<(String, String)>,
 }
 
 impl KustomState {
     /// KEN-01, KEN-11, KEN-12, KTIME-04: a PENDING enrollment with a code no PENDING enrollment
     /// has. Returns its index.
-    pub fn create_enrollment(&mut self, merchant: usize, new: NewEnrollment, now: OffsetDateTime, rng: &mut impl rand::Rng) -> usize {
+    pub(crate) fn create_enrollment(
+        &mut self,
+        merchant: usize,
+        new: NewEnrollment,
+        now: OffsetDateTime,
+        rng: &mut impl rand::Rng,
+    ) -> usize {
         let created_at = now.replace_nanosecond(0).unwrap_or(now);
         let code = loop {
             let code = super::ids::new_code(rng);
@@ -136,13 +142,13 @@ impl KustomState {
     }
 
     /// KEN-32, KEN-34: one of the merchant's enrollments, by id (another merchant's is hidden).
-    pub fn enrollment(&self, merchant: usize, raw_id: &str) -> Option<usize> {
+    pub(crate) fn enrollment(&self, merchant: usize, raw_id: &str) -> Option<usize> {
         let id = super::ids::parse_uuid(raw_id)?;
         self.enrollments.iter().position(|e| e.id == id && e.merchant == merchant)
     }
 
     /// KEN-35, KEN-36, KEN-38: cancels a PENDING enrollment; `Err(status)` otherwise, unchanged.
-    pub fn cancel(&mut self, idx: usize, now: OffsetDateTime) -> Result<(), EnrollmentStatus> {
+    pub(crate) fn cancel(&mut self, idx: usize, now: OffsetDateTime) -> Result<(), EnrollmentStatus> {
         let e = &mut self.enrollments[idx];
         match e.status_at(now) {
             EnrollmentStatus::Pending => {
@@ -155,7 +161,13 @@ impl KustomState {
 
     /// KEN-22, KEN-27, KEN-29: the merchant's PENDING enrollments (and CONSUMED ones unless left
     /// out, KEN-26), filtered, newest first (KEN-28).
-    pub fn list_enrollments(&self, merchant: usize, filter: &ListFilter, include_consumed: bool, now: OffsetDateTime) -> Vec<&Enrollment> {
+    pub(crate) fn list_enrollments(
+        &self,
+        merchant: usize,
+        filter: &ListFilter,
+        include_consumed: bool,
+        now: OffsetDateTime,
+    ) -> Vec<&Enrollment> {
         let matching = self.enrollments.iter().filter(|e| {
             let status = e.status_at(now);
             e.merchant == merchant
@@ -166,7 +178,7 @@ impl KustomState {
         KustomState::newest_first(matching, |e| e.created_at)
     }
 
-    pub fn enrollment_view(&self, e: &Enrollment, now: OffsetDateTime) -> EnrollmentView {
+    pub(crate) fn enrollment_view(&self, e: &Enrollment, now: OffsetDateTime) -> EnrollmentView {
         EnrollmentView {
             enrollment_id: e.id.clone(),
             enrollment_code: e.code.clone(),

@@ -7,36 +7,36 @@ use super::KustomState;
 
 /// KLOC-03.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Location {
-    pub id: String,
-    pub name: String,
-    pub city: String,
+pub(crate) struct Location {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) city: String,
 }
 
 /// A merchant of the fixtures: its id (MID), one API key with its Basic username, its locations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Merchant {
-    pub id: String,
-    pub name: String,
-    pub api_key: String,
-    pub username: String,
-    pub locations: Vec<Location>,
+pub(crate) struct Merchant {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) api_key: String,
+    pub(crate) username: String,
+    pub(crate) locations: Vec<Location>,
 }
 
 impl KustomState {
     /// KAUTH-03, KAUTH-05: the key alone names the merchant.
-    pub fn merchant_by_key(&self, key: &str) -> Option<usize> {
+    pub(crate) fn merchant_by_key(&self, key: &str) -> Option<usize> {
         self.merchants.iter().position(|m| super::ids::is_simulator_key(key) && m.api_key == key)
     }
 
-    pub fn merchant(&self, idx: usize) -> Option<&Merchant> {
+    pub(crate) fn merchant(&self, idx: usize) -> Option<&Merchant> {
         self.merchants.get(idx)
     }
 
     /// KEN-10 (and KDEV-14, KREG-28): a present `location_id` must be a UUID of one of the
     /// merchant's locations; an absent one is the merchant's only location. The error is the
     /// message for `errors.location_id`.
-    pub fn resolve_location(
+    pub(crate) fn resolve_location(
         &self,
         merchant: usize,
         raw: Option<&serde_json::Value>,

@@ -21,15 +21,15 @@ pub(crate) use merchant::{Location, Merchant};
 pub(crate) use registration::{RegisterError, Registration};
 
 #[derive(Debug, Clone, Default)]
-pub struct KustomState {
-    pub merchants: Vec<Merchant>,
-    pub enrollments: Vec<Enrollment>,
-    pub devices: Vec<Device>,
+pub(crate) struct KustomState {
+    pub(crate) merchants: Vec<Merchant>,
+    pub(crate) enrollments: Vec<Enrollment>,
+    pub(crate) devices: Vec<Device>,
 }
 
 impl KustomState {
     /// KEN-28, KDEV-10: newest `created_at` first; equal times in reverse creation order.
-    pub fn newest_first<T>(items: impl DoubleEndedIterator<Item = T>, created: impl Fn(&T) -> OffsetDateTime) -> Vec<T> {
+    pub(crate) fn newest_first<T>(items: impl DoubleEndedIterator<Item = T>, created: impl Fn(&T) -> OffsetDateTime) -> Vec<T> {
         let mut v: Vec<T> = items.rev().collect();
         v.sort_by_key(|t| std::cmp::Reverse(created(t)));
         v

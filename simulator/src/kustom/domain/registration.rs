@@ -10,7 +10,7 @@ use super::enrollment::{EnrollmentStatus, NewEnrollment, Stage};
 
 /// Why a registration failed, in the order KREG-16 checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegisterError {
+pub(crate) enum RegisterError {
     /// KREG-19.
     NotFound,
     /// KREG-20.
@@ -25,12 +25,12 @@ pub enum RegisterError {
 
 /// What a registration brings (already checked, KREG-06).
 #[derive(Debug, Clone)]
-pub struct Registration {
+pub(crate) struct Registration {
     /// Trimmed and uppercased (KREG-07).
-    pub code: String,
-    pub hardware_id: String,
-    pub platform: Platform,
-    pub name: Option<String>,
+    pub(crate) code: String,
+    pub(crate) hardware_id: String,
+    pub(crate) platform: Platform,
+    pub(crate) name: Option<String>,
 }
 
 impl KustomState {
@@ -42,7 +42,7 @@ impl KustomState {
 
     /// KREG-09…KREG-16: registration, all checks and the change under one `&mut self`. Returns the
     /// new device's index.
-    pub fn register(&mut self, reg: Registration, now: OffsetDateTime, rng: &mut impl rand::Rng) -> Result<usize, RegisterError> {
+    pub(crate) fn register(&mut self, reg: Registration, now: OffsetDateTime, rng: &mut impl rand::Rng) -> Result<usize, RegisterError> {
         let idx = self.by_code(&reg.code, now).ok_or(RegisterError::NotFound)?;
         match self.enrollments[idx].status_at(now) {
             EnrollmentStatus::Expired => return Err(RegisterError::Expired),
@@ -82,7 +82,7 @@ impl KustomState {
 
     /// KREG-24, KREG-28: an enrollment with the default lifetime, consumed at once by a
     /// simulated `TERMINAL`.
-    pub fn simulated_device(
+    pub(crate) fn simulated_device(
         &mut self,
         merchant: usize,
         name: String,

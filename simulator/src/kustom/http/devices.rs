@@ -20,7 +20,7 @@ use crate::kustom::KustomStore;
 use crate::kustom::domain::metadata::{self, Metadata};
 
 /// `GET /ipp/v1/devices`.
-pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+pub(crate) async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
     let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
@@ -34,7 +34,7 @@ pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, ur
 }
 
 /// `PUT /ipp/v1/devices/{id}`: replaces `name`, `metadata` and `location_id` (KDEV-13).
-pub async fn update(
+pub(crate) async fn update(
     State(kustom): State<Arc<KustomStore>>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -62,7 +62,11 @@ pub async fn update(
 }
 
 /// `DELETE /ipp/v1/devices/{id}`.
-pub async fn deregister(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+pub(crate) async fn deregister(
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
@@ -72,7 +76,7 @@ pub async fn deregister(State(kustom): State<Arc<KustomStore>>, headers: HeaderM
 }
 
 /// `GET /ipp/v1/devices/me`.
-pub async fn me(
+pub(crate) async fn me(
     State(kustom): State<Arc<KustomStore>>,
     State(key): State<Arc<SigningKey>>,
     headers: HeaderMap,

@@ -23,7 +23,7 @@ use crate::kustom::domain::{DEFAULT_LIFETIME_MS, KustomState, ListFilter, MAX_LI
 
 /// KEN-06/KEN-17, KEN-07/KEN-18, KEN-08/KEN-09/KEN-19, KEN-10/KEN-20: every member checked, every
 /// invalid one reported (KERR-03).
-pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Map<String, Value>) -> Result<NewEnrollment, Problem> {
+pub(crate) fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Map<String, Value>) -> Result<NewEnrollment, Problem> {
     let mut invalid = Invalid::default();
     let metadata = match obj.get("metadata") {
         Some(v) => invalid.check("metadata", metadata::parse(v), "KEN-17"),
@@ -57,7 +57,7 @@ pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Ma
 }
 
 /// `POST /ipp/v1/enrollments`.
-pub async fn create(
+pub(crate) async fn create(
     State(clock): State<Arc<Clock>>,
     State(kustom): State<Arc<KustomStore>>,
     headers: HeaderMap,
@@ -76,12 +76,12 @@ pub async fn create(
 
 /// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08),
 /// and the page asked for.
-pub struct Filters {
-    pub filter: ListFilter,
-    pub paging: paging::Paging,
+pub(crate) struct Filters {
+    pub(crate) filter: ListFilter,
+    pub(crate) paging: paging::Paging,
 }
 
-pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
+pub(crate) fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
     let location_id = invalid.check("location_id", q.one("location_id"), "KEN-31").flatten().and_then(|raw| {
         invalid.check("location_id", crate::kustom::domain::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31")
     });
@@ -91,7 +91,7 @@ pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
 }
 
 /// `GET /ipp/v1/enrollments`.
-pub async fn list(
+pub(crate) async fn list(
     State(clock): State<Arc<Clock>>,
     State(kustom): State<Arc<KustomStore>>,
     headers: HeaderMap,
@@ -121,7 +121,7 @@ pub async fn list(
 }
 
 /// `GET /ipp/v1/enrollments/{id}`.
-pub async fn get(
+pub(crate) async fn get(
     State(clock): State<Arc<Clock>>,
     State(kustom): State<Arc<KustomStore>>,
     headers: HeaderMap,
@@ -136,7 +136,7 @@ pub async fn get(
 }
 
 /// `DELETE /ipp/v1/enrollments/{id}`.
-pub async fn cancel(
+pub(crate) async fn cancel(
     State(clock): State<Arc<Clock>>,
     State(kustom): State<Arc<KustomStore>>,
     headers: HeaderMap,

@@ -14,7 +14,7 @@ use super::query::{Invalid, Query};
 use crate::kustom::KustomStore;
 
 /// `GET /ipp/v1/locations`: the fixtures' order (KLOC-04); `page_size` has no cap of 100.
-pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+pub(crate) async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
     let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
@@ -26,7 +26,7 @@ pub async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, ur
 }
 
 /// `GET /ipp/v1/locations/{id}`.
-pub async fn get(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+pub(crate) async fn get(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
     let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;

@@ -91,7 +91,7 @@ fn registration(obj: &serde_json::Map<String, serde_json::Value>) -> Result<Regi
 
 /// `POST /ipp/v1/devices/register`: no authentication (KREG-01); `Authorization` is ignored
 /// (KREG-05).
-pub async fn register(
+pub(crate) async fn register(
     State(clock): State<Arc<Clock>>,
     State(kustom): State<Arc<KustomStore>>,
     State(key): State<Arc<SigningKey>>,
@@ -113,7 +113,7 @@ pub async fn register(
 }
 
 /// `POST /ipp/v1/dev/devices` (KREG-27: always served, with the API key).
-pub async fn simulated(
+pub(crate) async fn simulated(
     State(clock): State<Arc<Clock>>,
     State(kustom): State<Arc<KustomStore>>,
     State(key): State<Arc<SigningKey>>,
