@@ -226,11 +226,19 @@ fn evidence(endpoint: Option<&crate::endpoints::Endpoint>, path: &str, headers: 
 pub(crate) struct Refusals {
     pub(crate) too_large: fn() -> Response,
     pub(crate) unreadable: fn(String) -> Response,
+    /// Refuse at once when `Content-Length` already says too much, reading none of the body
+    /// (VioPay, whose answer says `Connection: close`). Otherwise the body is read up to the limit
+    /// first (Kustom, as it always has): a client that writes its whole body before reading the
+    /// answer then meets the 413, not a connection closed under its write.
+    pub(crate) refuse_declared_at_once: bool,
 }
 
 /// VioPay's refusals (and the control API's, which answers in VioPay's envelope).
-pub(crate) static VIOPAY: Refusals =
-    Refusals { too_large, unreadable: |why| ApiError::invalid_body(format!("cannot read the request body: {why}")).into_response() };
+pub(crate) static VIOPAY: Refusals = Refusals {
+    too_large,
+    unreadable: |why| ApiError::invalid_body(format!("cannot read the request body: {why}")).into_response(),
+    refuse_declared_at_once: true,
+};
 
 /// The one guard layer of every API route: the 64 KiB body limit (ERR-11, KERR-08), then a
 /// documented error forced by an armed fault (VioPay's only: no error is injectable on Kustom's
@@ -294,7 +302,7 @@ where
 {
     let (parts, body) = req.into_parts();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+    if refusals.refuse_declared_at_once && declared.is_some_and(|len| len > BODY_LIMIT as u64) {
         return (refusals.too_large)();
     }
     let bytes = match Limited::new(body, BODY_LIMIT).collect().await {

@@ -36,10 +36,14 @@ async fn no_route(method: Method, uri: Uri) -> Response {
     Problem::no_route(method.as_str(), uri.path()).into_response()
 }
 
-/// KERR-08: a body over 64 KiB (the guard's limit, ERR-11's too) is refused whatever the route, before authentication; one that
-/// cannot be read is refused the same way.
-static REFUSALS: Refusals =
-    Refusals { too_large: || Problem::too_large().into_response(), unreadable: |_| Problem::too_large().into_response() };
+/// KERR-08: a body over 64 KiB (the guard's limit, ERR-11's too) is refused whatever the route,
+/// before authentication; one that cannot be read is refused the same way. The body is read up to
+/// the limit before the refusal, whatever `Content-Length` says.
+static REFUSALS: Refusals = Refusals {
+    too_large: || Problem::too_large().into_response(),
+    unreadable: |_| Problem::too_large().into_response(),
+    refuse_declared_at_once: false,
+};
 
 /// The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
 fn handler<S>(route: KustomRoute) -> MethodRouter<S>
