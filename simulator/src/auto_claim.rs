@@ -6,15 +6,16 @@
 //! request costs one atomic load.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use axum::http::Method;
 use parking_lot::Mutex;
 use time::OffsetDateTime;
 
 use crate::ids::{DeviceId, PairingCode};
-use crate::journal::{JournalDevice, JournalEntry, route_path};
-use crate::sim::Sim;
+use crate::journal::{Journal, SimulatorClaim};
+use crate::store::ViopayStore;
+use crate::trace::TraceIds;
 
 /// No claim is due.
 const NEVER: i64 = i64::MAX;
@@ -29,12 +30,16 @@ struct Schedule {
     due: BTreeMap<(OffsetDateTime, DeviceId), PairingCode>,
 }
 
-#[derive(Debug)]
-pub struct AutoClaims {
+/// The schedule, with what running it needs: VioPay's store it claims in, the journal and the
+/// trace ids it records each claim with.
+pub(crate) struct AutoClaims {
     schedule: Mutex<Schedule>,
     /// Unix nanoseconds of the earliest due claim ([`NEVER`] when none): the fast path.
     next_due: AtomicI64,
     configured: Option<u32>,
+    store: Arc<ViopayStore>,
+    journal: Arc<Journal>,
+    trace: Arc<TraceIds>,
 }
 
 fn nanos(t: OffsetDateTime) -> i64 {
@@ -42,27 +47,24 @@ fn nanos(t: OffsetDateTime) -> i64 {
 }
 
 impl AutoClaims {
-    pub fn new(default: Option<u32>) -> Self {
+    pub(crate) fn new(default: Option<u32>, store: Arc<ViopayStore>, journal: Arc<Journal>, trace: Arc<TraceIds>) -> Self {
         AutoClaims {
             schedule: Mutex::new(Schedule { default, ..Default::default() }),
             next_due: AtomicI64::new(NEVER),
             configured: default,
+            store,
+            journal,
+            trace,
         }
     }
 
-    /// The delay that applies to `device`, if any.
-    pub fn delay_for(&self, device: DeviceId) -> Option<u32> {
-        let s = self.schedule.lock();
-        s.per_device.get(&device).copied().unwrap_or(s.default)
-    }
-
     /// The control API's setting for one device (`None`: no automatic claim for it).
-    pub fn set_device(&self, device: DeviceId, delay: Option<u32>) {
+    pub(crate) fn set_device(&self, device: DeviceId, delay: Option<u32>) {
         self.schedule.lock().per_device.insert(device, delay);
     }
 
     /// A code was issued: schedule its claim if automatic claims apply to the device.
-    pub fn issued(&self, device: DeviceId, code: PairingCode, at: OffsetDateTime) {
+    pub(crate) fn issued(&self, device: DeviceId, code: PairingCode, at: OffsetDateTime) {
         let mut s = self.schedule.lock();
         let Some(delay) = s.per_device.get(&device).copied().unwrap_or(s.default) else { return };
         let due = at + time::Duration::seconds(i64::from(delay));
@@ -71,13 +73,13 @@ impl AutoClaims {
     }
 
     /// Forgets every schedule and per-device setting (`/_sim/reset`); `--auto-claim` stays.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         *self.schedule.lock() = Schedule { default: self.configured, ..Default::default() };
         self.next_due.store(NEVER, Ordering::Release);
     }
 
     /// Forgets one device's pending claims (`/_sim/devices/{id}/reset`).
-    pub fn forget(&self, device: DeviceId) {
+    pub(crate) fn forget(&self, device: DeviceId) {
         let mut s = self.schedule.lock();
         s.due.retain(|(_, d), _| *d != device);
         s.per_device.remove(&device);
@@ -100,14 +102,12 @@ impl AutoClaims {
         self.next_due.store(s.due.first_key_value().map_or(NEVER, |((t, _), _)| nanos(*t)), Ordering::Release);
         out
     }
-}
 
-impl Sim {
     /// Runs the automatic claims due by `now`: each claims the device's code if it is still the
     /// latest and claimable at its due time (a superseded, used or expired code is left alone), and
-    /// is journaled as the claim it stands for.
-    pub fn run_auto_claims(&self, now: OffsetDateTime) {
-        for (at, device, code) in self.auto_claims.take_due(now) {
+    /// is journaled as the claim it stands for. One atomic load when none is due.
+    pub(crate) fn run_due(&self, now: OffsetDateTime) {
+        for (at, device, code) in self.take_due(now) {
             let claimed = {
                 let mut store = self.store.write();
                 let latest = store.state.device(device).ok().and_then(|d| d.latest_code().map(|c| c.code));
@@ -122,27 +122,8 @@ impl Sim {
             };
             let Some(merchant) = claimed else { continue };
             tracing::info!(%device, %code, %merchant, "automatic claim");
-            self.journal_claim_by_simulator(device, code, &merchant, at, "auto-claim");
+            let claim = SimulatorClaim { device, code, merchant: &merchant, at, how: "auto-claim" };
+            self.journal.record_simulator_claim(self.trace.next_id(), claim);
         }
-    }
-
-    /// The control API is not journaled; a claim the simulator makes for a merchant is, as the
-    /// `POST /pos/claim` it stands for, saying who made it (`how`).
-    pub fn journal_claim_by_simulator(&self, device: DeviceId, code: PairingCode, merchant: &str, at: OffsetDateTime, how: &str) {
-        self.journal.record(JournalEntry {
-            seq: 0,
-            time: at,
-            method: Method::POST,
-            path: route_path("/pos/claim"),
-            device: Some(JournalDevice::Id(device)),
-            status: Some(200),
-            code: None,
-            rule: None,
-            trace_id: self.trace.next_id(),
-            warning: Some(format!("automatic claim of {code} for merchant {merchant} ({how}), not a merchant's own")),
-            client: crate::journal::ClientEvidence::default(),
-            faults: Vec::new(),
-            connection: None,
-        });
     }
 }

@@ -15,7 +15,7 @@ pub enum ClockMode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClockError {
+pub(crate) enum ClockError {
     #[error("the simulator runs on the system clock; start it with --clock virtual to move time")]
     NotVirtual,
     #[error("the clock cannot move backwards (now {now}, asked for {requested}); use /_sim/reset to start over")]
@@ -25,7 +25,7 @@ pub enum ClockError {
 }
 
 #[derive(Debug)]
-pub struct Clock {
+pub(crate) struct Clock {
     inner: Inner,
 }
 
@@ -36,23 +36,23 @@ enum Inner {
 }
 
 impl Clock {
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         Clock { inner: Inner::System }
     }
 
-    pub fn virtual_at(start: OffsetDateTime) -> Self {
+    pub(crate) fn virtual_at(start: OffsetDateTime) -> Self {
         let start = start.to_offset(time::UtcOffset::UTC);
         Clock { inner: Inner::Virtual { start, now: Mutex::new(start) } }
     }
 
-    pub fn mode(&self) -> ClockMode {
+    pub(crate) fn mode(&self) -> ClockMode {
         match self.inner {
             Inner::System => ClockMode::System,
             Inner::Virtual { .. } => ClockMode::Virtual,
         }
     }
 
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         match &self.inner {
             Inner::System => OffsetDateTime::now_utc(),
             Inner::Virtual { now, .. } => *now.lock(),
@@ -61,7 +61,7 @@ impl Clock {
 
     /// Moves a virtual clock forward. Time never runs backwards, so a code that has expired stays
     /// expired (CODE-05).
-    pub fn advance(&self, by: Duration) -> Result<OffsetDateTime, ClockError> {
+    pub(crate) fn advance(&self, by: Duration) -> Result<OffsetDateTime, ClockError> {
         let Inner::Virtual { now, .. } = &self.inner else { return Err(ClockError::NotVirtual) };
         let mut now = now.lock();
         if by.is_negative() {
@@ -73,7 +73,7 @@ impl Clock {
     }
 
     /// Sets a virtual clock to a later instant.
-    pub fn set(&self, to: OffsetDateTime) -> Result<OffsetDateTime, ClockError> {
+    pub(crate) fn set(&self, to: OffsetDateTime) -> Result<OffsetDateTime, ClockError> {
         let Inner::Virtual { now, .. } = &self.inner else { return Err(ClockError::NotVirtual) };
         let mut now = now.lock();
         let to = to.to_offset(time::UtcOffset::UTC);
@@ -88,7 +88,7 @@ impl Clock {
     }
 
     /// Back to the start instant (used by `/_sim/reset`, which also forgets every code).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         if let Inner::Virtual { start, now } = &self.inner {
             *now.lock() = *start;
         }

@@ -9,13 +9,13 @@
 
 /// Which handler serves an endpoint: each API's router matches its own enum exhaustively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     Viopay(ViopayRoute),
     Kustom(KustomRoute),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViopayRoute {
+pub(crate) enum ViopayRoute {
     Status,
     Bootstrap,
     PairingCode,
@@ -32,7 +32,7 @@ pub enum ViopayRoute {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KustomRoute {
+pub(crate) enum KustomRoute {
     Enrollments,
     Enrollment,
     Register,
@@ -46,7 +46,7 @@ pub enum KustomRoute {
 
 /// Who calls an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Caller {
+pub(crate) enum Caller {
     /// The POS device (steps 1–3 and 5–8).
     Pos,
     /// A merchant's backend or portal (the claim, sign-in).
@@ -58,19 +58,19 @@ pub enum Caller {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct Endpoint {
-    pub route: Route,
+pub(crate) struct Endpoint {
+    pub(crate) route: Route,
     /// The path as the router knows it; `{id}` stands for one segment.
-    pub path: &'static str,
-    pub caller: Caller,
+    pub(crate) path: &'static str,
+    pub(crate) caller: Caller,
     /// The activation step of the overview (1 bootstrap … 8 activate), for fault scopes.
-    pub step: Option<u8>,
+    pub(crate) step: Option<u8>,
     /// The request carries the three POS headers (§1.8; the verdict's CLI-01).
-    pub pos_headers: bool,
+    pub(crate) pos_headers: bool,
     /// Behind attestation auth (ATT-35; the verdict's CLI-13 and CLI-14).
-    pub attested: bool,
+    pub(crate) attested: bool,
     /// Faults can be armed on it.
-    pub faultable: bool,
+    pub(crate) faultable: bool,
 }
 
 const fn pos(route: ViopayRoute, path: &'static str, step: u8, attested: bool) -> Endpoint {
@@ -87,7 +87,7 @@ const fn other(route: Route, path: &'static str, caller: Caller, step: Option<u8
 
 /// In the order the journal and the fault scopes have always listed them (status first: the
 /// path every poll looks up).
-pub const ENDPOINTS: [Endpoint; 22] = {
+pub(crate) const ENDPOINTS: [Endpoint; 22] = {
     use KustomRoute as K;
     use ViopayRoute as V;
     [
@@ -117,12 +117,12 @@ pub const ENDPOINTS: [Endpoint; 22] = {
 };
 
 /// The endpoint at exactly this path (no template filled in).
-pub fn exact(path: &str) -> Option<&'static Endpoint> {
+pub(crate) fn exact(path: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.path == path)
 }
 
 /// The endpoints a POS device calls, in step order (the verdict's device history).
-pub fn device_endpoint(path: &str) -> bool {
+pub(crate) fn device_endpoint(path: &str) -> bool {
     exact(path).is_some_and(|e| e.caller == Caller::Pos)
 }
 
@@ -138,7 +138,7 @@ const fn faultable_count() -> usize {
 }
 
 /// Endpoints a fault can be armed on, in table order (computed from the table at compile time).
-pub const FAULTABLE: [&str; faultable_count()] = {
+pub(crate) const FAULTABLE: [&str; faultable_count()] = {
     let mut out = [""; faultable_count()];
     let (mut i, mut j) = (0, 0);
     while i < ENDPOINTS.len() {
@@ -152,7 +152,7 @@ pub const FAULTABLE: [&str; faultable_count()] = {
 };
 
 /// The endpoints of one activation step.
-pub fn of_step(step: u8) -> impl Iterator<Item = &'static str> {
+pub(crate) fn of_step(step: u8) -> impl Iterator<Item = &'static str> {
     ENDPOINTS.iter().filter(move |e| e.step == Some(step)).map(|e| e.path)
 }
 

@@ -99,11 +99,9 @@ pub struct Fixtures {
     /// The TOML they were parsed from.
     pub text: String,
     pub min_supported_version: Option<AppVersion>,
-    pub state: State,
-    /// Device ranges as written, for the start-up summary of large sets.
-    pub ranges: Vec<(DeviceId, u32, String)>,
+    pub(crate) state: State,
     /// Kustom's merchants and locations (`[kustom]`).
-    pub kustom: crate::kustom::KustomState,
+    pub(crate) kustom: crate::kustom::KustomState,
 }
 
 impl Fixtures {
@@ -196,12 +194,10 @@ impl Fixtures {
                 state.set_terminal(id, number).map_err(|e| at(t.span(), e.to_string()))?;
             }
         }
-        let mut ranges = Vec::new();
         for r in file.device_ranges {
             let first = DeviceId::parse(r.first.get_ref()).map_err(|e| at(r.first.span(), e.to_string()))?;
             let owner = owner_of(&state, &r.merchant_id)?;
             state.add_device_range(first, r.count, owner).map_err(|e| at(r.first.span(), e.to_string()))?;
-            ranges.push((first, r.count, r.merchant_id.get_ref().clone()));
         }
         let kustom = match file.kustom {
             Some(part) => crate::kustom::fixtures::build(part).map_err(|(span, message)| at(span, message))?,
@@ -217,7 +213,7 @@ impl Fixtures {
             let user = User { username: u.username.get_ref().clone(), password: u.password, merchant, kustom_merchant };
             state.add_user(user).map_err(|e| at(u.username.span(), e.to_string()))?;
         }
-        Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, ranges, kustom })
+        Ok(Fixtures { source: source.to_owned(), text: text.to_owned(), min_supported_version, state, kustom })
     }
 }
 
@@ -235,6 +231,8 @@ mod tests {
         for (idx, _) in f.state.merchants() {
             assert_eq!(f.state.users().filter(|u| u.merchant == idx).count(), 1);
         }
+        // Kustom's built-in merchants, also served without a `[kustom]` part.
+        assert!(BUILTIN_TOML.contains(crate::kustom::fixtures::BUILTIN.trim()), "builtin.toml carries the same [kustom] part");
     }
 
     #[test]

@@ -8,17 +8,17 @@ use std::fmt;
 /// Stored as the `u32` the hex digits spell: a million provisioned devices then cost four bytes of
 /// key each, and `device_ranges` can count up by plain addition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DeviceId(u32);
+pub(crate) struct DeviceId(u32);
 
 /// Why a device id was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a device id of the form POS-XXXXXXXX (8 uppercase hex digits)")]
-pub struct InvalidDeviceId(pub String);
+pub(crate) struct InvalidDeviceId(pub String);
 
 impl DeviceId {
     /// HDR-05: exactly `^POS-[0-9A-F]{8}$`. Lowercase hex, a lowercase prefix, an empty value and
     /// extra characters are all refused.
-    pub fn parse(raw: &str) -> Result<Self, InvalidDeviceId> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InvalidDeviceId> {
         let bad = || InvalidDeviceId(raw.to_owned());
         let hex = raw.strip_prefix("POS-").ok_or_else(bad)?;
         if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)) {
@@ -27,16 +27,16 @@ impl DeviceId {
         u32::from_str_radix(hex, 16).map(DeviceId).map_err(|_| bad())
     }
 
-    pub const fn from_u32(n: u32) -> Self {
+    pub(crate) const fn from_u32(n: u32) -> Self {
         DeviceId(n)
     }
 
-    pub const fn as_u32(self) -> u32 {
+    pub(crate) const fn as_u32(self) -> u32 {
         self.0
     }
 
     /// The id `n` places after this one, if it still fits in 8 hex digits (`device_ranges`).
-    pub fn checked_add(self, n: u32) -> Option<Self> {
+    pub(crate) fn checked_add(self, n: u32) -> Option<Self> {
         self.0.checked_add(n).map(DeviceId)
     }
 }
@@ -48,32 +48,32 @@ impl fmt::Display for DeviceId {
 }
 
 /// PAIR-03: the 32 symbols a pairing code is drawn from (no `0`, `O`, `I`, `1`).
-pub const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub(crate) const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// PAIR-03: every code has six symbols.
-pub const CODE_LEN: usize = 6;
+pub(crate) const CODE_LEN: usize = 6;
 /// Number of distinct codes: 32^6.
-pub const CODE_SPACE: u32 = 1 << (5 * CODE_LEN as u32);
+pub(crate) const CODE_SPACE: u32 = 1 << (5 * CODE_LEN as u32);
 
 /// A pairing code (PAIR-03). Six symbols of a 32-symbol alphabet are exactly 30 bits, so the code
 /// is stored as that number: lookups hash a `u32`, not a string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PairingCode(u32);
+pub(crate) struct PairingCode(u32);
 
 impl PairingCode {
     /// The code whose symbols spell `n` in base 32. `n` is taken modulo the code space.
-    pub const fn from_index(n: u32) -> Self {
+    pub(crate) const fn from_index(n: u32) -> Self {
         PairingCode(n % CODE_SPACE)
     }
 
     /// CLAIM-11: what a claim looks up: the submitted text trimmed of surrounding whitespace and
     /// uppercased. The one normaliser for every place that reads a submitted code.
-    pub fn normalise(raw: &str) -> String {
+    pub(crate) fn normalise(raw: &str) -> String {
         raw.trim().to_uppercase()
     }
 
     /// A code exactly as a device displays it: six symbols of [`CODE_ALPHABET`]. Anything else is
     /// not a code that can exist, which claim reports as "not found" (CLAIM-13).
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         if s.len() != CODE_LEN {
             return None;
         }

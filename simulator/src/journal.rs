@@ -16,20 +16,20 @@ use crate::trace::TraceId;
 /// from hyper shares the connection's read buffer, and ten thousand of those would pin ten
 /// thousand buffers).
 /// Known routes are the endpoint table's paths; a path under a template (`{id}`) is copied.
-pub fn route_path(path: &str) -> Cow<'static, str> {
+pub(crate) fn route_path(path: &str) -> Cow<'static, str> {
     crate::endpoints::exact(path).map_or_else(|| Cow::Owned(path.to_owned()), |e| Cow::Borrowed(e.path))
 }
 
 /// The device of an exchange: a well-formed id kept as its 4 bytes, anything else as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JournalDevice {
+pub(crate) enum JournalDevice {
     Id(DeviceId),
     Raw(String),
 }
 
 impl JournalDevice {
     /// From an `X-Device-Id` header value.
-    pub fn from_header(bytes: &[u8]) -> Self {
+    pub(crate) fn from_header(bytes: &[u8]) -> Self {
         match std::str::from_utf8(bytes).ok().and_then(|s| DeviceId::parse(s).ok()) {
             Some(id) => JournalDevice::Id(id),
             None => JournalDevice::Raw(String::from_utf8_lossy(bytes).into_owned()),
@@ -68,48 +68,48 @@ fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct JournalEntry {
+pub(crate) struct JournalEntry {
     /// Position in the whole run, so a reader can tell how many entries the ring dropped.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// Simulator-clock time the request was received; written as RFC 3339 (formatted when read,
     /// not on the request path).
     #[serde(serialize_with = "rfc3339")]
-    pub time: OffsetDateTime,
+    pub(crate) time: OffsetDateTime,
     #[serde(serialize_with = "method")]
-    pub method: Method,
+    pub(crate) method: Method,
     /// See [`route_path`].
-    pub path: Cow<'static, str>,
+    pub(crate) path: Cow<'static, str>,
     /// The device the exchange concerns: `X-Device-Id` as sent, or the device behind a claimed code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub device: Option<JournalDevice>,
+    pub(crate) device: Option<JournalDevice>,
     /// The status sent; absent when the connection ended without an answer (see `connection`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// The error code, for error responses.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// The rule an error answer implements (a forced one included), e.g. `ATT-32`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<&'static str>,
-    pub trace_id: TraceId,
+    pub(crate) rule: Option<&'static str>,
+    pub(crate) trace_id: TraceId,
     /// BOOT-08: e.g. an app version older than `min_supported_version`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
     /// What the client-conformance verdict (§5.8) reads about the client.
     #[serde(flatten)]
-    pub client: ClientEvidence,
+    pub(crate) client: ClientEvidence,
     /// The faults that hit this exchange.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub faults: Vec<crate::faults::FaultHit>,
+    pub(crate) faults: Vec<crate::faults::FaultHit>,
     /// How the connection ended when no complete answer reached the client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection: Option<ConnectionEnd>,
+    pub(crate) connection: Option<ConnectionEnd>,
 }
 
 /// A connection the simulator ended without a complete answer (CLI-17 reads these).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum ConnectionEnd {
+pub(crate) enum ConnectionEnd {
     /// TCP RST, nothing sent.
     Reset,
     /// Held without an answer until the client gave up or the fault's maximum passed.
@@ -120,44 +120,44 @@ pub enum ConnectionEnd {
 
 /// The request headers and answer fields §5.8's rules read, recorded for the POS endpoints only.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct ClientEvidence {
+pub(crate) struct ClientEvidence {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<Box<str>>,
+    pub(crate) user_agent: Option<Box<str>>,
     /// `X-Client-Type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_type: Option<Box<str>>,
+    pub(crate) client_type: Option<Box<str>>,
     /// Attest's `X-Timestamp` as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub x_timestamp: Option<Box<str>>,
+    pub(crate) x_timestamp: Option<Box<str>>,
     /// Attest's `X-Nonce` as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub x_nonce: Option<Box<str>>,
+    pub(crate) x_nonce: Option<Box<str>>,
     /// The `Content-Type` of a request with a body.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<Box<str>>,
+    pub(crate) content_type: Option<Box<str>>,
     /// The request declared a body (a `Content-Length` above 0, or chunked).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub has_body: bool,
+    pub(crate) has_body: bool,
     /// An attestation token, as `sha256:` and 12 hex digits of its hash: on an attest 200 the
     /// token issued, on keys, config, terminal-parameters and activate the token carried.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<TokenId>,
+    pub(crate) token_id: Option<TokenId>,
     /// Status 200: the fields CLI-05…CLI-07 read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pairing_code_status: Option<&'static str>,
+    pub(crate) pairing_code_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_status: Option<&'static str>,
+    pub(crate) device_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_claimed: Option<bool>,
+    pub(crate) is_claimed: Option<bool>,
 }
 
 /// A token named without the token: the journal is readable by anyone with the control API, and
 /// a live token there would let them act as the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TokenId([u8; 6]);
+pub(crate) struct TokenId([u8; 6]);
 
 impl TokenId {
-    pub fn of(token: &str) -> Self {
+    pub(crate) fn of(token: &str) -> Self {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(token.as_bytes());
         let mut id = [0u8; 6];
@@ -179,7 +179,7 @@ impl Serialize for TokenId {
 }
 
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     capacity: usize,
     inner: Mutex<Ring>,
 }
@@ -191,16 +191,16 @@ struct Ring {
 }
 
 impl Journal {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Journal { capacity, inner: Mutex::new(Ring::default()) }
     }
 
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Records an entry; `seq` is assigned here.
-    pub fn record(&self, mut entry: JournalEntry) {
+    pub(crate) fn record(&self, mut entry: JournalEntry) {
         if self.capacity == 0 {
             return;
         }
@@ -214,7 +214,7 @@ impl Journal {
     }
 
     /// Entries oldest first, optionally for one device, at most `limit` of the newest.
-    pub fn entries(&self, device: Option<&str>, limit: Option<usize>) -> (Vec<JournalEntry>, u64) {
+    pub(crate) fn entries(&self, device: Option<&str>, limit: Option<usize>) -> (Vec<JournalEntry>, u64) {
         let ring = self.inner.lock();
         let mut picked: Vec<JournalEntry> = ring
             .entries
@@ -228,9 +228,40 @@ impl Journal {
         (picked, ring.next_seq)
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         *self.inner.lock() = Ring::default();
     }
+
+    /// The control API is not journaled; a claim the simulator makes for a merchant (an automatic
+    /// claim, `POST /_sim/devices/{id}/claim`) is, as the `POST /pos/claim` it stands for, saying
+    /// who made it (`how`), so that the verdict and a reader of the journal see the claim.
+    pub(crate) fn record_simulator_claim(&self, trace_id: TraceId, claim: SimulatorClaim<'_>) {
+        let SimulatorClaim { device, code, merchant, at, how } = claim;
+        self.record(JournalEntry {
+            seq: 0,
+            time: at,
+            method: Method::POST,
+            path: route_path("/pos/claim"),
+            device: Some(JournalDevice::Id(device)),
+            status: Some(200),
+            code: None,
+            rule: None,
+            trace_id,
+            warning: Some(format!("automatic claim of {code} for merchant {merchant} ({how}), not a merchant's own")),
+            client: ClientEvidence::default(),
+            faults: Vec::new(),
+            connection: None,
+        });
+    }
+}
+
+/// A claim the simulator made for a merchant (see [`Journal::record_simulator_claim`]).
+pub(crate) struct SimulatorClaim<'a> {
+    pub(crate) device: DeviceId,
+    pub(crate) code: crate::ids::PairingCode,
+    pub(crate) merchant: &'a str,
+    pub(crate) at: OffsetDateTime,
+    pub(crate) how: &'a str,
 }
 
 #[cfg(test)]

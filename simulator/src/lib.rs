@@ -2,30 +2,38 @@
 //! merchant auth), on a controllable clock, with armed network faults and a verdict on the POS
 //! client it served (§5.8).
 //!
-//! Layout: [`domain`] holds the rules (pure, `now` passed in); [`http`] is the thin axum layer
-//! over it; [`control`] is the `/_sim/` API; `portal` the merchant portal at `/portal`; [`clock`] is
-//! the one clock every time rule reads.
-//! To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
+//! Layout: `domain` holds the rules (pure, `now` passed in); `http` is the thin axum layer over it;
+//! `kustom` serves Kustom's `/ipp/v1` the same way; `control` is the `/_sim/` API; `portal` the
+//! merchant portal at `/portal`; `clock` is the one clock every time rule reads; `app` composes
+//! them. To find the code for a rule, grep its ID (`CLAIM-16`, `PAIR-07`, …).
+//!
+//! The public surface is this facade: [`Simulator`], [`spawn`], [`serve`], [`serve_tls`] and their
+//! configuration, plus what the binary, the harness and the integration tests use (the command
+//! line, TLS, the verdict command and rule table, the terminal-side cryptography, RFC 3339 times,
+//! and a few domain types). Everything else is `pub(crate)`.
 
-pub mod auth;
+pub(crate) mod app;
+pub(crate) mod auth;
 pub(crate) mod auto_claim;
 pub mod cli;
 pub(crate) mod clock;
 pub(crate) mod config;
 mod control;
 pub mod crypto;
-pub mod domain;
+pub(crate) mod domain;
 pub(crate) mod endpoints;
 pub(crate) mod errors;
 pub(crate) mod faults;
-pub mod fixtures;
+pub(crate) mod fixtures;
 pub(crate) mod http;
-pub mod ids;
+pub(crate) mod ids;
 pub(crate) mod journal;
+pub(crate) mod json_num;
 pub(crate) mod kustom;
 pub(crate) mod media;
 mod portal;
-mod sim;
+pub(crate) mod settings;
+pub(crate) mod store;
 mod summary;
 pub mod time_fmt;
 pub mod tls;
@@ -34,39 +42,41 @@ pub mod verdict;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-pub use auth::SigningKey;
+pub use app::SimError;
+pub use auth::{AccessClaims, AuthError, KeyError, SigningKey, TokenIssuer};
 pub use clock::ClockMode;
 pub use config::{KeySource, SimConfig};
-pub use fixtures::{FixtureError, Fixtures};
-pub use sim::SimError;
+pub use domain::Merchant;
+pub use faults::{FaultError, ProfileError, Profiles};
+pub use fixtures::{BUILTIN_TOML, FixtureError, Fixtures};
+pub use ids::{AppVersion, InvalidVersion};
 
 /// A configured simulator, ready to serve.
 #[derive(Clone)]
 pub struct Simulator {
-    sim: Arc<sim::Sim>,
+    app: app::App,
 }
 
 impl Simulator {
     /// `base_url` is where clients reach it (used as the token issuer unless
     /// [`SimConfig::public_url`] overrides it).
     pub fn new(config: SimConfig, base_url: &str) -> Result<Self, SimError> {
-        Ok(Simulator { sim: Arc::new(sim::Sim::new(config, base_url)?) })
+        Ok(Simulator { app: app::App::new(config, base_url)? })
     }
 
     /// The whole application as an axum `Router`; tests can drive it without a socket.
     pub fn router(&self) -> axum::Router {
-        http::router(self.sim.clone())
+        self.app.router()
     }
 
     /// The start-up text: address, clock, merchants with credentials, devices, a first curl.
     pub fn summary(&self) -> String {
-        summary::render(&self.sim)
+        self.app.summary()
     }
 
     pub fn base_url(&self) -> &str {
-        &self.sim.base_url
+        self.app.base_url()
     }
 }
 

@@ -5,12 +5,12 @@
 use axum::http::{HeaderMap, header};
 
 /// Whether a `Content-Type` value names `wanted` (e.g. `application/json`), parameters aside.
-pub fn is(value: &str, wanted: &str) -> bool {
+pub(crate) fn is(value: &str, wanted: &str) -> bool {
     value.split(';').next().is_some_and(|essence| essence.trim().eq_ignore_ascii_case(wanted))
 }
 
 /// Whether the request's `Content-Type` names `wanted`; false when absent or not text.
-pub fn header_is(headers: &HeaderMap, wanted: &str) -> bool {
+pub(crate) fn header_is(headers: &HeaderMap, wanted: &str) -> bool {
     headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| is(v, wanted))
 }
 

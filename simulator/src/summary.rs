@@ -2,14 +2,29 @@
 
 use std::fmt::Write;
 
+use crate::auth::TokenIssuer;
+use crate::clock::Clock;
 use crate::ids::DeviceId;
-use crate::sim::Sim;
+use crate::kustom::KustomStore;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
 use crate::time_fmt::rfc3339;
 
 /// How many device ids are shown per merchant.
 const SHOWN: usize = 6;
 
-pub fn render(sim: &Sim) -> String {
+/// What the summary reads.
+pub(crate) struct Parts<'a> {
+    pub(crate) store: &'a ViopayStore,
+    pub(crate) kustom: &'a KustomStore,
+    pub(crate) clock: &'a Clock,
+    pub(crate) tokens: &'a TokenIssuer,
+    pub(crate) settings: &'a Settings,
+    /// Where the fixtures came from (a file, or the built-in ones).
+    pub(crate) fixtures_source: &'a str,
+}
+
+pub(crate) fn render(sim: &Parts<'_>) -> String {
     let store = sim.store.read();
     let state = &store.state;
     let merchants: Vec<_> = state.merchants().collect();
@@ -30,10 +45,10 @@ pub fn render(sim: &Sim) -> String {
     let sample_device = samples.iter().find_map(|s| s.first().copied());
 
     let mut out = String::new();
-    let url = &sim.listen_url;
+    let url = &sim.settings.listen_url;
     let _ = writeln!(out, "viopay-sim listening on {url}");
-    if sim.base_url != sim.listen_url {
-        let _ = writeln!(out, "public URL: {}", sim.base_url);
+    if sim.settings.base_url != sim.settings.listen_url {
+        let _ = writeln!(out, "public URL: {}", sim.settings.base_url);
     }
     let _ = writeln!(
         out,
@@ -47,10 +62,10 @@ pub fn render(sim: &Sim) -> String {
     let _ = writeln!(
         out,
         "fixtures: {} ({} merchants, {} devices), min_supported_version {}",
-        sim.fixtures.source,
+        sim.fixtures_source,
         merchants.len(),
         state.device_count(),
-        sim.min_version
+        sim.settings.min_version
     );
     let _ = writeln!(out, "merchants (client credentials for POST /client/session):");
     for (idx, m) in &merchants {
@@ -77,8 +92,8 @@ pub fn render(sim: &Sim) -> String {
             let _ = writeln!(out, "    locations: {}", if locations.is_empty() { "none".into() } else { locations.join(", ") });
         }
     }
-    let _ = writeln!(out, "control API: {}", if sim.control { "on, under /_sim/ (see README)" } else { "off" });
-    if sim.control {
+    let _ = writeln!(out, "control API: {}", if sim.settings.control { "on, under /_sim/ (see README)" } else { "off" });
+    if sim.settings.control {
         let _ = writeln!(out, "merchant portal: {url}/portal");
         let users: Vec<_> = state.users().collect();
         if users.is_empty() {

@@ -22,7 +22,7 @@ use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
 use tokio_rustls::server::TlsStream;
 
-use crate::faults::Switchable;
+use crate::faults::{ConnHandle, Switchable};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -207,7 +207,7 @@ pub fn prepare(opts: &TlsOptions) -> Result<Tls, TlsError> {
 
 /// Accepted TLS connections for `axum::serve`. Handshakes run on their own tasks (bounded by a
 /// timeout), so a slow or failing client never holds up the others; a failed one is logged.
-pub struct TlsListener {
+pub(crate) struct TlsListener {
     rx: mpsc::Receiver<(TlsStream<Switchable>, SocketAddr)>,
     local: SocketAddr,
 }
@@ -260,5 +260,12 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         Ok(self.local)
+    }
+}
+
+/// Each TLS connection's fault switch (the plain listener's impl is beside it in `faults`).
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>> for ConnHandle {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        stream.io().get_ref().0.handle()
     }
 }

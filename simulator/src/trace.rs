@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// need no lock, and the same seed gives the same sequence.
 /// A trace id: 32 ASCII hex digits, kept on the stack until it is written somewhere.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceId([u8; 32]);
+pub(crate) struct TraceId([u8; 32]);
 
 impl TraceId {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Always ASCII hex, by construction.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
@@ -34,7 +34,7 @@ impl serde::Serialize for TraceId {
 }
 
 #[derive(Debug)]
-pub struct TraceIds {
+pub(crate) struct TraceIds {
     seed: u64,
     counter: AtomicU64,
 }
@@ -49,13 +49,13 @@ fn mix(mut z: u64) -> u64 {
 }
 
 impl TraceIds {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         TraceIds { seed, counter: AtomicU64::new(0) }
     }
 
     /// 32 lowercase hex characters. The first half alone is unique; the second half pads the id
     /// to the W3C trace-id length that tracing back ends expect.
-    pub fn next_id(&self) -> TraceId {
+    pub(crate) fn next_id(&self) -> TraceId {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let x = self.seed.wrapping_add(n.wrapping_mul(GOLDEN));
@@ -68,7 +68,7 @@ impl TraceIds {
         TraceId(buf)
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.counter.store(0, Ordering::Relaxed);
     }
 }

@@ -29,7 +29,7 @@ username = "eve"
 password = "evil-portal"
 merchant_id = "e0000000-0000-4000-8000-000000000001"
 "#;
-    let fixtures = Fixtures::parse(&format!("{}{extra}", viopay_sim::fixtures::BUILTIN_TOML), "portal-test").expect("fixtures");
+    let fixtures = Fixtures::parse(&format!("{}{extra}", viopay_sim::BUILTIN_TOML), "portal-test").expect("fixtures");
     let mut c = SimConfig::new(fixtures).with_virtual_clock(time::macros::datetime!(2025-12-13 14:25:30 UTC));
     c.seed = Some(3);
     c.control = control;

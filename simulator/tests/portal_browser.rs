@@ -37,7 +37,7 @@ merchant_id = "e0000000-0000-4000-8000-000000000001"
 "#,
         EVIL_NAME.replace('"', "\\\"")
     );
-    Fixtures::parse(&format!("{}{extra}", viopay_sim::fixtures::BUILTIN_TOML), "browser-test").expect("fixtures")
+    Fixtures::parse(&format!("{}{extra}", viopay_sim::BUILTIN_TOML), "browser-test").expect("fixtures")
 }
 
 async fn simulator() -> RunningSimulator {

@@ -2,24 +2,28 @@
 //! and §4.4), shared by that endpoint and the portal's sign-in so that both issue the same tokens
 //! for the same credentials. Tokens are the RS256 JWTs of `/client/session` (AUTH-02).
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
-use crate::domain::{Merchant, MerchantIdx, State};
-use crate::sim::Sim;
+use super::TokenIssuer;
+use crate::clock::Clock;
+use crate::domain::{MerchantIdx, State};
+use crate::store::{ViopayStore, random_uuid};
 
-pub use crate::domain::PORTAL_CLIENT_ID;
+pub(crate) use crate::domain::PORTAL_CLIENT_ID;
 
 /// A client as it authenticated: the portal's public client, or a merchant's confidential API
 /// client (the fixtures' `client_id`/`client_secret`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Client {
+pub(crate) enum Client {
     Portal,
     Merchant(MerchantIdx),
 }
 
 /// Why a grant was refused, in the terms Keycloak answers with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GrantError {
+pub(crate) enum GrantError {
     #[error("no client_id was given")]
     MissingClient,
     #[error("client `{0}` is not registered in the realm")]
@@ -36,17 +40,15 @@ pub enum GrantError {
 
 /// An issued access token and who it speaks for.
 #[derive(Debug, Clone)]
-pub struct Issued {
-    pub access_token: String,
-    pub expires_in: i64,
-    pub expires_at: OffsetDateTime,
-    pub merchant_id: String,
-    pub merchant_name: String,
+pub(crate) struct Issued {
+    pub(crate) access_token: String,
+    pub(crate) expires_in: i64,
+    pub(crate) expires_at: OffsetDateTime,
 }
 
 /// Client authentication (RFC 6749 §2.3.1): the portal's client needs no secret; a merchant's API
 /// client needs its own, compared in constant time.
-pub fn authenticate(state: &State, client_id: Option<&str>, secret: Option<&str>) -> Result<Client, GrantError> {
+pub(crate) fn authenticate(state: &State, client_id: Option<&str>, secret: Option<&str>) -> Result<Client, GrantError> {
     let client_id = client_id.filter(|c| !c.is_empty()).ok_or(GrantError::MissingClient)?;
     if client_id == PORTAL_CLIENT_ID {
         return Ok(Client::Portal);
@@ -56,27 +58,43 @@ pub fn authenticate(state: &State, client_id: Option<&str>, secret: Option<&str>
     Ok(Client::Merchant(idx))
 }
 
+/// What a grant reads: the clock (issue time), VioPay's store (clients, users, the seeded `jti`)
+/// and the issuer that signs. A substate of its own: the realm's token endpoint, `/client/session`
+/// and the portal's sign-in all grant.
+#[derive(Clone)]
+pub(crate) struct Grants {
+    pub(crate) clock: Arc<Clock>,
+    pub(crate) store: Arc<ViopayStore>,
+    pub(crate) tokens: Arc<TokenIssuer>,
+}
+
 /// `grant_type=client_credentials`: the merchant's service account.
-pub fn client_credentials(sim: &Sim, client_id: Option<&str>, secret: Option<&str>) -> Result<Issued, GrantError> {
-    let now = sim.clock.now();
+pub(crate) fn client_credentials(grants: &Grants, client_id: Option<&str>, secret: Option<&str>) -> Result<Issued, GrantError> {
+    let now = grants.clock.now();
     let (merchant, jti) = {
-        let mut store = sim.store.write();
+        let mut store = grants.store.write();
         let idx = match authenticate(&store.state, client_id, secret)? {
             Client::Portal => return Err(GrantError::PublicClient),
             Client::Merchant(idx) => idx,
         };
         let merchant = store.state.merchant(idx).clone();
-        (merchant, Sim::random_uuid(&mut store.rng))
+        (merchant, random_uuid(&mut store.rng))
     };
-    let token = sim.tokens.issue(&merchant, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(sim, token, now, &merchant))
+    let token = grants.tokens.issue(&merchant, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
+    Ok(issued(grants, token, now))
 }
 
 /// `grant_type=password`: a portal user (`[[users]]`), through any client of the realm.
-pub fn password(sim: &Sim, client_id: Option<&str>, secret: Option<&str>, username: &str, password: &str) -> Result<Issued, GrantError> {
-    let now = sim.clock.now();
+pub(crate) fn password(
+    grants: &Grants,
+    client_id: Option<&str>,
+    secret: Option<&str>,
+    username: &str,
+    password: &str,
+) -> Result<Issued, GrantError> {
+    let now = grants.clock.now();
     let (merchant, user, azp, jti) = {
-        let mut store = sim.store.write();
+        let mut store = grants.store.write();
         let client = authenticate(&store.state, client_id, secret)?;
         let user = store.state.authenticate_user(username, password).map_err(|_| GrantError::BadUser)?;
         let merchant = store.state.merchant(user.merchant).clone();
@@ -85,34 +103,28 @@ pub fn password(sim: &Sim, client_id: Option<&str>, secret: Option<&str>, userna
             Client::Portal => PORTAL_CLIENT_ID.to_owned(),
             Client::Merchant(idx) => store.state.merchant(idx).client_id.clone(),
         };
-        (merchant, username, azp, Sim::random_uuid(&mut store.rng))
+        (merchant, username, azp, random_uuid(&mut store.rng))
     };
-    let token = sim.tokens.issue_for_user(&user, &merchant, &azp, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(sim, token, now, &merchant))
+    let token = grants.tokens.issue_for_user(&user, &merchant, &azp, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
+    Ok(issued(grants, token, now))
 }
 
-fn issued(sim: &Sim, access_token: String, now: OffsetDateTime, merchant: &Merchant) -> Issued {
-    let ttl = sim.tokens.ttl();
-    Issued {
-        access_token,
-        expires_in: ttl.whole_seconds(),
-        expires_at: now + ttl,
-        merchant_id: merchant.id.clone(),
-        merchant_name: merchant.name.clone(),
-    }
+fn issued(grants: &Grants, access_token: String, now: OffsetDateTime) -> Issued {
+    let ttl = grants.tokens.ttl();
+    Issued { access_token, expires_in: ttl.whole_seconds(), expires_at: now + ttl }
 }
 
 /// A fresh token for a signed-in portal user whose token expired, as Keycloak's refresh grant
 /// would give the portal; refused when the user no longer exists (after a reset).
-pub fn renew_for_user(sim: &Sim, username: &str) -> Result<Issued, GrantError> {
-    let now = sim.clock.now();
+pub(crate) fn renew_for_user(grants: &Grants, username: &str) -> Result<Issued, GrantError> {
+    let now = grants.clock.now();
     let (merchant, user, jti) = {
-        let mut store = sim.store.write();
+        let mut store = grants.store.write();
         let user = store.state.user(username).ok_or(GrantError::BadUser)?;
         let merchant = store.state.merchant(user.merchant).clone();
         let user = user.username.clone();
-        (merchant, user, Sim::random_uuid(&mut store.rng))
+        (merchant, user, random_uuid(&mut store.rng))
     };
-    let token = sim.tokens.issue_for_user(&user, &merchant, PORTAL_CLIENT_ID, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
-    Ok(issued(sim, token, now, &merchant))
+    let token = grants.tokens.issue_for_user(&user, &merchant, PORTAL_CLIENT_ID, now, jti).map_err(|e| GrantError::Sign(e.to_string()))?;
+    Ok(issued(grants, token, now))
 }

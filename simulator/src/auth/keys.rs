@@ -68,11 +68,11 @@ impl SigningKey {
         Ok(SigningKey { encoding: EncodingKey::from_rsa_der(der.as_bytes()), decoding, kid, n, e })
     }
 
-    pub(crate) fn encoding(&self) -> &EncodingKey {
+    pub fn encoding(&self) -> &EncodingKey {
         &self.encoding
     }
 
-    pub(crate) fn decoding(&self) -> &DecodingKey {
+    pub fn decoding(&self) -> &DecodingKey {
         &self.decoding
     }
 

@@ -1,7 +1,7 @@
 //! Merchant authentication: RS256 JWTs shaped like Keycloak access tokens (AUTH-02), their signing
 //! key and its JWKS (AUTH-03).
 
-pub mod grant;
+pub(crate) mod grant;
 mod keys;
 mod token;
 

@@ -13,17 +13,17 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use crate::http::error::ApiError;
-use crate::sim::Sim;
+use crate::settings::Settings;
 
 /// The header a client that already uses `Authorization` may send the token in instead.
-pub const TOKEN_HEADER: &str = "x-sim-control-token";
+pub(crate) const TOKEN_HEADER: &str = "x-sim-control-token";
 
 /// 401 `"4010"` of the control API.
 const UNAUTHORIZED: &str = "4010";
 
 /// Compared in constant time, so the answer's timing says nothing about how much of a guess was
 /// right.
-pub fn matches(expected: &str, given: &str) -> bool {
+pub(crate) fn matches(expected: &str, given: &str) -> bool {
     bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
@@ -39,16 +39,16 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Whether a request may use the control API.
-pub fn allowed(sim: &Sim, headers: &HeaderMap) -> bool {
-    match &sim.control_token {
+pub(crate) fn allowed(settings: &Settings, headers: &HeaderMap) -> bool {
+    match &settings.control_token {
         None => true,
         Some(expected) => presented(headers).is_some_and(|given| matches(expected, given)),
     }
 }
 
 /// The layer on every `/_sim/` route.
-pub async fn require(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
-    if allowed(&sim, req.headers()) {
+pub(crate) async fn require(State(settings): State<Arc<Settings>>, req: Request, next: Next) -> Response {
+    if allowed(&settings, req.headers()) {
         return next.run(req).await;
     }
     let mut res = ApiError::control(

@@ -10,19 +10,18 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::{CONFLICT, body};
-use crate::clock::{ClockError, ClockMode};
+use crate::clock::{Clock, ClockError, ClockMode};
 use crate::http::error::ApiError;
-use crate::sim::Sim;
 use crate::time_fmt::{parse_rfc3339, rfc3339};
 
 #[derive(Serialize)]
-pub struct ClockBody {
+pub(crate) struct ClockBody {
     now: String,
     mode: ClockMode,
 }
 
-fn body_of(sim: &Sim) -> Json<ClockBody> {
-    Json(ClockBody { now: rfc3339(sim.clock.now()), mode: sim.clock.mode() })
+fn body_of(clock: &Clock) -> Json<ClockBody> {
+    Json(ClockBody { now: rfc3339(clock.now()), mode: clock.mode() })
 }
 
 fn refused(e: ClockError) -> ApiError {
@@ -32,34 +31,34 @@ fn refused(e: ClockError) -> ApiError {
     }
 }
 
-pub async fn get_clock(State(sim): State<Arc<Sim>>) -> Json<ClockBody> {
-    body_of(&sim)
+pub(crate) async fn get_clock(State(clock): State<Arc<Clock>>) -> Json<ClockBody> {
+    body_of(&clock)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Advance {
+pub(crate) struct Advance {
     #[serde(deserialize_with = "super::body::whole_u32")]
     seconds: u32,
 }
 
 /// `{"seconds": N}`: moves a virtual clock N seconds on; 409 on the system clock.
-pub async fn advance(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<Json<ClockBody>, ApiError> {
+pub(crate) async fn advance(State(clock): State<Arc<Clock>>, raw: Bytes) -> Result<Json<ClockBody>, ApiError> {
     let Advance { seconds } = body::parse(&raw)?;
-    sim.clock.advance(Duration::seconds(i64::from(seconds))).map_err(refused)?;
-    Ok(body_of(&sim))
+    clock.advance(Duration::seconds(i64::from(seconds))).map_err(refused)?;
+    Ok(body_of(&clock))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Set {
+pub(crate) struct Set {
     now: String,
 }
 
 /// `{"now": RFC3339}`: sets a virtual clock to a later instant.
-pub async fn set(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<Json<ClockBody>, ApiError> {
+pub(crate) async fn set(State(clock): State<Arc<Clock>>, raw: Bytes) -> Result<Json<ClockBody>, ApiError> {
     let Set { now } = body::parse(&raw)?;
     let to = parse_rfc3339(&now).map_err(|e| ApiError::invalid_body(format!("`now` is not an RFC 3339 timestamp: {e}")))?;
-    sim.clock.set(to).map_err(refused)?;
-    Ok(body_of(&sim))
+    clock.set(to).map_err(refused)?;
+    Ok(body_of(&clock))
 }

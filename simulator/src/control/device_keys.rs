@@ -13,10 +13,11 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::{CONFLICT, body};
+use crate::auto_claim::AutoClaims;
 use crate::domain::KeyAdminError;
 use crate::http::error::ApiError;
 use crate::ids::DeviceId;
-use crate::sim::{Sim, Store};
+use crate::store::{Store, ViopayStore};
 
 fn device_from(raw: &str) -> Result<DeviceId, ApiError> {
     DeviceId::parse(raw).map_err(|_| ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Device not found: {raw}")))
@@ -33,14 +34,14 @@ fn admin_error(e: KeyAdminError) -> ApiError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewKey {
+pub(crate) struct NewKey {
     key_id: Option<String>,
     /// Standard Base64 of 32 bytes.
     secret: Option<String>,
 }
 
 #[derive(Serialize)]
-pub struct KeyView {
+pub(crate) struct KeyView {
     device_id: String,
     key_id: String,
     secret: String,
@@ -49,8 +50,8 @@ pub struct KeyView {
 
 /// `POST /_sim/devices/{id}/identity-keys` `{"key_id"?, "secret"?}`: 201 with the key, the id
 /// and secret generated where absent (IDK-06).
-pub async fn add_key(
-    State(sim): State<Arc<Sim>>,
+pub(crate) async fn add_key(
+    State(store): State<Arc<ViopayStore>>,
     id: Result<Path<String>, PathRejection>,
     raw: Bytes,
 ) -> Result<(StatusCode, Json<KeyView>), ApiError> {
@@ -66,7 +67,7 @@ pub async fn add_key(
         ),
         None => None,
     };
-    let mut store = sim.store.write();
+    let mut store = store.write();
     let Store { state, rng, .. } = &mut *store;
     let secret = secret.unwrap_or_else(|| rng.random());
     let key_id = req.key_id.unwrap_or_else(|| format!("idk-{:08x}-{}", device.as_u32(), state.identity_keys(device).len() + 1));
@@ -78,13 +79,13 @@ pub async fn add_key(
 }
 
 /// `DELETE /_sim/devices/{id}/identity-keys/{key_id}`: revokes the key (IDK-06).
-pub async fn revoke_key(
-    State(sim): State<Arc<Sim>>,
+pub(crate) async fn revoke_key(
+    State(store): State<Arc<ViopayStore>>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<KeyView>, ApiError> {
     let (raw, key_id) = path.map(|Path(p)| p).unwrap_or_default();
     let device = device_from(&raw)?;
-    let mut store = sim.store.write();
+    let mut store = store.write();
     store.state.revoke_identity_key(device, &key_id).map_err(admin_error)?;
     let key = store.state.identity_keys(device).into_iter().find(|k| k.key_id == key_id);
     let secret = key.map(|k| STANDARD.encode(k.secret)).unwrap_or_default();
@@ -92,22 +93,26 @@ pub async fn revoke_key(
 }
 
 #[derive(Serialize)]
-pub struct Done {
+pub(crate) struct Done {
     device_id: String,
     done: &'static str,
 }
 
 /// `POST /_sim/devices/{id}/key-set/rotate` (KEYS-14).
-pub async fn rotate(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<Done>, ApiError> {
+pub(crate) async fn rotate(State(store): State<Arc<ViopayStore>>, id: Result<Path<String>, PathRejection>) -> Result<Json<Done>, ApiError> {
     let device = device_from(&id.map(|Path(p)| p).unwrap_or_default())?;
-    sim.store.write().state.rotate_key_set(device).map_err(|e| admin_error(e.into()))?;
+    store.write().state.rotate_key_set(device).map_err(|e| admin_error(e.into()))?;
     Ok(Json(Done { device_id: device.to_string(), done: "rotated" }))
 }
 
 /// `POST /_sim/devices/{id}/reset`: the device can run activation again.
-pub async fn reset(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<Done>, ApiError> {
+pub(crate) async fn reset(
+    State(store): State<Arc<ViopayStore>>,
+    State(auto_claims): State<Arc<AutoClaims>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Done>, ApiError> {
     let device = device_from(&id.map(|Path(p)| p).unwrap_or_default())?;
-    sim.store.write().state.reset_device(device).map_err(|e| admin_error(e.into()))?;
-    sim.auto_claims.forget(device);
+    store.write().state.reset_device(device).map_err(|e| admin_error(e.into()))?;
+    auto_claims.forget(device);
     Ok(Json(Done { device_id: device.to_string(), done: "reset" }))
 }

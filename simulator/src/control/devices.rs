@@ -13,10 +13,11 @@ use super::{CONFLICT, body};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::clock::Clock;
 use crate::domain::{DeviceStatus, KEY_NAMES, ProvisionError, TOKEN_TTL};
 use crate::http::error::ApiError;
 use crate::ids::DeviceId;
-use crate::sim::Sim;
+use crate::store::ViopayStore;
 use crate::time_fmt::rfc3339;
 
 /// The most devices one request may create.
@@ -24,7 +25,7 @@ const MAX_BATCH: u32 = 10_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewDevices {
+pub(crate) struct NewDevices {
     merchant_id: String,
     id: Option<String>,
     #[serde(default, deserialize_with = "super::body::whole_u32_opt")]
@@ -33,13 +34,13 @@ pub struct NewDevices {
 }
 
 #[derive(Serialize)]
-pub struct Created {
+pub(crate) struct Created {
     merchant_id: String,
     device_ids: Vec<String>,
 }
 
 /// Provisions one device with the given id, or `count` (default 1) devices with random ids.
-pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Created>), ApiError> {
+pub(crate) async fn create(State(store): State<Arc<ViopayStore>>, raw: Bytes) -> Result<(StatusCode, Json<Created>), ApiError> {
     let req: NewDevices = body::parse(&raw)?;
     let count = req.count.unwrap_or(1);
     if !(1..=MAX_BATCH).contains(&count) || (req.id.is_some() && count != 1) {
@@ -48,7 +49,7 @@ pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCo
     let explicit = req.id.as_deref().map(DeviceId::parse).transpose().map_err(|e| ApiError::invalid_body(e.to_string()))?;
     let status = req.status.unwrap_or(DeviceStatus::Inactive);
 
-    let mut store = sim.store.write();
+    let mut store = store.write();
     let store = &mut *store;
     let owner = store
         .state
@@ -75,7 +76,7 @@ pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCo
 }
 
 #[derive(Serialize)]
-pub struct CodeView {
+pub(crate) struct CodeView {
     pairing_code: String,
     state: &'static str,
     issued_at: String,
@@ -83,7 +84,7 @@ pub struct CodeView {
 }
 
 #[derive(Serialize)]
-pub struct IdentityKeyView {
+pub(crate) struct IdentityKeyView {
     key_id: String,
     /// IDK-03: standard Base64 with padding.
     secret: String,
@@ -91,7 +92,7 @@ pub struct IdentityKeyView {
 }
 
 #[derive(Serialize)]
-pub struct KeySetView {
+pub(crate) struct KeySetView {
     key_set_id: String,
     issued_at: String,
     expires_at: String,
@@ -99,14 +100,14 @@ pub struct KeySetView {
 }
 
 #[derive(Serialize)]
-pub struct TokenView {
+pub(crate) struct TokenView {
     token: String,
     issued_at: String,
     expires_at: String,
 }
 
 #[derive(Serialize)]
-pub struct DeviceView {
+pub(crate) struct DeviceView {
     device_id: String,
     merchant_id: String,
     device_status: DeviceStatus,
@@ -129,12 +130,16 @@ pub struct DeviceView {
     attestation_tokens: Vec<TokenView>,
 }
 
-pub async fn inspect(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Json<DeviceView>, ApiError> {
+pub(crate) async fn inspect(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<DeviceView>, ApiError> {
     let not_found = |raw: &str| ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Device not found: {raw}"));
     let raw = id.map(|Path(p)| p).unwrap_or_default();
     let device_id = DeviceId::parse(&raw).map_err(|_| not_found(&raw))?;
-    let now = sim.clock.now();
-    let store = sim.store.read();
+    let now = clock.now();
+    let store = store.read();
     let state = &store.state;
     let device = state.device(device_id).map_err(|_| not_found(&raw))?;
     let status = state.status(device_id, now).map_err(|_| not_found(&raw))?;

@@ -11,19 +11,22 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::CONFLICT;
+use crate::clock::Clock;
 use crate::domain::{ClaimError, DeviceStatus, OwnClaimError};
 use crate::http::error::ApiError;
 use crate::http::note::JournalNote;
 use crate::ids::DeviceId;
-use crate::sim::Sim;
+use crate::journal::{Journal, SimulatorClaim};
+use crate::store::ViopayStore;
 use crate::time_fmt::rfc3339;
+use crate::trace::TraceIds;
 
 /// The most devices one page holds.
 const MAX_PER_PAGE: u32 = 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FleetQuery {
+pub(crate) struct FleetQuery {
     merchant: Option<String>,
     status: Option<DeviceStatus>,
     page: Option<u32>,
@@ -31,7 +34,7 @@ pub struct FleetQuery {
 }
 
 #[derive(Serialize)]
-pub struct FleetDevice {
+pub(crate) struct FleetDevice {
     device_id: String,
     merchant_id: String,
     device_status: DeviceStatus,
@@ -41,7 +44,7 @@ pub struct FleetDevice {
 }
 
 #[derive(Serialize)]
-pub struct Fleet {
+pub(crate) struct Fleet {
     /// Devices matching the filters, on every page.
     total: usize,
     page: u32,
@@ -54,7 +57,11 @@ fn bad_query(message: impl Into<String>) -> ApiError {
 }
 
 /// Devices in id order, filtered by merchant id and status; pages count from 1.
-pub async fn list(State(sim): State<Arc<Sim>>, query: Result<Query<FleetQuery>, QueryRejection>) -> Result<Json<Fleet>, ApiError> {
+pub(crate) async fn list(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    query: Result<Query<FleetQuery>, QueryRejection>,
+) -> Result<Json<Fleet>, ApiError> {
     let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(100);
@@ -64,8 +71,8 @@ pub async fn list(State(sim): State<Arc<Sim>>, query: Result<Query<FleetQuery>, 
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(bad_query(format!("`per_page` must be 1 to {MAX_PER_PAGE}")));
     }
-    let now = sim.clock.now();
-    let store = sim.store.read();
+    let now = clock.now();
+    let store = store.read();
     let state = &store.state;
     // A merchant nobody has owns no device: an empty page, as any filter that matches nothing.
     let owner = q.merchant.as_deref().map(|id| state.merchant_by_id(id));
@@ -108,12 +115,18 @@ struct OwnClaim {
 /// The device's own merchant claims its latest code now (CLAIM-20 through the domain's claim).
 /// 404 for an unknown device; 409 when there is no code, or the code cannot be claimed (used,
 /// expired), with the reason.
-pub async fn claim(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn claim(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    State(journal): State<Arc<Journal>>,
+    State(trace): State<Arc<TraceIds>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
     let raw = id.map(|Path(p)| p).unwrap_or_default();
     let not_found = || ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Device not found: {raw}"));
     let device = DeviceId::parse(&raw).map_err(|_| not_found())?;
-    let now = sim.clock.now();
-    let mut store = sim.store.write();
+    let now = clock.now();
+    let mut store = store.write();
     let conflict = |why: &str| ApiError::control(StatusCode::CONFLICT, CONFLICT, format!("cannot claim {device}: {why}"));
     let code = store.state.claim_as_owner(device, now).map_err(|e| match e {
         OwnClaimError::UnknownDevice => not_found(),
@@ -124,7 +137,8 @@ pub async fn claim(State(sim): State<Arc<Sim>>, id: Result<Path<String>, PathRej
     })?;
     let merchant_id = store.state.device(device).map(|d| store.state.merchant(d.owner).id.clone()).unwrap_or_default();
     drop(store);
-    sim.journal_claim_by_simulator(device, code, &merchant_id, now, &format!("POST /_sim/devices/{device}/claim"));
+    let how = format!("POST /_sim/devices/{device}/claim");
+    journal.record_simulator_claim(trace.next_id(), SimulatorClaim { device, code, merchant: &merchant_id, at: now, how: &how });
     let body = OwnClaim { status: "claimed", device_id: device.to_string(), pairing_code: code.to_string(), merchant_id };
     Ok(JournalNote::device(device).attach(Json(body).into_response()))
 }

@@ -7,18 +7,17 @@ use axum::extract::{Query, State, rejection::QueryRejection};
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ApiError;
-use crate::journal::JournalEntry;
-use crate::sim::Sim;
+use crate::journal::{Journal, JournalEntry};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Filter {
+pub(crate) struct Filter {
     device: Option<String>,
     limit: Option<u32>,
 }
 
 #[derive(Serialize)]
-pub struct JournalBody {
+pub(crate) struct JournalBody {
     /// The ring size; older entries are dropped.
     capacity: usize,
     /// Exchanges recorded since start or reset, dropped ones included.
@@ -26,8 +25,11 @@ pub struct JournalBody {
     entries: Vec<JournalEntry>,
 }
 
-pub async fn journal(State(sim): State<Arc<Sim>>, filter: Result<Query<Filter>, QueryRejection>) -> Result<Json<JournalBody>, ApiError> {
+pub(crate) async fn journal(
+    State(journal): State<Arc<Journal>>,
+    filter: Result<Query<Filter>, QueryRejection>,
+) -> Result<Json<JournalBody>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::invalid_body(e.body_text()))?;
-    let (entries, total) = sim.journal.entries(filter.device.as_deref(), filter.limit.map(|l| l as usize));
-    Ok(Json(JournalBody { capacity: sim.journal.capacity(), total, entries }))
+    let (entries, total) = journal.entries(filter.device.as_deref(), filter.limit.map(|l| l as usize));
+    Ok(Json(JournalBody { capacity: journal.capacity(), total, entries }))
 }

@@ -11,12 +11,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::http::error::ApiError;
-use crate::kustom::{DeviceView, EnrollmentView, Location};
-use crate::sim::Sim;
+use crate::kustom::{DeviceView, EnrollmentView, KustomStore, Location};
 
 #[derive(Serialize)]
-pub struct MerchantView {
+pub(crate) struct MerchantView {
     id: String,
     name: String,
     api_key: String,
@@ -27,12 +27,12 @@ pub struct MerchantView {
 }
 
 #[derive(Serialize)]
-pub struct Merchants {
+pub(crate) struct Merchants {
     merchants: Vec<MerchantView>,
 }
 
-pub async fn merchants(State(sim): State<Arc<Sim>>) -> Json<Merchants> {
-    let store = sim.kustom.read();
+pub(crate) async fn merchants(State(kustom): State<Arc<KustomStore>>) -> Json<Merchants> {
+    let store = kustom.read();
     let merchants = store
         .state
         .merchants
@@ -51,7 +51,7 @@ pub async fn merchants(State(sim): State<Arc<Sim>>) -> Json<Merchants> {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ByMerchant {
+pub(crate) struct ByMerchant {
     merchant: Option<String>,
 }
 
@@ -60,7 +60,7 @@ fn by_merchant(q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Option<St
 }
 
 #[derive(Serialize)]
-pub struct EnrollmentRecord {
+pub(crate) struct EnrollmentRecord {
     merchant_id: String,
     #[serde(flatten)]
     enrollment: EnrollmentView,
@@ -69,15 +69,19 @@ pub struct EnrollmentRecord {
 }
 
 #[derive(Serialize)]
-pub struct Enrollments {
+pub(crate) struct Enrollments {
     enrollments: Vec<EnrollmentRecord>,
 }
 
 /// Every enrollment in creation order, with its status now (CANCELLED and EXPIRED included).
-pub async fn enrollments(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Json<Enrollments>, ApiError> {
+pub(crate) async fn enrollments(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    q: Result<Query<ByMerchant>, QueryRejection>,
+) -> Result<Json<Enrollments>, ApiError> {
     let merchant = by_merchant(q)?;
-    let now = sim.clock.now();
-    let store = sim.kustom.read();
+    let now = clock.now();
+    let store = kustom.read();
     let k = &store.state;
     let enrollments = k
         .enrollments
@@ -95,7 +99,7 @@ pub async fn enrollments(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant
 }
 
 #[derive(Serialize)]
-pub struct DeviceRecord {
+pub(crate) struct DeviceRecord {
     #[serde(flatten)]
     device: DeviceView,
     /// `registered` or `deregistered` (§3.2).
@@ -104,14 +108,17 @@ pub struct DeviceRecord {
 }
 
 #[derive(Serialize)]
-pub struct Devices {
+pub(crate) struct Devices {
     devices: Vec<DeviceRecord>,
 }
 
 /// Every device in registration order, deregistered ones included.
-pub async fn devices(State(sim): State<Arc<Sim>>, q: Result<Query<ByMerchant>, QueryRejection>) -> Result<Json<Devices>, ApiError> {
+pub(crate) async fn devices(
+    State(kustom): State<Arc<KustomStore>>,
+    q: Result<Query<ByMerchant>, QueryRejection>,
+) -> Result<Json<Devices>, ApiError> {
     let merchant = by_merchant(q)?;
-    let store = sim.kustom.read();
+    let store = kustom.read();
     let k = &store.state;
     let devices = k
         .devices

@@ -14,21 +14,21 @@ use serde::{Deserialize, Serialize};
 use super::{CONFLICT, body};
 use crate::domain::Merchant;
 use crate::http::error::ApiError;
-use crate::sim::Sim;
+use crate::store::{ViopayStore, random_uuid};
 
 #[derive(Serialize)]
-pub struct MerchantList {
+pub(crate) struct MerchantList {
     merchants: Vec<Merchant>,
 }
 
-pub async fn list(State(sim): State<Arc<Sim>>) -> Json<MerchantList> {
-    let store = sim.store.read();
+pub(crate) async fn list(State(store): State<Arc<ViopayStore>>) -> Json<MerchantList> {
+    let store = store.read();
     Json(MerchantList { merchants: store.state.merchants().map(|(_, m)| m.clone()).collect() })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewMerchant {
+pub(crate) struct NewMerchant {
     id: Option<String>,
     name: Option<String>,
     client_id: Option<String>,
@@ -37,12 +37,12 @@ pub struct NewMerchant {
 
 /// Creates a merchant. Every field is optional: a missing id is a random UUID, a missing name a
 /// fake company name, missing credentials are generated. Answers 201 with the credentials.
-pub async fn create(State(sim): State<Arc<Sim>>, raw: Bytes) -> Result<(StatusCode, Json<Merchant>), ApiError> {
+pub(crate) async fn create(State(store): State<Arc<ViopayStore>>, raw: Bytes) -> Result<(StatusCode, Json<Merchant>), ApiError> {
     let req: NewMerchant = body::parse(&raw)?;
-    let mut store = sim.store.write();
+    let mut store = store.write();
     let store = &mut *store;
     let rng = &mut store.rng;
-    let id = req.id.unwrap_or_else(|| Sim::random_uuid(rng));
+    let id = req.id.unwrap_or_else(|| random_uuid(rng));
     let name = req.name.unwrap_or_else(|| CompanyName().fake_with_rng(rng));
     let client_id = req.client_id.unwrap_or_else(|| format!("{}-{:04x}", slug(&name), rng.random::<u16>()));
     let client_secret = req

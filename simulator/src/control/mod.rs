@@ -5,7 +5,6 @@
 pub(crate) mod access;
 mod auto_claim;
 mod body;
-pub(crate) use body::{whole_opt, whole_u32_opt};
 mod clock;
 mod device_keys;
 mod devices;
@@ -15,21 +14,42 @@ mod journal;
 mod kustom;
 mod merchants;
 mod reset;
+pub(crate) use reset::Restart;
 mod verdict;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::routing::{delete, get, post};
 
+use crate::auto_claim::AutoClaims;
+use crate::clock::Clock;
+use crate::faults::Faults;
 use crate::http::guarded;
-use crate::sim::Sim;
+use crate::journal::Journal;
+use crate::kustom::KustomStore;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
+use crate::trace::TraceIds;
 
 /// 409 `"4090"`: the request conflicts with the simulator's state or mode.
-pub const CONFLICT: &str = "4090";
+pub(crate) const CONFLICT: &str = "4090";
 
-/// `sim`: for the control token ([`access`]), checked before any handler runs.
-pub fn routes(sim: Arc<Sim>) -> Router<Arc<Sim>> {
+/// Every `/_sim/` route, over whatever root state hands out the substates its handlers take.
+/// `settings`: for the control token ([`access`]), checked before any handler runs.
+pub(crate) fn routes<S>(settings: Arc<Settings>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Clock>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+    Arc<KustomStore>: FromRef<S>,
+    Arc<Faults>: FromRef<S>,
+    Arc<Journal>: FromRef<S>,
+    Arc<TraceIds>: FromRef<S>,
+    Arc<AutoClaims>: FromRef<S>,
+    Restart: FromRef<S>,
+{
     let g = guarded;
     Router::new()
         .route("/_sim/clock", g(get(clock::get_clock)))
@@ -54,5 +74,5 @@ pub fn routes(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/_sim/kustom/merchants", g(get(kustom::merchants)))
         .route("/_sim/kustom/enrollments", g(get(kustom::enrollments)))
         .route("/_sim/kustom/devices", g(get(kustom::devices)))
-        .route_layer(axum::middleware::from_fn_with_state(sim, access::require))
+        .route_layer(axum::middleware::from_fn_with_state(settings, access::require))
 }

@@ -10,25 +10,25 @@ use crate::crypto::signature;
 use crate::ids::DeviceId;
 
 /// ATT-08, ATT-18, TIME-05: a token is valid while now < issue + 300 s.
-pub const TOKEN_TTL: Duration = Duration::seconds(300);
+pub(crate) const TOKEN_TTL: Duration = Duration::seconds(300);
 /// ATT-04, ATT-15: the accepted `X-Timestamp` window around server time, bounds included.
-pub const WINDOW_PAST: Duration = Duration::seconds(300);
-pub const WINDOW_FUTURE: Duration = Duration::seconds(60);
+pub(crate) const WINDOW_PAST: Duration = Duration::seconds(300);
+pub(crate) const WINDOW_FUTURE: Duration = Duration::seconds(60);
 
 /// An attest whose headers are present and well formed (ATT-22…ATT-29 passed).
 #[derive(Debug, Clone)]
-pub struct AttestRequest<'a> {
-    pub key_id: &'a str,
+pub(crate) struct AttestRequest<'a> {
+    pub(crate) key_id: &'a str,
     /// `X-Timestamp` as sent (signed byte for byte, ATT-11) and as an instant (ATT-15).
-    pub timestamp_raw: &'a str,
-    pub timestamp: OffsetDateTime,
-    pub nonce: &'a str,
+    pub(crate) timestamp_raw: &'a str,
+    pub(crate) timestamp: OffsetDateTime,
+    pub(crate) nonce: &'a str,
     /// The decoded MAC of `X-Signature` (ATT-12).
-    pub mac: &'a [u8],
+    pub(crate) mac: &'a [u8],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AttestError {
+pub(crate) enum AttestError {
     #[error("device {0} is not provisioned")]
     DeviceNotFound(DeviceId),
     /// ATT-30: unknown or revoked key id.
@@ -49,14 +49,14 @@ pub enum AttestError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attested {
-    pub token: String,
-    pub expires_in_sec: i64,
+pub(crate) struct Attested {
+    pub(crate) token: String,
+    pub(crate) expires_in_sec: i64,
 }
 
 /// Why attestation auth refused a token (ATT-38).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     #[error("the token was never issued")]
     Unknown,
     #[error("the token expired")]
@@ -65,14 +65,14 @@ pub enum TokenError {
 
 /// An issued attestation token: bound to its device (ATT-18).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenRecord {
-    pub device: DeviceId,
-    pub issued_at: OffsetDateTime,
+pub(crate) struct TokenRecord {
+    pub(crate) device: DeviceId,
+    pub(crate) issued_at: OffsetDateTime,
 }
 
 impl State {
     /// The device's identity keys (IDK-01: one derived default unless provisioned otherwise).
-    pub fn identity_keys(&self, id: DeviceId) -> Vec<IdentityKey> {
+    pub(crate) fn identity_keys(&self, id: DeviceId) -> Vec<IdentityKey> {
         let ext = self.devices.get(&id).and_then(|d| d.ext.as_ref());
         if let Some(keys) = ext.and_then(|e| e.identity_keys.clone()) {
             return keys;
@@ -85,7 +85,7 @@ impl State {
     /// signature (ATT-33; the nonce is remembered from here on, ATT-16) → device state (ATT-34) →
     /// a new token bound to the device (ATT-17, ATT-18). ATT-19: claimed and activated devices may
     /// attest again, and older tokens stay valid; ATT-20: nothing else changes.
-    pub fn attest(
+    pub(crate) fn attest(
         &mut self,
         id: DeviceId,
         req: &AttestRequest<'_>,
@@ -119,7 +119,7 @@ impl State {
     }
 
     /// ATT-38, ATT-18: the device a token is bound to, while it is valid.
-    pub fn token_device(&self, token: &str, now: OffsetDateTime) -> Result<DeviceId, TokenError> {
+    pub(crate) fn token_device(&self, token: &str, now: OffsetDateTime) -> Result<DeviceId, TokenError> {
         let record = self.tokens.get(token).ok_or(TokenError::Unknown)?;
         if now >= record.issued_at + TOKEN_TTL {
             return Err(TokenError::Expired);
@@ -128,7 +128,7 @@ impl State {
     }
 
     /// Tokens issued to a device (for the control API), oldest first.
-    pub fn tokens_of(&self, id: DeviceId) -> Vec<(String, TokenRecord)> {
+    pub(crate) fn tokens_of(&self, id: DeviceId) -> Vec<(String, TokenRecord)> {
         let mut list: Vec<(String, TokenRecord)> =
             self.tokens.iter().filter(|(_, r)| r.device == id).map(|(t, r)| (t.clone(), *r)).collect();
         list.sort_by_key(|(_, r)| r.issued_at);

@@ -10,23 +10,23 @@ use crate::ids::{DeviceId, PairingCode};
 
 /// A claim that passed authentication and body validation.
 #[derive(Debug, Clone, Copy)]
-pub struct ClaimRequest<'a> {
+pub(crate) struct ClaimRequest<'a> {
     /// CLAIM-02: from the token, never from the body.
-    pub merchant: MerchantIdx,
+    pub(crate) merchant: MerchantIdx,
     /// Already trimmed and uppercased (CLAIM-11).
-    pub code: &'a str,
+    pub(crate) code: &'a str,
     /// The optional `device_id` of the body (CLAIM-14).
-    pub expected_device: Option<&'a str>,
+    pub(crate) expected_device: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Claimed {
-    pub device: DeviceId,
+pub(crate) struct Claimed {
+    pub(crate) device: DeviceId,
 }
 
 /// Refusals, in the order they are checked. A refusal changes nothing (CLAIM-17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ClaimError {
+pub(crate) enum ClaimError {
     /// CLAIM-12: no code with this value.
     #[error("pairing code not found")]
     NotFound,
@@ -49,7 +49,7 @@ pub enum ClaimError {
 
 impl ClaimError {
     /// The device the refused code belongs to, where the code was found (for the journal).
-    pub fn device(&self) -> Option<DeviceId> {
+    pub(crate) fn device(&self) -> Option<DeviceId> {
         match *self {
             ClaimError::NotFound => None,
             ClaimError::Superseded { device }
@@ -63,7 +63,7 @@ impl ClaimError {
 
 /// Why the simulator cannot claim a device on its merchant's behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum OwnClaimError {
+pub(crate) enum OwnClaimError {
     #[error("device is not provisioned")]
     UnknownDevice,
     #[error("the device has no pairing code")]
@@ -75,7 +75,7 @@ pub enum OwnClaimError {
 impl State {
     /// The claim a merchant would make of its own device's latest code, through the same path as
     /// `POST /pos/claim` (the control API's claim, and automatic claims). Returns the code claimed.
-    pub fn claim_as_owner(&mut self, device: DeviceId, now: OffsetDateTime) -> Result<PairingCode, OwnClaimError> {
+    pub(crate) fn claim_as_owner(&mut self, device: DeviceId, now: OffsetDateTime) -> Result<PairingCode, OwnClaimError> {
         let d = self.device(device).map_err(|_| OwnClaimError::UnknownDevice)?;
         let code = d.latest_code().map(|c| c.code).ok_or(OwnClaimError::NoCode)?;
         let owner = d.owner;
@@ -92,7 +92,7 @@ impl State {
     /// superseded is "not found"; CLAIM-14: `device_id` mismatch is "not found") → ownership
     /// (CLAIM-16) → used (CLAIM-18) → expired (CLAIM-19), the order CLAIM-15 fixes → success
     /// (CLAIM-20: code used, device claimed and bound to the merchant).
-    pub fn claim(&mut self, req: ClaimRequest<'_>, now: OffsetDateTime) -> Result<Claimed, ClaimError> {
+    pub(crate) fn claim(&mut self, req: ClaimRequest<'_>, now: OffsetDateTime) -> Result<Claimed, ClaimError> {
         let not_found = ClaimError::NotFound;
         let code = PairingCode::parse(req.code).ok_or(not_found)?;
         let (device_id, record) = self.find_code(code).ok_or(not_found)?;

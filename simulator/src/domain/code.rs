@@ -4,12 +4,12 @@ use crate::ids::PairingCode;
 use time::{Duration, OffsetDateTime};
 
 /// TIME-01: a pairing code lives 300 s from issue.
-pub const CODE_TTL: Duration = Duration::seconds(300);
+pub(crate) const CODE_TTL: Duration = Duration::seconds(300);
 
 /// What is stored. `expired` is not stored: it follows from the issue time and `now` (CODE-03), so
 /// there is no timer per code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeState {
+pub(crate) enum CodeState {
     Pending,
     /// CODE-02: claimed successfully.
     Used,
@@ -20,7 +20,7 @@ pub enum CodeState {
 /// What a code is at a given instant (§3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CodeStatus {
+pub(crate) enum CodeStatus {
     Pending,
     Used,
     Expired,
@@ -28,7 +28,7 @@ pub enum CodeStatus {
 }
 
 impl CodeStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CodeStatus::Pending => "pending",
             CodeStatus::Used => "used",
@@ -39,20 +39,20 @@ impl CodeStatus {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CodeRecord {
-    pub code: PairingCode,
-    pub issued_at: OffsetDateTime,
-    pub state: CodeState,
+pub(crate) struct CodeRecord {
+    pub(crate) code: PairingCode,
+    pub(crate) issued_at: OffsetDateTime,
+    pub(crate) state: CodeState,
 }
 
 impl CodeRecord {
-    pub fn expires_at(&self) -> OffsetDateTime {
+    pub(crate) fn expires_at(&self) -> OffsetDateTime {
         self.issued_at + CODE_TTL
     }
 
     /// CODE-03 and STAT-07: a pending code is expired from `issued_at + 300 s` on, by time alone.
     /// CODE-05: used and superseded are terminal, so a used code never reads expired (STAT-09).
-    pub fn status_at(&self, now: OffsetDateTime) -> CodeStatus {
+    pub(crate) fn status_at(&self, now: OffsetDateTime) -> CodeStatus {
         match self.state {
             CodeState::Used => CodeStatus::Used,
             CodeState::Superseded => CodeStatus::Superseded,
@@ -62,7 +62,7 @@ impl CodeRecord {
     }
 
     /// A code that could still be claimed: the only kind PAIR-07 keeps unique.
-    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+    pub(crate) fn is_live(&self, now: OffsetDateTime) -> bool {
         self.status_at(now) == CodeStatus::Pending
     }
 }

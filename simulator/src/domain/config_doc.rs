@@ -11,7 +11,7 @@ use super::state::State;
 use crate::ids::DeviceId;
 
 /// The members a merchant's fixtures may set (CFG-07).
-pub const CONFIG_MEMBERS: [&str; 9] =
+pub(crate) const CONFIG_MEMBERS: [&str; 9] =
     ["merchant_key", "tip_info", "tax_info", "surcharge_info", "location", "emv", "security", "branding", "intervals"];
 
 fn defaults() -> Value {
@@ -56,7 +56,7 @@ fn member(name: &str, overrides: Option<&Map<String, Value>>) -> Value {
 impl State {
     /// CFG-05: exactly `terminal_id`, `device_id`, `merchant`, `location`, `emv`, `security`,
     /// `branding` and `intervals`; no `terminal_parameters` (CFG-02).
-    pub fn config_document(&self, id: DeviceId) -> Result<Value, DeviceNotFound> {
+    pub(crate) fn config_document(&self, id: DeviceId) -> Result<Value, DeviceNotFound> {
         let device = self.device(id)?;
         let merchant = self.merchant(device.owner);
         let overrides = self.merchant_config(device.owner);
@@ -84,7 +84,7 @@ impl State {
 /// TPAR-05: the gzip of one JSON document in the style of the legacy VIPAY parameters, the same
 /// for every device and call. TPAR-07: it is over 16 KiB gzipped, so the default chunk size
 /// gives at least two chunks: the CA public keys are pseudo-random moduli, which do not compress.
-pub fn terminal_parameters_gz() -> &'static [u8] {
+pub(crate) fn terminal_parameters_gz() -> &'static [u8] {
     static GZ: OnceLock<Vec<u8>> = OnceLock::new();
     GZ.get_or_init(|| crate::crypto::envelope::gzip(terminal_parameters().to_string().as_bytes()))
 }

@@ -7,7 +7,7 @@ use super::secrets::DeviceExt;
 /// `device_status` (STAT-03). Transitions only forward (DEV-04).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum DeviceStatus {
+pub(crate) enum DeviceStatus {
     /// DEV-01: where every provisioned device starts.
     Inactive,
     /// DEV-02: after a successful claim.
@@ -18,11 +18,11 @@ pub enum DeviceStatus {
 
 impl DeviceStatus {
     /// STAT-04: `is_claimed` is true exactly when the device is claimed or activated.
-    pub fn is_claimed(self) -> bool {
+    pub(crate) fn is_claimed(self) -> bool {
         !matches!(self, DeviceStatus::Inactive)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DeviceStatus::Inactive => "inactive",
             DeviceStatus::Claimed => "claimed",
@@ -33,28 +33,28 @@ impl DeviceStatus {
 
 /// A provisioned device. Kept small: a million of them must fit well under 1 GiB.
 #[derive(Clone, Debug)]
-pub struct Device {
+pub(crate) struct Device {
     /// The merchant the device was provisioned for; CLAIM-16 compares the token's merchant to it.
-    pub owner: MerchantIdx,
-    pub status: DeviceStatus,
+    pub(crate) owner: MerchantIdx,
+    pub(crate) status: DeviceStatus,
     /// The merchant bound by a successful claim (CLAIM-20).
-    pub claimed_by: Option<MerchantIdx>,
+    pub(crate) claimed_by: Option<MerchantIdx>,
     /// The device's codes, oldest first; the last one is the latest (STAT-05). Bounded by
     /// [`super::CODE_HISTORY`].
-    pub codes: Vec<CodeRecord>,
+    pub(crate) codes: Vec<CodeRecord>,
     /// CFG-06: the number of its `TERM-` id, unique, in provisioning order.
-    pub terminal: u32,
+    pub(crate) terminal: u32,
     /// Steps 5–8 state, created when a device first needs it (keeps idle devices small).
-    pub ext: Option<Box<DeviceExt>>,
+    pub(crate) ext: Option<Box<DeviceExt>>,
 }
 
 impl Device {
-    pub fn new(owner: MerchantIdx, status: DeviceStatus, terminal: u32) -> Self {
+    pub(crate) fn new(owner: MerchantIdx, status: DeviceStatus, terminal: u32) -> Self {
         let claimed_by = status.is_claimed().then_some(owner);
         Device { owner, status, claimed_by, codes: Vec::new(), terminal, ext: None }
     }
 
-    pub fn latest_code(&self) -> Option<&CodeRecord> {
+    pub(crate) fn latest_code(&self) -> Option<&CodeRecord> {
         self.codes.last()
     }
 }

@@ -9,7 +9,7 @@ use crate::crypto::Key32;
 use crate::ids::DeviceId;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyAdminError {
+pub(crate) enum KeyAdminError {
     #[error(transparent)]
     Device(#[from] DeviceNotFound),
     #[error("key id `{0}` must be 1 to 128 visible ASCII characters")]
@@ -22,7 +22,7 @@ pub enum KeyAdminError {
 
 impl State {
     /// IDK-06: adds an identity key; it revokes no other. Key ids belong to one device (IDK-02).
-    pub fn add_identity_key(&mut self, id: DeviceId, key_id: String, secret: Key32) -> Result<IdentityKey, KeyAdminError> {
+    pub(crate) fn add_identity_key(&mut self, id: DeviceId, key_id: String, secret: Key32) -> Result<IdentityKey, KeyAdminError> {
         if key_id.is_empty() || key_id.len() > 128 || !key_id.bytes().all(|b| (0x21..=0x7E).contains(&b)) {
             return Err(KeyAdminError::InvalidKeyId(key_id));
         }
@@ -41,7 +41,7 @@ impl State {
 
     /// IDK-06: a revoked key stays revoked and attest refuses its id (ATT-30); tokens already
     /// issued stay valid (ATT-19).
-    pub fn revoke_identity_key(&mut self, id: DeviceId, key_id: &str) -> Result<(), KeyAdminError> {
+    pub(crate) fn revoke_identity_key(&mut self, id: DeviceId, key_id: &str) -> Result<(), KeyAdminError> {
         let mut keys = self.identity_keys(id);
         let key =
             keys.iter_mut().find(|k| k.key_id == key_id).ok_or_else(|| KeyAdminError::Unknown { device: id, key_id: key_id.to_owned() })?;
@@ -52,7 +52,7 @@ impl State {
 
     /// Back to `inactive` with no code, no claim, no key set, no tokens and no activation; the
     /// device keeps its provisioning merchant, identity keys, ZMK and terminal id.
-    pub fn reset_device(&mut self, id: DeviceId) -> Result<(), DeviceNotFound> {
+    pub(crate) fn reset_device(&mut self, id: DeviceId) -> Result<(), DeviceNotFound> {
         let device = self.devices.get_mut(&id).ok_or(DeviceNotFound(id))?;
         device.status = DeviceStatus::Inactive;
         device.claimed_by = None;

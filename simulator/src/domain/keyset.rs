@@ -12,22 +12,22 @@ use crate::crypto::Key32;
 use crate::ids::DeviceId;
 
 /// KEYS-13: a key set is valid for 365 days from its first issue.
-pub const KEY_SET_VALIDITY: Duration = Duration::days(365);
+pub(crate) const KEY_SET_VALIDITY: Duration = Duration::days(365);
 
 /// The names of a key set's entries, in its order (KEYS-05).
-pub const KEY_NAMES: [&str; 6] = ["tmk", "kek", "msk", "tpk", "tdk", "mac"];
+pub(crate) const KEY_NAMES: [&str; 6] = ["tmk", "kek", "msk", "tpk", "tdk", "mac"];
 
 /// The three readiness flags of activate (ACT-01, ACT-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Readiness {
-    pub emv_ready: bool,
-    pub keys_installed: bool,
-    pub network_ok: bool,
+pub(crate) struct Readiness {
+    pub(crate) emv_ready: bool,
+    pub(crate) keys_installed: bool,
+    pub(crate) network_ok: bool,
 }
 
 impl Readiness {
     /// ACT-07: the false flags, in the order `emv_ready`, `keys_installed`, `network_ok`.
-    pub fn not_ready(&self) -> Vec<&'static str> {
+    pub(crate) fn not_ready(&self) -> Vec<&'static str> {
         [("emv_ready", self.emv_ready), ("keys_installed", self.keys_installed), ("network_ok", self.network_ok)]
             .into_iter()
             .filter(|(_, ok)| !ok)
@@ -37,7 +37,7 @@ impl Readiness {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ActivateError {
+pub(crate) enum ActivateError {
     #[error("device {0} is not provisioned")]
     DeviceNotFound(DeviceId),
     /// MSK-10.
@@ -50,29 +50,34 @@ pub enum ActivateError {
 
 impl KeySet {
     /// KEYS-13: `ks-` + year of issue + `-` + the two-digit sequence; key ids likewise per entry.
-    pub fn id(&self, name: &str) -> String {
+    pub(crate) fn id(&self, name: &str) -> String {
         format!("{name}-{}-{:02}", self.issued_at.year(), self.seq)
     }
 
-    pub fn expires_at(&self) -> OffsetDateTime {
+    pub(crate) fn expires_at(&self) -> OffsetDateTime {
         self.issued_at + KEY_SET_VALIDITY
     }
 }
 
 impl State {
     /// IDK-04, IDK-05: the key the TMK is wrapped under.
-    pub fn zmk(&self, id: DeviceId) -> Key32 {
+    pub(crate) fn zmk(&self, id: DeviceId) -> Key32 {
         self.devices.get(&id).and_then(|d| d.ext.as_ref()).and_then(|e| e.zmk).unwrap_or_else(|| self.secret_seed.zmk(id))
     }
 
     /// The device's key set, if one is issued (MSK-10 otherwise).
-    pub fn key_set(&self, id: DeviceId) -> Option<&KeySet> {
+    pub(crate) fn key_set(&self, id: DeviceId) -> Option<&KeySet> {
         self.devices.get(&id).and_then(|d| d.ext.as_ref()).and_then(|e| e.key_set.as_ref())
     }
 
     /// KEYS-12: the first call issues the key set (six fresh keys from `draw`), later calls return
     /// the same one until it is rotated.
-    pub fn issue_keys(&mut self, id: DeviceId, now: OffsetDateTime, mut draw: impl FnMut() -> Key32) -> Result<KeySet, DeviceNotFound> {
+    pub(crate) fn issue_keys(
+        &mut self,
+        id: DeviceId,
+        now: OffsetDateTime,
+        mut draw: impl FnMut() -> Key32,
+    ) -> Result<KeySet, DeviceNotFound> {
         let device = self.devices.get_mut(&id).ok_or(DeviceNotFound(id))?;
         let ext = device.ext.get_or_insert_with(Default::default);
         if let Some(set) = &ext.key_set {
@@ -88,7 +93,7 @@ impl State {
     }
 
     /// KEYS-14: the set is discarded; the next keys call issues a new one.
-    pub fn rotate_key_set(&mut self, id: DeviceId) -> Result<(), DeviceNotFound> {
+    pub(crate) fn rotate_key_set(&mut self, id: DeviceId) -> Result<(), DeviceNotFound> {
         let device = self.devices.get_mut(&id).ok_or(DeviceNotFound(id))?;
         if let Some(ext) = device.ext.as_mut() {
             ext.key_set = None;
@@ -97,18 +102,18 @@ impl State {
     }
 
     /// CFG-06: `TERM-` + the device's number, zero-padded to at least 6 digits.
-    pub fn terminal_id(&self, id: DeviceId) -> Result<String, DeviceNotFound> {
+    pub(crate) fn terminal_id(&self, id: DeviceId) -> Result<String, DeviceNotFound> {
         self.devices.get(&id).map(|d| format!("TERM-{:06}", d.terminal)).ok_or(DeviceNotFound(id))
     }
 
-    pub fn activated_at(&self, id: DeviceId) -> Option<OffsetDateTime> {
+    pub(crate) fn activated_at(&self, id: DeviceId) -> Option<OffsetDateTime> {
         self.devices.get(&id).and_then(|d| d.ext.as_ref()).and_then(|e| e.activated_at)
     }
 
     /// ACT-10 after auth and the envelope: key set issued (MSK-10), flags true (ACT-07), then the
     /// device goes `claimed` → `activated` at `now` (ACT-08, DEV-03), or an activated device
     /// answers its original time (ACT-09). A false flag changes nothing, on an activated device too.
-    pub fn activate(&mut self, id: DeviceId, flags: Readiness, now: OffsetDateTime) -> Result<OffsetDateTime, ActivateError> {
+    pub(crate) fn activate(&mut self, id: DeviceId, flags: Readiness, now: OffsetDateTime) -> Result<OffsetDateTime, ActivateError> {
         let device = self.devices.get_mut(&id).ok_or(ActivateError::DeviceNotFound(id))?;
         let ext = device.ext.get_or_insert_with(Default::default);
         if ext.key_set.is_none() {

@@ -4,7 +4,7 @@
 /// UUID string, per device). Only the state makes one, and only for a merchant it holds: an index
 /// is resolved and used under one lock, never carried across a `/_sim/reset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MerchantIdx(u32);
+pub(crate) struct MerchantIdx(u32);
 
 impl MerchantIdx {
     pub(super) fn new(i: usize) -> Self {
@@ -12,7 +12,7 @@ impl MerchantIdx {
     }
 
     /// Its position among the state's merchants (reading it cannot make an index).
-    pub fn get(self) -> usize {
+    pub(crate) fn get(self) -> usize {
         self.0 as usize
     }
 }
@@ -29,4 +29,4 @@ pub struct Merchant {
 /// Client credentials that match no merchant (AUTH-07).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("invalid client credentials")]
-pub struct BadCredentials;
+pub(crate) struct BadCredentials;

@@ -7,15 +7,15 @@ use super::state::State;
 use crate::ids::{DeviceId, PairingCode};
 
 /// PAIR-07/PAIR-08: how many candidate codes are drawn before giving up (Q-06: our constant).
-pub const GENERATION_ATTEMPTS: usize = 8;
+pub(crate) const GENERATION_ATTEMPTS: usize = 8;
 
 /// How many codes a device remembers. Older records are forgotten, and with them the ability to
 /// answer "used"/"expired" for them (Q-07: retention is a simulator choice).
-pub const CODE_HISTORY: usize = 8;
+pub(crate) const CODE_HISTORY: usize = 8;
 
 /// The source of candidate codes. Production draws them from a seeded RNG; tests script them to
 /// force collisions.
-pub trait CodeGenerator {
+pub(crate) trait CodeGenerator {
     fn next_code(&mut self) -> PairingCode;
 }
 
@@ -26,16 +26,16 @@ impl<F: FnMut() -> PairingCode> CodeGenerator for F {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IssuedCode {
-    pub code: PairingCode,
+pub(crate) struct IssuedCode {
+    pub(crate) code: PairingCode,
     /// PAIR-02: always 300.
-    pub expires_in_sec: i64,
+    pub(crate) expires_in_sec: i64,
     /// The pending code this one superseded, if any (CODE-04).
-    pub superseded: Option<PairingCode>,
+    pub(crate) superseded: Option<PairingCode>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PairError {
+pub(crate) enum PairError {
     /// PAIR-09/PAIR-10.
     #[error("device {0} is not provisioned")]
     DeviceNotFound(DeviceId),
@@ -56,7 +56,12 @@ impl State {
     /// * PAIR-04/CODE-04: a pending code of the same device is superseded. CODE-06: an expired one
     ///   stays expired.
     /// * CODE-01/PAIR-06: the new code is pending and becomes the device's latest.
-    pub fn issue_code(&mut self, id: DeviceId, now: OffsetDateTime, generator: &mut impl CodeGenerator) -> Result<IssuedCode, PairError> {
+    pub(crate) fn issue_code(
+        &mut self,
+        id: DeviceId,
+        now: OffsetDateTime,
+        generator: &mut impl CodeGenerator,
+    ) -> Result<IssuedCode, PairError> {
         let device = self.devices.get(&id).ok_or(PairError::DeviceNotFound(id))?;
         if device.status.is_claimed() {
             return Err(PairError::AlreadyClaimed(id));

@@ -13,66 +13,66 @@ use crate::crypto::Key32;
 use crate::ids::DeviceId;
 
 /// ATT-16: how long a nonce is remembered after its request passed the signature check.
-pub const NONCE_MEMORY: time::Duration = time::Duration::seconds(360);
+pub(crate) const NONCE_MEMORY: time::Duration = time::Duration::seconds(360);
 /// Bound on remembered nonces per device, whatever the request rate (the oldest are forgotten).
-pub const MAX_NONCES: usize = 4096;
+pub(crate) const MAX_NONCES: usize = 4096;
 
 /// An identity key of a device (ATT-03): an id and a 32-byte HMAC secret (IDK-01, IDK-03).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdentityKey {
-    pub key_id: String,
-    pub secret: Key32,
+pub(crate) struct IdentityKey {
+    pub(crate) key_id: String,
+    pub(crate) secret: Key32,
     /// IDK-06: a revoked key stays revoked; attest refuses its id (ATT-30).
-    pub revoked: bool,
+    pub(crate) revoked: bool,
 }
 
 /// The six keys of a key set (KEYS-05), in the order `tmk`, `kek`, `msk`, `tpk`, `tdk`, `mac`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeySet {
+pub(crate) struct KeySet {
     /// The device's n-th key set, from 1 (KEYS-13).
-    pub seq: u16,
-    pub issued_at: OffsetDateTime,
-    pub keys: [Key32; 6],
+    pub(crate) seq: u16,
+    pub(crate) issued_at: OffsetDateTime,
+    pub(crate) keys: [Key32; 6],
     /// KEYS-07: each key's KCV, computed once at issue.
-    pub kcvs: [String; 6],
+    pub(crate) kcvs: [String; 6],
 }
 
 impl KeySet {
-    pub fn msk(&self) -> &Key32 {
+    pub(crate) fn msk(&self) -> &Key32 {
         &self.keys[2]
     }
 }
 
 /// A device's steps 5–8 state beyond what the seed derives.
 #[derive(Clone, Debug, Default)]
-pub struct DeviceExt {
+pub(crate) struct DeviceExt {
     /// `None`: the single default key derived from the seed (IDK-01, IDK-02, IDK-05).
-    pub identity_keys: Option<Vec<IdentityKey>>,
+    pub(crate) identity_keys: Option<Vec<IdentityKey>>,
     /// Another id for the derived default key (fixtures' `identity_key_id` without a secret).
-    pub default_key_id: Option<String>,
+    pub(crate) default_key_id: Option<String>,
     /// `None`: derived from the seed (IDK-04, IDK-05).
-    pub zmk: Option<Key32>,
+    pub(crate) zmk: Option<Key32>,
     /// KEYS-12: issued by the first keys 200, discarded by a rotation (KEYS-14).
-    pub key_set: Option<KeySet>,
+    pub(crate) key_set: Option<KeySet>,
     /// How many key sets the device has had (the sequence of KEYS-13).
-    pub key_sets_issued: u16,
+    pub(crate) key_sets_issued: u16,
     /// ACT-08.
-    pub activated_at: Option<OffsetDateTime>,
+    pub(crate) activated_at: Option<OffsetDateTime>,
     /// ATT-16: nonces that passed the signature check, oldest first, with when.
-    pub nonces: VecDeque<(String, OffsetDateTime)>,
+    pub(crate) nonces: VecDeque<(String, OffsetDateTime)>,
 }
 
 impl DeviceExt {
     /// ATT-32: whether `nonce` was seen within [`NONCE_MEMORY`] of `now` (bounds included).
     /// Forgets what the window has made irrelevant.
-    pub fn nonce_seen(&mut self, nonce: &str, now: OffsetDateTime) -> bool {
+    pub(crate) fn nonce_seen(&mut self, nonce: &str, now: OffsetDateTime) -> bool {
         while self.nonces.front().is_some_and(|(_, at)| *at + NONCE_MEMORY < now) {
             self.nonces.pop_front();
         }
         self.nonces.iter().any(|(n, _)| n == nonce)
     }
 
-    pub fn remember_nonce(&mut self, nonce: &str, now: OffsetDateTime) {
+    pub(crate) fn remember_nonce(&mut self, nonce: &str, now: OffsetDateTime) {
         if self.nonces.len() >= MAX_NONCES {
             self.nonces.pop_front();
         }
@@ -82,10 +82,10 @@ impl DeviceExt {
 
 /// Derives the per-device secrets of IDK-05 from the simulator's secret seed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SecretSeed(pub Key32);
+pub(crate) struct SecretSeed(pub Key32);
 
 impl SecretSeed {
-    pub fn from_seed(seed: u64) -> Self {
+    pub(crate) fn from_seed(seed: u64) -> Self {
         SecretSeed(derive(&seed.to_le_bytes(), b"viopay-sim secret seed"))
     }
 
@@ -96,12 +96,12 @@ impl SecretSeed {
     }
 
     /// IDK-01/IDK-05: the default identity secret.
-    pub fn identity_secret(&self, id: DeviceId) -> Key32 {
+    pub(crate) fn identity_secret(&self, id: DeviceId) -> Key32 {
         self.for_device(b"identity-secret", id)
     }
 
     /// IDK-04/IDK-05: the device's ZMK.
-    pub fn zmk(&self, id: DeviceId) -> Key32 {
+    pub(crate) fn zmk(&self, id: DeviceId) -> Key32 {
         self.for_device(b"zmk", id)
     }
 }
@@ -115,7 +115,7 @@ fn derive(key: &[u8], msg: &[u8]) -> Key32 {
 }
 
 /// IDK-02: `idk-` + the device id's 8 hex digits in lowercase.
-pub fn default_key_id(id: DeviceId) -> String {
+pub(crate) fn default_key_id(id: DeviceId) -> String {
     format!("idk-{:08x}", id.as_u32())
 }
 

@@ -13,15 +13,13 @@ use super::secrets::SecretSeed;
 use crate::ids::{DeviceId, PairingCode};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProvisionError {
+pub(crate) enum ProvisionError {
     #[error("merchant id `{0}` is already provisioned")]
     DuplicateMerchant(String),
     #[error("client_id `{0}` already belongs to another merchant")]
     DuplicateClient(String),
     #[error("device {0} is already provisioned")]
     DuplicateDevice(DeviceId),
-    #[error("merchant `{0}` is not provisioned")]
-    UnknownMerchant(String),
     #[error("a device range starting at {first} with {count} devices runs past POS-FFFFFFFF")]
     RangeOverflow { first: DeviceId, count: u32 },
     #[error("`{0}` must not be empty")]
@@ -35,7 +33,7 @@ pub enum ProvisionError {
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct State {
+pub(crate) struct State {
     merchants: Vec<Merchant>,
     by_merchant_id: HashMap<String, MerchantIdx>,
     by_client_id: HashMap<String, MerchantIdx>,
@@ -62,11 +60,11 @@ pub struct State {
 }
 
 impl State {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         State::default()
     }
 
-    pub fn add_merchant(&mut self, merchant: Merchant) -> Result<MerchantIdx, ProvisionError> {
+    pub(crate) fn add_merchant(&mut self, merchant: Merchant) -> Result<MerchantIdx, ProvisionError> {
         for (field, value) in [("id", &merchant.id), ("client_id", &merchant.client_id), ("client_secret", &merchant.client_secret)] {
             if value.is_empty() {
                 return Err(ProvisionError::Empty(field));
@@ -87,7 +85,7 @@ impl State {
 
     /// DEV-01: a provisioned device starts `inactive` unless fixtures say otherwise. CFG-06: it
     /// gets the next terminal number.
-    pub fn add_device(&mut self, id: DeviceId, owner: MerchantIdx, status: DeviceStatus) -> Result<(), ProvisionError> {
+    pub(crate) fn add_device(&mut self, id: DeviceId, owner: MerchantIdx, status: DeviceStatus) -> Result<(), ProvisionError> {
         if self.devices.contains_key(&id) {
             return Err(ProvisionError::DuplicateDevice(id));
         }
@@ -100,7 +98,7 @@ impl State {
     }
 
     /// CFG-06: a terminal number set by fixtures; refused when another device has it.
-    pub fn set_terminal(&mut self, id: DeviceId, number: u32) -> Result<(), ProvisionError> {
+    pub(crate) fn set_terminal(&mut self, id: DeviceId, number: u32) -> Result<(), ProvisionError> {
         if self.devices.iter().any(|(other, d)| *other != id && d.terminal == number) {
             return Err(ProvisionError::DuplicateTerminal(number));
         }
@@ -111,18 +109,18 @@ impl State {
     }
 
     /// IDK-05: where derived secrets come from (the simulator's seed).
-    pub fn set_secret_seed(&mut self, seed: SecretSeed) {
+    pub(crate) fn set_secret_seed(&mut self, seed: SecretSeed) {
         self.secret_seed = seed;
     }
 
     /// The device's steps 5–8 state, created when first needed.
-    pub fn device_ext_mut(&mut self, id: DeviceId) -> Result<&mut super::secrets::DeviceExt, DeviceNotFound> {
+    pub(crate) fn device_ext_mut(&mut self, id: DeviceId) -> Result<&mut super::secrets::DeviceExt, DeviceNotFound> {
         let device = self.devices.get_mut(&id).ok_or(DeviceNotFound(id))?;
         Ok(device.ext.get_or_insert_with(Default::default))
     }
 
     /// Provisions `count` devices with ids counting up in hex from `first`.
-    pub fn add_device_range(&mut self, first: DeviceId, count: u32, owner: MerchantIdx) -> Result<(), ProvisionError> {
+    pub(crate) fn add_device_range(&mut self, first: DeviceId, count: u32, owner: MerchantIdx) -> Result<(), ProvisionError> {
         if count > 0 && first.checked_add(count - 1).is_none() {
             return Err(ProvisionError::RangeOverflow { first, count });
         }
@@ -134,52 +132,52 @@ impl State {
         Ok(())
     }
 
-    pub fn merchant(&self, idx: MerchantIdx) -> &Merchant {
+    pub(crate) fn merchant(&self, idx: MerchantIdx) -> &Merchant {
         // An index comes only from this state's own merchants (see `MerchantIdx`).
         &self.merchants[idx.get()]
     }
 
     /// AUTH-04, AUTH-07: the merchant whose API client these credentials are, compared in
     /// constant time so that a wrong secret's timing says nothing about the right one.
-    pub fn authenticate_client(&self, client_id: &str, client_secret: &str) -> Result<&Merchant, super::merchant::BadCredentials> {
+    pub(crate) fn authenticate_client(&self, client_id: &str, client_secret: &str) -> Result<&Merchant, super::merchant::BadCredentials> {
         let m = self.merchant_by_client_id(client_id).map(|idx| self.merchant(idx)).ok_or(super::merchant::BadCredentials)?;
         if super::user::same_secret(&m.client_secret, client_secret) { Ok(m) } else { Err(super::merchant::BadCredentials) }
     }
 
-    pub fn merchants(&self) -> impl Iterator<Item = (MerchantIdx, &Merchant)> {
+    pub(crate) fn merchants(&self) -> impl Iterator<Item = (MerchantIdx, &Merchant)> {
         self.merchants.iter().enumerate().map(|(i, m)| (MerchantIdx::new(i), m))
     }
 
     /// CFG-07: config values for the merchant's devices, over the defaults.
-    pub fn set_merchant_config(&mut self, idx: MerchantIdx, config: serde_json::Map<String, serde_json::Value>) {
+    pub(crate) fn set_merchant_config(&mut self, idx: MerchantIdx, config: serde_json::Map<String, serde_json::Value>) {
         self.merchant_config.insert(idx, config);
     }
 
-    pub fn merchant_config(&self, idx: MerchantIdx) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    pub(crate) fn merchant_config(&self, idx: MerchantIdx) -> Option<&serde_json::Map<String, serde_json::Value>> {
         self.merchant_config.get(&idx)
     }
 
-    pub fn merchant_by_id(&self, id: &str) -> Option<MerchantIdx> {
+    pub(crate) fn merchant_by_id(&self, id: &str) -> Option<MerchantIdx> {
         self.by_merchant_id.get(id).copied()
     }
 
-    pub fn merchant_by_client_id(&self, client_id: &str) -> Option<MerchantIdx> {
+    pub(crate) fn merchant_by_client_id(&self, client_id: &str) -> Option<MerchantIdx> {
         self.by_client_id.get(client_id).copied()
     }
 
-    pub fn device(&self, id: DeviceId) -> Result<&Device, DeviceNotFound> {
+    pub(crate) fn device(&self, id: DeviceId) -> Result<&Device, DeviceNotFound> {
         self.devices.get(&id).ok_or(DeviceNotFound(id))
     }
 
-    pub fn contains_device(&self, id: DeviceId) -> bool {
+    pub(crate) fn contains_device(&self, id: DeviceId) -> bool {
         self.devices.contains_key(&id)
     }
 
-    pub fn device_count(&self) -> usize {
+    pub(crate) fn device_count(&self) -> usize {
         self.devices.len()
     }
 
-    pub fn devices(&self) -> impl Iterator<Item = (DeviceId, &Device)> {
+    pub(crate) fn devices(&self) -> impl Iterator<Item = (DeviceId, &Device)> {
         self.devices.iter().map(|(id, d)| (*id, d))
     }
 }

@@ -10,16 +10,16 @@ use crate::ids::DeviceId;
 
 /// STAT-02: the three fields of a status answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct StatusView {
-    pub device_status: DeviceStatus,
+pub(crate) struct StatusView {
+    pub(crate) device_status: DeviceStatus,
     /// STAT-04.
-    pub is_claimed: bool,
+    pub(crate) is_claimed: bool,
     /// STAT-05: `none`, `pending`, `used` or `expired`, for the latest code.
-    pub pairing_code_status: &'static str,
+    pub(crate) pairing_code_status: &'static str,
 }
 
 impl State {
-    pub fn status(&self, id: DeviceId, now: OffsetDateTime) -> Result<StatusView, DeviceNotFound> {
+    pub(crate) fn status(&self, id: DeviceId, now: OffsetDateTime) -> Result<StatusView, DeviceNotFound> {
         let device = self.device(id)?;
         let pairing_code_status = match device.latest_code().map(|c| c.status_at(now)) {
             None => "none",

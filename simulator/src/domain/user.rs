@@ -9,23 +9,23 @@ use super::state::State;
 /// The portal's own client: public (no secret), direct access grants only, as a Keycloak realm
 /// would register a first-party web portal that signs users in with a password form. No merchant
 /// API client may take its id.
-pub const PORTAL_CLIENT_ID: &str = "viopay-portal";
+pub(crate) const PORTAL_CLIENT_ID: &str = "viopay-portal";
 
 /// A portal user of one merchant.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub username: String,
-    pub password: String,
-    pub merchant: MerchantIdx,
+pub(crate) struct User {
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) merchant: MerchantIdx,
     /// The Kustom merchant (`/ipp/v1`) the same person runs, if any: the portal's Kustom tab.
-    pub kustom_merchant: Option<String>,
+    pub(crate) kustom_merchant: Option<String>,
 }
 
 /// A username and password that match no user. Keycloak answers both cases the same way, so the
 /// simulator does not say which one was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("invalid user credentials")]
-pub struct BadUserCredentials;
+pub(crate) struct BadUserCredentials;
 
 /// Constant-time comparison, so a wrong secret's timing says nothing about the right one.
 pub(super) fn same_secret(a: &str, b: &str) -> bool {
@@ -35,7 +35,7 @@ pub(super) fn same_secret(a: &str, b: &str) -> bool {
 
 impl State {
     /// Usernames are unique and, as in Keycloak, compared without regard to case.
-    pub fn add_user(&mut self, user: User) -> Result<(), super::ProvisionError> {
+    pub(crate) fn add_user(&mut self, user: User) -> Result<(), super::ProvisionError> {
         if user.username.trim().is_empty() || user.password.is_empty() {
             return Err(super::ProvisionError::Empty(if user.password.is_empty() { "password" } else { "username" }));
         }
@@ -46,16 +46,16 @@ impl State {
         Ok(())
     }
 
-    pub fn user(&self, username: &str) -> Option<&User> {
+    pub(crate) fn user(&self, username: &str) -> Option<&User> {
         self.users.iter().find(|u| u.username.eq_ignore_ascii_case(username))
     }
 
-    pub fn users(&self) -> impl Iterator<Item = &User> {
+    pub(crate) fn users(&self) -> impl Iterator<Item = &User> {
         self.users.iter()
     }
 
     /// The user these credentials are, password compared in constant time.
-    pub fn authenticate_user(&self, username: &str, password: &str) -> Result<&User, BadUserCredentials> {
+    pub(crate) fn authenticate_user(&self, username: &str, password: &str) -> Result<&User, BadUserCredentials> {
         let user = self.user(username).ok_or(BadUserCredentials)?;
         if same_secret(&user.password, password) { Ok(user) } else { Err(BadUserCredentials) }
     }

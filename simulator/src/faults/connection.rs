@@ -23,35 +23,35 @@ const CLOSE: u8 = 2;
 
 /// The switch of one connection, handed to its requests.
 #[derive(Debug, Clone, Default)]
-pub struct ConnHandle(Arc<AtomicU8>);
+pub(crate) struct ConnHandle(Arc<AtomicU8>);
 
 impl ConnHandle {
     /// The connection ends with a TCP RST at its next read or write.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.0.store(RESET, Ordering::Release);
     }
 
     /// The connection ends with a FIN at its next read or write, nothing more sent.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.0.store(CLOSE, Ordering::Release);
     }
 }
 
 /// A stream whose connection a request can end.
-pub struct Switchable {
+pub(crate) struct Switchable {
     stream: TcpStream,
     switch: ConnHandle,
 }
 
 impl Switchable {
-    pub fn new(stream: TcpStream) -> Self {
+    pub(crate) fn new(stream: TcpStream) -> Self {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
         Switchable { stream, switch: ConnHandle::default() }
     }
 
-    pub fn handle(&self) -> ConnHandle {
+    pub(crate) fn handle(&self) -> ConnHandle {
         self.switch.clone()
     }
 
@@ -105,7 +105,7 @@ impl AsyncWrite for Switchable {
 }
 
 /// A stream that exposes its connection's switch.
-pub trait HasSwitch {
+pub(crate) trait HasSwitch {
     fn switch(&self) -> ConnHandle;
 }
 
@@ -115,33 +115,22 @@ impl HasSwitch for Switchable {
     }
 }
 
-impl HasSwitch for tokio_rustls::server::TlsStream<Switchable> {
-    fn switch(&self) -> ConnHandle {
-        self.get_ref().0.handle()
-    }
-}
-
-// One impl per listener: axum's blanket impl for `L::Addr` rules out a generic one.
+// One impl per listener: axum's blanket impl for `L::Addr` rules out a generic one (the TLS
+// listener's is in `tls.rs`, so that this module does not import it).
 impl Connected<IncomingStream<'_, ConnectionListener>> for ConnHandle {
     fn connect_info(stream: IncomingStream<'_, ConnectionListener>) -> Self {
         stream.io().switch()
     }
 }
 
-impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, crate::tls::TlsListener>) -> Self {
-        stream.io().switch()
-    }
-}
-
 /// Plain TCP, every connection switchable (and with `TCP_NODELAY`: small requests and small
 /// answers, which Nagle's algorithm would hold back).
-pub struct ConnectionListener {
+pub(crate) struct ConnectionListener {
     inner: TcpListener,
 }
 
 impl ConnectionListener {
-    pub fn new(inner: TcpListener) -> Self {
+    pub(crate) fn new(inner: TcpListener) -> Self {
         ConnectionListener { inner }
     }
 }

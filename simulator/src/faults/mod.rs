@@ -18,43 +18,44 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
-pub use connection::{ConnHandle, ConnectionListener, Switchable};
+pub(crate) use connection::{ConnHandle, ConnectionListener, Switchable};
 pub use profiles::{ProfileError, Profiles};
-pub use spec::{Action, FAULTABLE, FaultError, FaultSpec};
+pub use spec::FaultError;
+pub(crate) use spec::{Action, FAULTABLE, FaultSpec};
 pub(crate) use wire::{ForcedError, apply_after, no_answer, status_answer};
 
 /// An armed fault, as listed.
 #[derive(Debug, Clone, Serialize)]
-pub struct Fault {
-    pub id: u64,
+pub(crate) struct Fault {
+    pub(crate) id: u64,
     #[serde(flatten)]
-    pub spec: FaultSpec,
+    pub(crate) spec: FaultSpec,
     /// Uses left; absent when it stays armed until cleared (a probability without a count).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remaining: Option<u32>,
+    pub(crate) remaining: Option<u32>,
     /// How many requests it has hit so far.
-    pub fired: u32,
+    pub(crate) fired: u32,
     #[serde(skip)]
     checked: spec::Checked,
 }
 
 /// A fault that fired on one exchange, as the journal records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FaultHit {
-    pub id: u64,
-    pub kind: &'static str,
+pub(crate) struct FaultHit {
+    pub(crate) id: u64,
+    pub(crate) kind: &'static str,
     /// How much later than its receipt the answer was complete because of this fault, in
     /// milliseconds: the delay a latency fault drew, or the time a dribble spread the body over.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_ms: Option<u64>,
+    pub(crate) delay_ms: Option<u64>,
 }
 
 /// What the faults do to one exchange: at most one delay, and at most one other fault.
 #[derive(Debug, Default)]
-pub struct Selected {
-    pub delay: Option<Duration>,
-    pub action: Option<Action>,
-    pub hits: Vec<FaultHit>,
+pub(crate) struct Selected {
+    pub(crate) delay: Option<Duration>,
+    pub(crate) action: Option<Action>,
+    pub(crate) hits: Vec<FaultHit>,
 }
 
 #[derive(Debug)]
@@ -65,7 +66,7 @@ struct Inner {
 }
 
 #[derive(Debug)]
-pub struct Faults {
+pub(crate) struct Faults {
     inner: Mutex<Inner>,
     /// Mirrors `!armed.is_empty()` so the request path can skip the lock.
     any: AtomicBool,
@@ -86,7 +87,7 @@ impl Default for Faults {
 
 impl Faults {
     /// Fails when a profile named in `at_start` does not exist.
-    pub fn new(seed: u64, profiles: Profiles, at_start: Vec<String>) -> Result<Self, FaultError> {
+    pub(crate) fn new(seed: u64, profiles: Profiles, at_start: Vec<String>) -> Result<Self, FaultError> {
         let faults = Faults {
             inner: Mutex::new(Inner { armed: Vec::new(), rng: StdRng::seed_from_u64(seed ^ SEED_SALT), next_id: 1 }),
             any: AtomicBool::new(false),
@@ -105,7 +106,7 @@ impl Faults {
         Ok(())
     }
 
-    pub fn arm(&self, spec: &FaultSpec) -> Result<Fault, FaultError> {
+    pub(crate) fn arm(&self, spec: &FaultSpec) -> Result<Fault, FaultError> {
         let checked = spec.check()?;
         let mut inner = self.inner.lock();
         let id = inner.next_id;
@@ -117,7 +118,7 @@ impl Faults {
     }
 
     /// Arms every fault of a profile, all or none.
-    pub fn arm_profile(&self, name: &str) -> Result<Vec<Fault>, FaultError> {
+    pub(crate) fn arm_profile(&self, name: &str) -> Result<Vec<Fault>, FaultError> {
         let specs = self.profiles.get(name)?;
         let checked = specs.iter().map(FaultSpec::check).collect::<Result<Vec<_>, _>>()?;
         let mut inner = self.inner.lock();
@@ -135,7 +136,7 @@ impl Faults {
 
     /// The faults for one exchange, oldest armed first: the first delay that fires, and the first
     /// other fault that fires. Each fault that fires uses up one of its `count`.
-    pub fn select(&self, path: &str, device: Option<&str>) -> Selected {
+    pub(crate) fn select(&self, path: &str, device: Option<&str>) -> Selected {
         let mut selected = Selected::default();
         if !self.any_armed() {
             return selected;
@@ -187,16 +188,16 @@ impl Faults {
         selected
     }
 
-    pub fn list(&self) -> Vec<Fault> {
+    pub(crate) fn list(&self) -> Vec<Fault> {
         self.inner.lock().armed.clone()
     }
 
-    pub fn profile_names(&self) -> Vec<String> {
+    pub(crate) fn profile_names(&self) -> Vec<String> {
         self.profiles.names()
     }
 
     /// Disarms one fault; false when no fault has that id.
-    pub fn remove(&self, id: u64) -> bool {
+    pub(crate) fn remove(&self, id: u64) -> bool {
         let mut inner = self.inner.lock();
         let before = inner.armed.len();
         inner.armed.retain(|f| f.id != id);
@@ -204,14 +205,14 @@ impl Faults {
         inner.armed.len() != before
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut inner = self.inner.lock();
         inner.armed.clear();
         self.any.store(false, Ordering::Release);
     }
 
     /// `/_sim/reset`: no faults but the start profiles, ids and draws from the beginning.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         {
             let mut inner = self.inner.lock();
             *inner = Inner { armed: Vec::new(), rng: StdRng::seed_from_u64(self.seed ^ SEED_SALT), next_id: 1 };
@@ -223,7 +224,7 @@ impl Faults {
         }
     }
 
-    pub fn any_armed(&self) -> bool {
+    pub(crate) fn any_armed(&self) -> bool {
         self.any.load(Ordering::Acquire)
     }
 }

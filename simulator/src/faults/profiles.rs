@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::spec::{FaultError, FaultSpec};
 
 /// What every simulator knows without a faults file.
-pub const BUILTIN: &str = r#"
+pub(crate) const BUILTIN: &str = r#"
 # Shop Wi-Fi on a bad day: every answer late, some refused by the gateway, some connections lost.
 [[profiles.flaky-3g]]
 kind = "latency"
@@ -166,7 +166,7 @@ impl Profiles {
         Ok(Profiles { by_name: file.profiles })
     }
 
-    pub fn get(&self, name: &str) -> Result<&[FaultSpec], FaultError> {
+    pub(crate) fn get(&self, name: &str) -> Result<&[FaultSpec], FaultError> {
         self.by_name
             .get(name)
             .map(Vec::as_slice)

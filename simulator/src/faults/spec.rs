@@ -11,92 +11,85 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::{self, ErrorSpec};
 use crate::ids::DeviceId;
+use crate::json_num::{whole_opt, whole_u32_opt};
 
-pub use crate::endpoints::FAULTABLE;
+pub(crate) use crate::endpoints::FAULTABLE;
 
 /// The activation steps of the overview (1 bootstrap … 8 activate) and their endpoints.
-pub fn step_endpoints(step: u8) -> Vec<&'static str> {
+pub(crate) fn step_endpoints(step: u8) -> Vec<&'static str> {
     crate::endpoints::of_step(step).collect()
 }
 
 /// Upper bound of every time a fault holds a connection: a forgotten fault must not hold sockets
 /// for hours.
-pub const MAX_HOLD_MS: u64 = 600_000;
+pub(crate) const MAX_HOLD_MS: u64 = 600_000;
 
 /// The request and file form. Serialised back (with the registry's `id`, `remaining`, `fired`)
 /// when faults are listed.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct FaultSpec {
+pub(crate) struct FaultSpec {
     /// `error`, `status`, `latency`, `dribble`, `reset`, `hang`, `truncate` or `malformed`.
     /// Default: `error` when `rule` is given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     /// One endpoint; every API endpoint when absent (and no `step`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// The endpoints of one activation step (1–8).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub step: Option<u8>,
+    pub(crate) step: Option<u8>,
     /// Only this device's requests (`X-Device-Id`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
+    pub(crate) device_id: Option<String>,
     /// `error`: the documented error, by rule ID (e.g. `PAIR-08`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub(crate) rule: Option<String>,
     /// `status`: the HTTP status sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// `status`: the body sent (default: the status line as plain text, as a gateway sends).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
+    pub(crate) body: Option<String>,
     /// `status`: the body's `Content-Type` (default `text/plain; charset=utf-8`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
     /// `status`: extra response headers, e.g. `{"Retry-After": "2"}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
     /// `latency`: a fixed delay before the request is handled.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub latency_ms: Option<u64>,
+    pub(crate) latency_ms: Option<u64>,
     /// `latency`: a delay drawn from `min_ms..=max_ms` (seeded); `hang`: the longest it holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub min_ms: Option<u64>,
+    pub(crate) min_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub max_ms: Option<u64>,
+    pub(crate) max_ms: Option<u64>,
     /// `dribble`: the time the body's bytes are spread over.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub over_ms: Option<u64>,
+    pub(crate) over_ms: Option<u64>,
     /// `dribble`: in how many pieces (default 10).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "whole_opt")]
-    pub chunks: Option<u32>,
+    pub(crate) chunks: Option<u32>,
     /// How many matching requests it hits, then it disarms ("fail twice, then succeed": 2).
     /// Default 1, or unlimited with a `probability`.
     #[serde(default, deserialize_with = "whole_u32_opt", skip_serializing)]
-    pub count: Option<u32>,
+    pub(crate) count: Option<u32>,
     /// The chance (0 < p ≤ 1) that a matching request is hit, drawn from the seeded generator.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub probability: Option<f64>,
-}
-
-fn whole_u32_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    crate::control::whole_u32_opt(d)
-}
-
-fn whole_opt<'de, D: serde::Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Option<T>, D::Error> {
-    crate::control::whole_opt(d)
+    pub(crate) probability: Option<f64>,
 }
 
 /// What a fault does to an exchange.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// A documented error envelope, as the endpoint itself would send it (the request is not
     /// handled).
     Error(ErrorSpec),
@@ -121,7 +114,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Action::Error(_) => "error",
             Action::Status { .. } => "status",
@@ -146,13 +139,13 @@ fn route_matches(route: &str, path: &str) -> bool {
 
 /// Where a fault applies: an empty list is every faultable endpoint.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scope {
-    pub endpoints: Vec<&'static str>,
-    pub device: Option<DeviceId>,
+pub(crate) struct Scope {
+    pub(crate) endpoints: Vec<&'static str>,
+    pub(crate) device: Option<DeviceId>,
 }
 
 impl Scope {
-    pub fn matches(&self, path: &str, device: Option<&str>) -> bool {
+    pub(crate) fn matches(&self, path: &str, device: Option<&str>) -> bool {
         let list = if self.endpoints.is_empty() { &FAULTABLE[..] } else { self.endpoints.as_slice() };
         let endpoint_ok = list.iter().any(|route| route_matches(route, path));
         endpoint_ok && self.device.is_none_or(|d| device.and_then(|s| DeviceId::parse(s).ok()) == Some(d))
@@ -191,19 +184,19 @@ pub enum FaultError {
 
 /// A checked fault, before the registry gives it an id.
 #[derive(Debug, Clone)]
-pub struct Checked {
-    pub spec: FaultSpec,
-    pub scope: Scope,
-    pub action: Action,
+pub(crate) struct Checked {
+    pub(crate) spec: FaultSpec,
+    pub(crate) scope: Scope,
+    pub(crate) action: Action,
     /// `None`: until disarmed.
-    pub remaining: Option<u32>,
-    pub probability: Option<f64>,
+    pub(crate) remaining: Option<u32>,
+    pub(crate) probability: Option<f64>,
 }
 
 impl FaultSpec {
     /// Checks every field against the kind; the result carries the spec as it will be listed
     /// (with `kind` filled in).
-    pub fn check(&self) -> Result<Checked, FaultError> {
+    pub(crate) fn check(&self) -> Result<Checked, FaultError> {
         let kind = match (&self.kind, &self.rule) {
             (Some(k), _) => k.clone(),
             (None, Some(_)) => "error".to_owned(),

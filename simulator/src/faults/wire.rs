@@ -20,10 +20,10 @@ use crate::errors::ErrorSpec;
 /// A documented error the guard sends instead of calling the handler (after the body limit, as
 /// the endpoint's own check would).
 #[derive(Debug, Clone, Copy)]
-pub struct ForcedError(pub ErrorSpec);
+pub(crate) struct ForcedError(pub ErrorSpec);
 
 /// `status`: exactly what the fault names, nothing of the API's own (no envelope, no trace id).
-pub fn status_answer(action: &Action) -> Option<Response> {
+pub(crate) fn status_answer(action: &Action) -> Option<Response> {
     let Action::Status { status, body, content_type, headers } = action else { return None };
     let mut res = (*status, body.clone()).into_response();
     res.headers_mut().insert(CONTENT_TYPE, content_type.clone());
@@ -35,7 +35,7 @@ pub fn status_answer(action: &Action) -> Option<Response> {
 
 /// `reset` and `hang`: the connection ends with nothing sent. Without a socket (a test driving
 /// the router directly) the body fails instead, which is how hyper sees a lost connection.
-pub async fn no_answer(action: &Action, conn: Option<&ConnHandle>) -> Response {
+pub(crate) async fn no_answer(action: &Action, conn: Option<&ConnHandle>) -> Response {
     if let Action::Hang { max } = action {
         // Until the client gives up (hyper then drops this future) or `max` passes.
         tokio::time::sleep(*max).await;
@@ -54,7 +54,7 @@ pub async fn no_answer(action: &Action, conn: Option<&ConnHandle>) -> Response {
 }
 
 /// `dribble`, `truncate` and `malformed`, applied to the answer the handler gave.
-pub async fn apply_after(action: &Action, res: Response) -> Response {
+pub(crate) async fn apply_after(action: &Action, res: Response) -> Response {
     let (mut parts, body) = res.into_parts();
     // The API's answers are small, in-memory bodies: collecting them cannot fail or take time.
     let bytes = match body.collect().await {

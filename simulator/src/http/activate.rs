@@ -15,10 +15,11 @@ use serde_json::{Value, json};
 use super::attestation::authorize_with_msk;
 use super::error::ApiError;
 use super::note::JournalNote;
+use crate::clock::Clock;
 use crate::crypto::envelope;
 use crate::domain::{ActivateError, Readiness};
 use crate::errors::{ACT_06, ACT_07, ATT_21, MSK_09, MSK_10};
-use crate::sim::{Sim, Store};
+use crate::store::{Store, ViopayStore};
 use crate::time_fmt::rfc3339;
 
 /// ACT-08: exactly these two members, in this order.
@@ -37,9 +38,14 @@ fn readiness(plaintext: &Value) -> Result<Readiness, String> {
 
 /// ACT-10: attestation auth (ATT-37) → key set issued (MSK-10) → envelope (MSK-08, MSK-09) →
 /// flags (ACT-06) → flags true (ACT-07) → ACT-08 or ACT-09. `Content-Type` is not checked.
-pub async fn activate(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let now = sim.clock.now();
-    let mut store = sim.store.write();
+pub(crate) async fn activate(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let now = clock.now();
+    let mut store = store.write();
     let Store { state, rng, .. } = &mut *store;
     let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let note = JournalNote::device(id);

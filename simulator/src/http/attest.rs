@@ -16,12 +16,13 @@ use time::format_description::well_known::Rfc3339;
 use super::error::ApiError;
 use super::note::JournalNote;
 use super::pos_headers::pos_device;
+use crate::clock::Clock;
 use crate::crypto::signature;
 use crate::domain::{AttestError, AttestRequest};
 use crate::errors::{
     ATT_21, ATT_22, ATT_23, ATT_24, ATT_25, ATT_26, ATT_27, ATT_28, ATT_29, ATT_30, ATT_31, ATT_32, ATT_33, ATT_34, ErrorSpec,
 };
-use crate::sim::{Sim, Store};
+use crate::store::{Store, ViopayStore};
 use crate::time_fmt::rfc3339;
 
 /// ATT-07, ATT-17.
@@ -58,9 +59,13 @@ fn new_token(rng: &mut rand::rngs::StdRng) -> String {
 /// ATT-14: X-Device-Id → User-Agent → X-Client-Type → device lookup (ATT-21) → X-Key-Id →
 /// X-Timestamp → X-Nonce → X-Signature (ATT-22…ATT-29) → the domain (ATT-30…ATT-34). ATT-13: no
 /// body is read, `Content-Type` is not checked.
-pub async fn attest(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn attest(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let device = pos_device(&headers)?;
-    if !sim.store.read().state.contains_device(device.id) {
+    if !store.read().state.contains_device(device.id) {
         return Err(ApiError::with_device(&ATT_21, device.id));
     }
     let key_id = header(&headers, "x-key-id", &ATT_22, &ATT_23)?;
@@ -75,9 +80,9 @@ pub async fn attest(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<R
     }
     let mac = signature::parse(header(&headers, "x-signature", &ATT_28, &ATT_29)?).map_err(|_| ApiError::of(&ATT_29))?;
 
-    let now = sim.clock.now();
+    let now = clock.now();
     let req = AttestRequest { key_id, timestamp_raw, timestamp, nonce, mac: &mac };
-    let mut store = sim.store.write();
+    let mut store = store.write();
     let Store { state, rng, .. } = &mut *store;
     let outcome = state.attest(device.id, &req, now, || new_token(rng));
     drop(store);

@@ -15,7 +15,7 @@ use crate::ids::DeviceId;
 /// ATT-37's order: `Authorization` (ATT-38: absent, another scheme, no token, a token never issued
 /// or expired), then `X-Device-Id` (ATT-39, ATT-40), then the token's device (ATT-41). The scheme
 /// word is case-insensitive, the token exact (ATT-36).
-pub fn authorize(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<DeviceId, ApiError> {
+pub(crate) fn authorize(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<DeviceId, ApiError> {
     let unauthorized = || ApiError::of(&ATT_38);
     let value = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
     let (scheme, token) = value.split_once(' ').ok_or_else(unauthorized)?;
@@ -34,7 +34,7 @@ pub fn authorize(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Res
 
 /// Attestation auth, then an issued key set (MSK-10): the device and its MSK, for config,
 /// terminal-parameters and activate.
-pub fn authorize_with_msk(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<(DeviceId, Key32), ApiError> {
+pub(crate) fn authorize_with_msk(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<(DeviceId, Key32), ApiError> {
     let id = authorize(headers, state, now)?;
     let msk = *state.key_set(id).ok_or_else(|| ApiError::of(&MSK_10))?.msk();
     Ok((id, msk))

@@ -10,8 +10,10 @@ use serde::Serialize;
 use super::error::ApiError;
 use super::note::JournalNote;
 use super::pos_headers::PosDevice;
+use crate::clock::Clock;
 use crate::errors::BOOT_07;
-use crate::sim::Sim;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
 use crate::time_fmt::rfc3339;
 
 /// BOOT-02.
@@ -26,20 +28,25 @@ struct Bootstrap {
 
 /// BOOT-01: no body needed. BOOT-09/BOOT-10: repeatable, 200 in every device state, changes
 /// nothing (a read lock cannot change state). BOOT-07: unprovisioned device is 404.
-pub async fn bootstrap(State(sim): State<Arc<Sim>>, device: PosDevice) -> Result<Response, ApiError> {
-    let now = sim.clock.now();
-    if !sim.store.read().state.contains_device(device.id) {
+pub(crate) async fn bootstrap(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    State(settings): State<Arc<Settings>>,
+    device: PosDevice,
+) -> Result<Response, ApiError> {
+    let now = clock.now();
+    if !store.read().state.contains_device(device.id) {
         return Err(ApiError::with_device(&BOOT_07, device.id));
     }
     // BOOT-08: an old app still gets 200; the simulator records a warning for the client team.
     let warning = match &device.version() {
-        Some(v) if v.is_older_than(&sim.min_version) => Some(format!(
+        Some(v) if v.is_older_than(&settings.min_version) => Some(format!(
             "BOOT-08: app version {v} is older than min_supported_version {}; the client should ask for an update",
-            sim.min_version
+            settings.min_version
         )),
         Some(_) => None,
         None => Some(format!("BOOT-08: no app version in User-Agent (`{}` after Viopay-POS/)", device.version_text())),
     };
-    let body = Bootstrap { status: "ok", server_time: rfc3339(now), min_supported_version: sim.min_version.to_string() };
+    let body = Bootstrap { status: "ok", server_time: rfc3339(now), min_supported_version: settings.min_version.to_string() };
     Ok(JournalNote { warning, ..JournalNote::default() }.attach(Json(body).into_response()))
 }

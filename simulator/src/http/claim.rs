@@ -13,9 +13,10 @@ use super::bearer::Merchant;
 use super::error::ApiError;
 use super::json_body;
 use super::note::JournalNote;
+use crate::clock::Clock;
 use crate::domain::{ClaimError, ClaimRequest};
 use crate::errors::{CLAIM_06_MESSAGE, CLAIM_12, CLAIM_14, CLAIM_16, CLAIM_18, CLAIM_19, PAIR_05};
-use crate::sim::Sim;
+use crate::store::ViopayStore;
 
 /// CLAIM-20.
 #[derive(Serialize)]
@@ -28,16 +29,22 @@ struct Claimed {
 /// order open) → `Content-Type` and JSON (CLAIM-05, CLAIM-09, CLAIM-08) → `pairing_code`
 /// (CLAIM-06/07/08; CLAIM-10: other fields ignored) → normalise (CLAIM-11) → the domain's lookup,
 /// ownership, used, expired (CLAIM-12…CLAIM-21) under one write lock.
-pub async fn claim(State(sim): State<Arc<Sim>>, merchant: Merchant, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub(crate) async fn claim(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    merchant: Merchant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let obj = json_body::object(&headers, &body)?;
     let raw = json_body::required_string(&obj, "pairing_code", CLAIM_06_MESSAGE)?;
     let expected_device = json_body::optional_string(&obj, "device_id")?;
     // CLAIM-11. CLAIM-23 leaves open whether details echo the raw or the normalised value: the
     // simulator echoes the normalised one.
     let code = crate::ids::PairingCode::normalise(raw);
-    let now = sim.clock.now();
+    let now = clock.now();
     let outcome = {
-        let mut store = sim.store.write();
+        let mut store = store.write();
         let merchant = match merchant.resolve(&store.state) {
             Ok(idx) => idx,
             Err(unauthorized) => return Ok(unauthorized.into_response()),

@@ -12,16 +12,22 @@ use rand::RngExt;
 use super::attestation::authorize_with_msk;
 use super::error::ApiError;
 use super::note::JournalNote;
+use crate::clock::Clock;
 use crate::crypto::envelope;
 use crate::domain::terminal_parameters_gz;
 use crate::errors::ATT_21;
-use crate::sim::{Sim, Store};
+use crate::settings::Settings;
+use crate::store::{Store, ViopayStore};
 
 /// CFG-01, CFG-04: attestation auth, then an issued key set (MSK-10), then the config document in
 /// one `TR31-DATA` envelope under the MSK with a fresh IV. A body is ignored.
-pub async fn config(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let now = sim.clock.now();
-    let mut store = sim.store.write();
+pub(crate) async fn config(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = clock.now();
+    let mut store = store.write();
     let Store { state, rng, .. } = &mut *store;
     let (id, msk) = authorize_with_msk(&headers, state, now)?;
     let document = state.config_document(id).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
@@ -33,15 +39,20 @@ pub async fn config(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<R
 
 /// TPAR-01, TPAR-06, TPAR-08: attestation auth, an issued key set (not a prior config call), then
 /// the gzipped parameters cut into chunks, each under its own IV.
-pub async fn terminal_parameters(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let now = sim.clock.now();
-    let mut store = sim.store.write();
+pub(crate) async fn terminal_parameters(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    State(settings): State<Arc<Settings>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = clock.now();
+    let mut store = store.write();
     let Store { state, rng, .. } = &mut *store;
     let (id, msk) = authorize_with_msk(&headers, state, now)?;
-    let chunks = terminal_parameters_gz().len().div_ceil(sim.chunk_size.max(1));
+    let chunks = terminal_parameters_gz().len().div_ceil(settings.chunk_size.max(1));
     let ivs: Vec<[u8; 16]> = (0..chunks.max(1)).map(|_| rng.random()).collect();
     drop(store);
     let mut next = ivs.into_iter();
-    let body = envelope::chunked(&msk, terminal_parameters_gz(), sim.chunk_size, || next.next().unwrap_or_default());
+    let body = envelope::chunked(&msk, terminal_parameters_gz(), settings.chunk_size, || next.next().unwrap_or_default());
     Ok(JournalNote::device(id).attach(Json(body).into_response()))
 }

@@ -13,23 +13,23 @@ use serde_json::{Value, json};
 use crate::errors::{CLAIM_05, ErrorSpec};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
-    pub status: StatusCode,
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
     /// ERR-02: a 4-digit string.
-    pub code: &'static str,
-    pub message: Cow<'static, str>,
+    pub(crate) code: &'static str,
+    pub(crate) message: Cow<'static, str>,
     /// ERR-05/ERR-06: absent unless the rule lists keys.
-    pub details: Option<Value>,
+    pub(crate) details: Option<Value>,
     /// The rule this answer implements, for the journal and logs (never on the wire).
-    pub rule: &'static str,
+    pub(crate) rule: &'static str,
 }
 
 /// An error waiting to be rendered, carried in the response extensions.
 #[derive(Debug, Clone)]
-pub struct PendingError(pub ApiError);
+pub(crate) struct PendingError(pub ApiError);
 
 impl ApiError {
-    pub fn of(spec: &ErrorSpec) -> Self {
+    pub(crate) fn of(spec: &ErrorSpec) -> Self {
         ApiError {
             status: StatusCode::from_u16(spec.status).unwrap_or(StatusCode::BAD_REQUEST),
             code: spec.code,
@@ -40,28 +40,28 @@ impl ApiError {
     }
 
     /// `details: {"device_id": ...}` (BOOT-07, PAIR-10, PAIR-11, STAT-12, CLAIM-16).
-    pub fn with_device(spec: &ErrorSpec, device: impl Display) -> Self {
+    pub(crate) fn with_device(spec: &ErrorSpec, device: impl Display) -> Self {
         ApiError { details: Some(json!({ "device_id": device.to_string() })), ..Self::of(spec) }
     }
 
     /// `details: {"pairing_code": ...}` (CLAIM-12, PAIR-05, CLAIM-14, CLAIM-18, CLAIM-19).
-    pub fn with_code(spec: &ErrorSpec, code: &str) -> Self {
+    pub(crate) fn with_code(spec: &ErrorSpec, code: &str) -> Self {
         ApiError { details: Some(json!({ "pairing_code": code })), ..Self::of(spec) }
     }
 
     /// CLAIM-05…CLAIM-08 (and the same answer on the other JSON endpoints): 400 `"4000"`
     /// `Invalid request body` with `details.message`.
-    pub fn invalid_body(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_body(message: impl Into<String>) -> Self {
         ApiError { details: Some(json!({ "message": message.into() })), ..Self::of(&CLAIM_05) }
     }
 
     /// Errors of the control API, which the spec does not cover.
-    pub fn control(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn control(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: Cow::Owned(message.into()), details: None, rule: "SIM" }
     }
 
     /// ERR-01: `{"error": {"code", "message", "details"?, "trace_id"}}`, in the documented order.
-    pub fn render(&self, trace_id: &str) -> Vec<u8> {
+    pub(crate) fn render(&self, trace_id: &str) -> Vec<u8> {
         #[derive(Serialize)]
         struct Envelope<'a> {
             error: Body<'a>,

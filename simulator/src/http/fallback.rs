@@ -4,11 +4,11 @@ use super::error::ApiError;
 use crate::errors::{ERR_09, ERR_10};
 
 /// ERR-09.
-pub async fn route_not_found() -> ApiError {
+pub(crate) async fn route_not_found() -> ApiError {
     ApiError::of(&ERR_09)
 }
 
 /// ERR-10.
-pub async fn method_not_allowed() -> ApiError {
+pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::of(&ERR_10)
 }

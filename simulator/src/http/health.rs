@@ -3,6 +3,6 @@
 use axum::Json;
 use serde_json::{Value, json};
 
-pub async fn live() -> Json<Value> {
+pub(crate) async fn live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }

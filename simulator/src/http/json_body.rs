@@ -10,7 +10,7 @@ use super::error::ApiError;
 
 /// CLAIM-05/CLAIM-09: `Content-Type` must be `application/json`, compared as a media type (case
 /// and parameters ignored). Then CLAIM-05: valid JSON; CLAIM-08: a JSON object.
-pub fn object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let content_type = headers.get(CONTENT_TYPE).ok_or_else(|| ApiError::invalid_body("Content-Type header must be application/json"))?;
     if !content_type.to_str().is_ok_and(|v| crate::media::is(v, "application/json")) {
         return Err(ApiError::invalid_body(format!(
@@ -22,7 +22,7 @@ pub fn object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Ap
 }
 
 /// A JSON object, whatever the `Content-Type` (the control API accepts `curl -d` as it is).
-pub fn any_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn any_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid_body("EOF: the request body is empty"));
     }
@@ -35,7 +35,7 @@ pub fn any_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 /// A required string field. Missing, `null` and `""` all get `required_message` (CLAIM-06,
 /// CLAIM-07); any other non-string gets a type message (CLAIM-08).
-pub fn required_string<'a>(obj: &'a Map<String, Value>, field: &str, required_message: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn required_string<'a>(obj: &'a Map<String, Value>, field: &str, required_message: &str) -> Result<&'a str, ApiError> {
     match obj.get(field) {
         None | Some(Value::Null) => Err(ApiError::invalid_body(required_message)),
         Some(Value::String(s)) if s.is_empty() => Err(ApiError::invalid_body(required_message)),
@@ -45,7 +45,7 @@ pub fn required_string<'a>(obj: &'a Map<String, Value>, field: &str, required_me
 }
 
 /// An optional string field: absent or `null` is `None`; a non-string is refused.
-pub fn optional_string<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ApiError> {
+pub(crate) fn optional_string<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ApiError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -54,7 +54,7 @@ pub fn optional_string<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<O
 }
 
 /// The Go validator's message for a missing required field, as CLAIM-06 documents it.
-pub fn go_required(strukt: &str, field: &str) -> String {
+pub(crate) fn go_required(strukt: &str, field: &str) -> String {
     format!("Key: '{strukt}.{field}' Error:Field validation for '{field}' failed on the 'required' tag")
 }
 

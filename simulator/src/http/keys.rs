@@ -15,10 +15,11 @@ use serde_json::{Map, Value, json};
 use super::attestation::authorize;
 use super::error::ApiError;
 use super::note::JournalNote;
+use crate::clock::Clock;
 use crate::crypto::tr31::{Header, Kbpk};
 use crate::domain::KEY_NAMES;
 use crate::errors::ATT_21;
-use crate::sim::{Sim, Store};
+use crate::store::{Store, ViopayStore};
 use crate::time_fmt::rfc3339;
 
 /// KEYS-06 and KEYS-09 per entry: `usage`, TR-31 key usage and mode of use, and which entry's key
@@ -35,12 +36,16 @@ const ENTRIES: [(&str, &str, char, Option<usize>); 6] = [
 /// KEYS-01: attestation auth, no body (KEYS-15: a body is ignored; its only errors are auth's).
 /// KEYS-12: the first call issues the set, later calls return it; the blocks differ only by their
 /// random padding.
-pub async fn keys(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let now = sim.clock.now();
+pub(crate) async fn keys(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = clock.now();
     // Under the lock: auth, the key set, the ZMK and the random padding. The wrapping (key
     // derivation, CMAC, AES) runs after it is released, so keys calls do not queue on the store.
     let (id, set, zmk, paddings) = {
-        let mut store = sim.store.write();
+        let mut store = store.write();
         let Store { state, rng, .. } = &mut *store;
         let id = authorize(&headers, state, now)?;
         let set = state.issue_keys(id, now, || rng.random()).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;

@@ -17,21 +17,38 @@ use axum::extract::ConnectInfo;
 
 use super::error::{ApiError, PendingError};
 use super::note::JournalNote;
+use crate::auto_claim::AutoClaims;
+use crate::clock::Clock;
 use crate::errors::{BODY_LIMIT, DetailsKey, ERR_11, ErrorSpec};
-use crate::faults::{self, Action, ConnHandle, ForcedError, Selected};
+use crate::faults::{self, Action, ConnHandle, Faults, ForcedError, Selected};
+use crate::journal::Journal;
 use crate::journal::{ClientEvidence, ConnectionEnd, JournalDevice, JournalEntry, TokenId, route_path};
-use crate::sim::Sim;
+use crate::trace::TraceIds;
+use crate::verdict::live::Live;
 
-pub const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
+pub(crate) const X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
+
+/// What the envelope reads and records on every request: its own substate, built by the
+/// composition root.
+#[derive(Clone)]
+pub(crate) struct Envelope {
+    pub(crate) clock: Arc<Clock>,
+    pub(crate) trace: Arc<TraceIds>,
+    pub(crate) faults: Arc<Faults>,
+    pub(crate) journal: Arc<Journal>,
+    /// The client rules already reported in the log, per device.
+    pub(crate) live: Arc<Live>,
+    pub(crate) auto_claims: Arc<AutoClaims>,
+}
 
 /// Outermost layer. ERR-07: a fresh trace id per request. ERR-08: `X-Trace-Id` on every response,
 /// equal to `error.trace_id` on errors. ERR-01: renders every [`ApiError`] as the envelope. Armed
 /// faults are chosen here, before the handler, and the exchange is journaled with them.
-pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn envelope(State(sim): State<Envelope>, mut req: Request, next: Next) -> Response {
     let now = sim.clock.now();
     // Automatic claims due by now take effect before the request sees the state (one atomic load
     // when none is due).
-    sim.run_auto_claims(now);
+    sim.auto_claims.run_due(now);
     let trace_id = sim.trace.next_id();
     // The simulator's own surface (control API, portal) is neither faulted nor journaled.
     let path = req.uri().path();
@@ -79,7 +96,10 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next)
             faults: selected.hits.clone(),
             connection,
         };
-        sim.record(entry);
+        // Said in the log when it shows the device breaking a client rule (§5.8), so a person at a
+        // desk sees it as it happens.
+        sim.live.observe(&entry);
+        sim.journal.record(entry);
     };
 
     if let Some(delay) = selected.delay {
@@ -130,7 +150,7 @@ pub async fn envelope(State(sim): State<Arc<Sim>>, mut req: Request, next: Next)
         *res.body_mut() = Body::from(err.render(trace_id.as_str()));
         res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         res.headers_mut().remove(CONTENT_LENGTH);
-    } else if let Some(crate::kustom::ProblemRule(r)) = res.extensions().get::<crate::kustom::ProblemRule>() {
+    } else if let Some(super::note::ProblemRule(r)) = res.extensions().get::<super::note::ProblemRule>() {
         // Kustom's problem details are rendered by their handlers; the journal keeps the rule.
         rule = Some(*r);
     }
@@ -201,24 +221,53 @@ fn evidence(endpoint: Option<&crate::endpoints::Endpoint>, path: &str, headers: 
     e
 }
 
-/// On every matched route and method (after 404 and 405, §1.9): ERR-11's 64 KiB body limit, then
-/// a documented error forced by an armed fault. A tower layer rather than `from_fn`: a request
-/// with no body and no forced error (every status poll) goes straight to the handler, with nothing
-/// boxed, cloned or buffered.
-#[derive(Clone, Default)]
-pub struct GuardLayer;
+/// How an API refuses what the guard refuses, in its own error format: a body over the limit
+/// (VioPay's ERR-11, Kustom's KERR-08), a body that cannot be read.
+pub(crate) struct Refusals {
+    pub(crate) too_large: fn() -> Response,
+    pub(crate) unreadable: fn(String) -> Response,
+    /// Refuse at once when `Content-Length` already says too much, reading none of the body
+    /// (VioPay, whose answer says `Connection: close`). Otherwise the body is read up to the limit
+    /// first (Kustom, as it always has): a client that writes its whole body before reading the
+    /// answer then meets the 413, not a connection closed under its write.
+    pub(crate) refuse_declared_at_once: bool,
+}
+
+/// VioPay's refusals (and the control API's, which answers in VioPay's envelope).
+pub(crate) static VIOPAY: Refusals = Refusals {
+    too_large,
+    unreadable: |why| ApiError::invalid_body(format!("cannot read the request body: {why}")).into_response(),
+    refuse_declared_at_once: true,
+};
+
+/// The one guard layer of every API route: the 64 KiB body limit (ERR-11, KERR-08), then a
+/// documented error forced by an armed fault (VioPay's only: no error is injectable on Kustom's
+/// paths). A tower layer rather than `from_fn`: a request with no body and no forced error (every
+/// status poll) goes straight to the handler, with nothing boxed, cloned or buffered. Each API
+/// answers a refusal in its own format ([`Refusals`]).
+#[derive(Clone)]
+pub(crate) struct GuardLayer {
+    refusals: &'static Refusals,
+}
+
+impl GuardLayer {
+    pub(crate) fn new(refusals: &'static Refusals) -> Self {
+        GuardLayer { refusals }
+    }
+}
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
 
     fn layer(&self, inner: S) -> Guard<S> {
-        Guard { inner }
+        Guard { inner, refusals: self.refusals }
     }
 }
 
 #[derive(Clone)]
-pub struct Guard<S> {
+pub(crate) struct Guard<S> {
     inner: S,
+    refusals: &'static Refusals,
 }
 
 impl<S> tower::Service<Request> for Guard<S>
@@ -241,24 +290,25 @@ where
         // The service that was polled ready goes with the request; a clone stays for the next.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(req, inner).await) }))
+        let refusals = self.refusals;
+        futures::future::Either::Right(Box::pin(async move { Ok(guard_slow(req, inner, refusals).await) }))
     }
 }
 
 /// The body limit and a forced error, for a request with a body or a forced error.
-async fn guard_slow<S>(req: Request, mut inner: S) -> Response
+async fn guard_slow<S>(req: Request, mut inner: S, refusals: &Refusals) -> Response
 where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
 {
     let (parts, body) = req.into_parts();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
-        return too_large();
+    if refusals.refuse_declared_at_once && declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+        return (refusals.too_large)();
     }
     let bytes = match Limited::new(body, BODY_LIMIT).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
-        Err(e) => return ApiError::invalid_body(format!("cannot read the request body: {e}")).into_response(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return (refusals.too_large)(),
+        Err(e) => return (refusals.unreadable)(e.to_string()),
     };
     if let Some(ForcedError(spec)) = parts.extensions.get::<ForcedError>() {
         return injected(spec, &parts.headers, &bytes).into_response();
@@ -294,40 +344,5 @@ fn injected(spec: &ErrorSpec, headers: &HeaderMap, body: &Bytes) -> ApiError {
         }
         DetailsKey::Message => ApiError::invalid_body("forced by /_sim/faults"),
         DetailsKey::None => ApiError::of(spec),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::Router;
-    use axum::body::Body;
-    use axum::http::Request;
-    use axum::middleware::from_fn_with_state;
-    use axum::routing::get;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
-    use super::*;
-    use crate::config::SimConfig;
-    use crate::fixtures::Fixtures;
-
-    async fn panics() -> &'static str {
-        panic!("a defect in a handler")
-    }
-
-    #[tokio::test]
-    async fn a_panicking_handler_answers_the_500_envelope_and_is_journaled() {
-        let mut config = SimConfig::new(Fixtures::builtin().expect("fixtures"));
-        config.seed = Some(1);
-        let sim = Arc::new(Sim::new(config, "http://sim.test").expect("sim"));
-        let app: Router =
-            Router::new().route("/boom", get(panics)).layer(from_fn_with_state(sim.clone(), envelope)).with_state(sim.clone());
-        let res = app.oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("infallible");
-        assert_eq!(res.status(), 500);
-        let trace = res.headers().get("x-trace-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let body: serde_json::Value = serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
-        assert_eq!((body["error"]["code"].as_str(), body["error"]["trace_id"].as_str()), (Some("5000"), Some(trace.as_str())));
-        let entry = sim.journal.entries(None, Some(10)).0.into_iter().last().expect("journaled");
-        assert!(entry.warning.as_deref().is_some_and(|w| w.contains("a defect in a handler")), "{entry:?}");
     }
 }

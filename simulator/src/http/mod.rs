@@ -7,13 +7,13 @@ mod bearer;
 mod bootstrap;
 mod claim;
 mod config;
-pub mod error;
+pub(crate) mod error;
 mod fallback;
 mod health;
-pub mod json_body;
+pub(crate) mod json_body;
 mod keys;
-pub mod middleware;
-pub mod note;
+pub(crate) mod middleware;
+pub(crate) mod note;
 mod oidc_token;
 mod pairing_code;
 mod pos_headers;
@@ -24,20 +24,35 @@ mod status;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post};
 
+use crate::auth::TokenIssuer;
+use crate::auth::grant::Grants;
+use crate::auto_claim::AutoClaims;
+use crate::clock::Clock;
 use crate::endpoints::{Route, ViopayRoute};
-use crate::sim::Sim;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
 
 /// Adds the per-route guard (body limit, forced errors). Applied with `MethodRouter::route_layer`, so it
 /// runs only once the method matched: 404 and 405 come before 413 (§1.9).
-pub fn guarded(route: MethodRouter<Arc<Sim>>) -> MethodRouter<Arc<Sim>> {
-    route.route_layer(middleware::GuardLayer)
+pub(crate) fn guarded<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>) -> MethodRouter<S> {
+    route.route_layer(middleware::GuardLayer::new(&middleware::VIOPAY))
 }
 
 /// The handler of each VioPay endpoint of the table ([`crate::endpoints`]).
-fn handler(route: ViopayRoute) -> MethodRouter<Arc<Sim>> {
+fn handler<S>(route: ViopayRoute) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Clock>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<AutoClaims>: FromRef<S>,
+    Arc<TokenIssuer>: FromRef<S>,
+    Grants: FromRef<S>,
+{
     match route {
         ViopayRoute::Bootstrap => post(bootstrap::bootstrap),
         ViopayRoute::PairingCode => post(pairing_code::pairing_code),
@@ -54,8 +69,18 @@ fn handler(route: ViopayRoute) -> MethodRouter<Arc<Sim>> {
     }
 }
 
-/// The API's own routes: every endpoint of the table, plus the simulator's Keycloak-shaped realm.
-fn api_routes() -> Router<Arc<Sim>> {
+/// VioPay's routes: every VioPay endpoint of the table, plus the simulator's Keycloak-shaped
+/// realm, over whatever root state hands out the substates the handlers take.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Clock>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<AutoClaims>: FromRef<S>,
+    Arc<TokenIssuer>: FromRef<S>,
+    Grants: FromRef<S>,
+{
     let mut router = Router::new();
     for e in &crate::endpoints::ENDPOINTS {
         if let Route::Viopay(route) = e.route {
@@ -66,29 +91,13 @@ fn api_routes() -> Router<Arc<Sim>> {
         .route("/realms/{realm}/protocol/openid-connect/certs", guarded(get(realm::certs)))
         .route("/realms/{realm}/protocol/openid-connect/token", guarded(post(oidc_token::token)))
         .route("/realms/{realm}/.well-known/openid-configuration", guarded(get(realm::openid_configuration)))
-        .merge(crate::kustom::routes())
 }
 
-/// The generic errors and the envelope around a set of routes.
-fn finish(app: Router<Arc<Sim>>, sim: Arc<Sim>) -> Router {
-    app.fallback(fallback::route_not_found)
+/// The generic errors and the envelope around a set of routes, and the root state they take.
+pub(crate) fn finish<S: Clone + Send + Sync + 'static>(routes: Router<S>, envelope: middleware::Envelope, state: S) -> Router {
+    routes
+        .fallback(fallback::route_not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        .layer(from_fn_with_state(sim.clone(), middleware::envelope))
-        .with_state(sim)
-}
-
-/// The whole application: every API route, the control API and the portal when enabled, the
-/// generic errors and the envelope. Tests drive it without a socket.
-pub fn router(sim: Arc<Sim>) -> Router {
-    let mut app = api_routes();
-    if sim.control {
-        app = app.merge(crate::control::routes(sim.clone())).merge(crate::portal::routes(sim.clone()));
-    }
-    finish(app, sim)
-}
-
-/// The API alone, as a client of it sees it (the portal's claims go through it, journaled and
-/// faulted like any other request).
-pub fn api_router(sim: Arc<Sim>) -> Router {
-    finish(api_routes(), sim)
+        .layer(from_fn_with_state(envelope, middleware::envelope))
+        .with_state(state)
 }

@@ -21,15 +21,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use crate::auth::grant::{self, GrantError, Issued};
-use crate::sim::Sim;
+use crate::auth::grant::{self, GrantError, Grants, Issued};
+use crate::settings::Settings;
 
 /// An OAuth 2.0 error answer (RFC 6749 §5.2), in Keycloak's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub description: Cow<'static, str>,
+pub(crate) struct OAuthError {
+    pub(crate) status: StatusCode,
+    pub(crate) error: &'static str,
+    pub(crate) description: Cow<'static, str>,
 }
 
 impl OAuthError {
@@ -131,18 +131,24 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((unform(id)?, unform(secret)?))
 }
 
-pub async fn token(State(sim): State<Arc<Sim>>, realm: Result<Path<String>, PathRejection>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn token(
+    State(settings): State<Arc<Settings>>,
+    State(grants): State<Grants>,
+    realm: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match realm {
-        Ok(Path(realm)) if realm == sim.realm => {}
+        Ok(Path(realm)) if realm == settings.realm => {}
         _ => return (StatusCode::NOT_FOUND, Json(json!({ "error": "Realm does not exist" }))).into_response(),
     }
-    match grant(&sim, &headers, &body) {
+    match grant(&grants, &headers, &body) {
         Ok(issued) => token_response(&issued),
         Err(e) => e.into_response(),
     }
 }
 
-fn grant(sim: &Sim, headers: &HeaderMap, body: &[u8]) -> Result<Issued, OAuthError> {
+fn grant(grants: &Grants, headers: &HeaderMap, body: &[u8]) -> Result<Issued, OAuthError> {
     let form = Form::parse(headers, body)?;
     let grant_type = form
         .get("grant_type")
@@ -155,11 +161,11 @@ fn grant(sim: &Sim, headers: &HeaderMap, body: &[u8]) -> Result<Issued, OAuthErr
         None => (form.get("client_id"), form.get("client_secret")),
     };
     match grant_type {
-        "client_credentials" => Ok(grant::client_credentials(sim, client_id, secret)?),
+        "client_credentials" => Ok(grant::client_credentials(grants, client_id, secret)?),
         "password" => {
             let username = form.get("username").unwrap_or_default();
             let password = form.get("password").unwrap_or_default();
-            Ok(grant::password(sim, client_id, secret, username, password)?)
+            Ok(grant::password(grants, client_id, secret, username, password)?)
         }
         _ => Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant_type")),
     }

@@ -15,8 +15,8 @@ const UA_PREFIX: &[u8] = b"Viopay-POS/";
 /// A device that presented well-formed POS headers. Whether it is provisioned is the handler's
 /// check (HDR-11: lookup comes last).
 #[derive(Debug, Clone)]
-pub struct PosDevice {
-    pub id: DeviceId,
+pub(crate) struct PosDevice {
+    pub(crate) id: DeviceId,
     /// The `User-Agent` as sent; only bootstrap reads the version in it (BOOT-08), so it is parsed
     /// there, not on every status poll.
     user_agent: HeaderValue,
@@ -24,13 +24,13 @@ pub struct PosDevice {
 
 impl PosDevice {
     /// BOOT-08: the text after `Viopay-POS/` up to the first space.
-    pub fn version_text(&self) -> String {
+    pub(crate) fn version_text(&self) -> String {
         let rest = String::from_utf8_lossy(&self.user_agent.as_bytes()[UA_PREFIX.len()..]).into_owned();
         rest.split(' ').next().unwrap_or_default().to_owned()
     }
 
     /// That text as a version, when it is one.
-    pub fn version(&self) -> Option<AppVersion> {
+    pub(crate) fn version(&self) -> Option<AppVersion> {
         AppVersion::parse(&self.version_text()).ok()
     }
 }
@@ -44,7 +44,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PosDevice {
 }
 
 /// HDR-12: `HeaderMap` matches names case-insensitively.
-pub fn pos_device(headers: &HeaderMap) -> Result<PosDevice, ApiError> {
+pub(crate) fn pos_device(headers: &HeaderMap) -> Result<PosDevice, ApiError> {
     // HDR-02, then HDR-03/HDR-04/HDR-05.
     let raw = headers.get("x-device-id").ok_or_else(|| ApiError::of(&HDR_02))?;
     let id = raw.to_str().ok().and_then(|s| DeviceId::parse(s).ok()).ok_or_else(|| ApiError::of(&HDR_04))?;

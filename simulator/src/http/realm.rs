@@ -9,28 +9,38 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use crate::sim::Sim;
+use crate::auth::TokenIssuer;
+use crate::settings::Settings;
 
-fn check_realm(sim: &Sim, realm: Result<Path<String>, PathRejection>) -> Result<(), ApiError> {
+fn check_realm(settings: &Settings, realm: Result<Path<String>, PathRejection>) -> Result<(), ApiError> {
     match realm {
-        Ok(Path(realm)) if realm == sim.realm => Ok(()),
-        _ => Err(ApiError::control(StatusCode::NOT_FOUND, "4004", format!("Realm not found; this simulator's realm is `{}`", sim.realm))),
+        Ok(Path(realm)) if realm == settings.realm => Ok(()),
+        _ => Err(ApiError::control(
+            StatusCode::NOT_FOUND,
+            "4004",
+            format!("Realm not found; this simulator's realm is `{}`", settings.realm),
+        )),
     }
 }
 
 /// `GET /realms/{realm}/protocol/openid-connect/certs`.
-pub async fn certs(State(sim): State<Arc<Sim>>, realm: Result<Path<String>, PathRejection>) -> Result<Json<Value>, ApiError> {
-    check_realm(&sim, realm)?;
-    Ok(Json(json!({ "keys": [sim.tokens.key().jwk()] })))
+pub(crate) async fn certs(
+    State(settings): State<Arc<Settings>>,
+    State(tokens): State<Arc<TokenIssuer>>,
+    realm: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    check_realm(&settings, realm)?;
+    Ok(Json(json!({ "keys": [tokens.key().jwk()] })))
 }
 
 /// `GET /realms/{realm}/.well-known/openid-configuration`.
-pub async fn openid_configuration(
-    State(sim): State<Arc<Sim>>,
+pub(crate) async fn openid_configuration(
+    State(settings): State<Arc<Settings>>,
+    State(tokens): State<Arc<TokenIssuer>>,
     realm: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    check_realm(&sim, realm)?;
-    let issuer = sim.tokens.issuer();
+    check_realm(&settings, realm)?;
+    let issuer = tokens.issuer();
     Ok(Json(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),

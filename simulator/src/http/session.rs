@@ -13,25 +13,26 @@ use serde::Serialize;
 use super::bearer::Merchant;
 use super::error::ApiError;
 use super::json_body;
+use crate::auth::grant::Grants;
 use crate::errors::AUTH_07;
-use crate::sim::Sim;
+use crate::store::ViopayStore;
 
 /// AUTH-06.
 #[derive(Serialize)]
-pub struct TokenBody {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
+pub(crate) struct TokenBody {
+    pub(crate) access_token: String,
+    pub(crate) token_type: &'static str,
+    pub(crate) expires_in: i64,
 }
 
 /// AUTH-04/AUTH-05: client credentials for a Keycloak-shaped access token. Body errors are the
 /// same 400 `"4000"` `Invalid request body` as claim (Q-13: the real answer is unknown).
-pub async fn client_session(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Json<TokenBody>, ApiError> {
+pub(crate) async fn client_session(State(grants): State<Grants>, headers: HeaderMap, body: Bytes) -> Result<Json<TokenBody>, ApiError> {
     let obj = json_body::object(&headers, &body)?;
     let client_id = json_body::required_string(&obj, "client_id", &json_body::go_required("ClientSessionRequest", "ClientID"))?;
     let client_secret = json_body::required_string(&obj, "client_secret", &json_body::go_required("ClientSessionRequest", "ClientSecret"))?;
     // The same grant as the realm's token endpoint; every refusal of the client is AUTH-07 here.
-    let issued = crate::auth::grant::client_credentials(&sim, Some(client_id), Some(client_secret)).map_err(|e| match e {
+    let issued = crate::auth::grant::client_credentials(&grants, Some(client_id), Some(client_secret)).map_err(|e| match e {
         crate::auth::grant::GrantError::Sign(why) => {
             tracing::error!(error = %why, "token signing failed");
             ApiError::control(StatusCode::INTERNAL_SERVER_ERROR, "5000", format!("cannot sign the access token: {why}"))
@@ -43,18 +44,23 @@ pub async fn client_session(State(sim): State<Arc<Sim>>, headers: HeaderMap, bod
 
 /// AUTH-09: the resolved merchant context (Q-12: the real fields are unknown).
 #[derive(Serialize)]
-pub struct SessionBody {
-    pub merchant_id: String,
-    pub merchant_name: String,
-    pub client_id: String,
-    pub host: String,
+pub(crate) struct SessionBody {
+    pub(crate) merchant_id: String,
+    pub(crate) merchant_name: String,
+    pub(crate) client_id: String,
+    pub(crate) host: String,
 }
 
 /// AUTH-08/AUTH-09; AUTH-13: a bad token is 401 `"4010"`. AUTH-11: claim does not require it.
-pub async fn initiate(State(sim): State<Arc<Sim>>, merchant: Merchant, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub(crate) async fn initiate(
+    State(store): State<Arc<ViopayStore>>,
+    merchant: Merchant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let obj = json_body::object(&headers, &body)?;
     let host = json_body::required_string(&obj, "host", &json_body::go_required("InitiateSessionRequest", "Host"))?;
-    let store = sim.store.read();
+    let store = store.read();
     let idx = match merchant.resolve(&store.state) {
         Ok(idx) => idx,
         Err(unauthorized) => return Ok(unauthorized.into_response()),

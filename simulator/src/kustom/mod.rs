@@ -5,86 +5,14 @@
 //!
 //! Rule IDs (`KEN-22`, `KREG-13`, …) are in the doc comments of the code that enforces them.
 
-mod auth;
-mod body;
-mod devices;
-mod enrollments;
-pub mod fixtures;
-mod ids;
-mod locations;
-mod metadata;
-mod paging;
-mod problem;
-mod query;
-mod registration;
-mod state;
+//! `domain/` holds the rules (pure, `now` passed in, one file per resource); `http/` the thin
+//! handlers over it, behind the same guard layer as VioPay's routes; `store.rs` Kustom's own lock.
 
-use std::sync::Arc;
+mod domain;
+pub(crate) mod fixtures;
+mod http;
+mod store;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{Method, Uri};
-use axum::middleware::{Next, from_fn};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, delete, get, post, put};
-use http_body_util::BodyExt;
-
-pub use problem::ProblemRule;
-pub use state::{DeviceView, EnrollmentView, KustomState, Location, Merchant};
-
-use crate::endpoints::{KustomRoute, Route};
-use crate::sim::Sim;
-use problem::Problem;
-
-/// KERR-08.
-pub const BODY_LIMIT: usize = 64 * 1024;
-
-/// KERR-07: any other method of a known path, with `Allow`.
-fn with_allow(route: MethodRouter<Arc<Sim>>, allow: &'static str) -> MethodRouter<Arc<Sim>> {
-    route.fallback(move |method: Method| async move { Problem::method_not_allowed(method.as_str(), allow).into_response() })
-}
-
-/// KERR-06.
-async fn no_route(method: Method, uri: Uri) -> Response {
-    Problem::no_route(method.as_str(), uri.path()).into_response()
-}
-
-/// KERR-08, after routing (404 and 405 come first, §1.9): a body over 64 KiB is refused whatever
-/// the route, before authentication.
-async fn body_limit(req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    match http_body_util::Limited::new(body, BODY_LIMIT).collect().await {
-        Ok(collected) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
-        Err(_) => Problem::too_large().into_response(),
-    }
-}
-
-/// The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
-fn handler(route: KustomRoute) -> MethodRouter<Arc<Sim>> {
-    match route {
-        KustomRoute::Enrollments => with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"),
-        KustomRoute::Enrollment => with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"),
-        KustomRoute::Register => with_allow(post(registration::register), "POST"),
-        KustomRoute::DeviceMe => with_allow(get(devices::me), "GET"),
-        KustomRoute::Devices => with_allow(get(devices::list), "GET"),
-        KustomRoute::Device => with_allow(put(devices::update).merge(delete(devices::deregister)), "PUT, DELETE"),
-        KustomRoute::Locations => with_allow(get(locations::list), "GET"),
-        KustomRoute::Location => with_allow(get(locations::get), "GET"),
-        KustomRoute::SimulatedDevice => with_allow(post(registration::simulated), "POST"),
-    }
-}
-
-pub fn routes() -> Router<Arc<Sim>> {
-    let mut router = Router::new();
-    for e in &crate::endpoints::ENDPOINTS {
-        if let Route::Kustom(route) = e.route {
-            router = router.route(e.path, handler(route));
-        }
-    }
-    router
-        .route_layer(from_fn(body_limit))
-        .route("/ipp/v1", any(no_route))
-        .route("/ipp/v1/", any(no_route))
-        .route("/ipp/v1/{*rest}", any(no_route))
-}
+pub(crate) use domain::{DeviceView, EnrollmentView, KustomState, Location, Merchant};
+pub(crate) use http::routes;
+pub(crate) use store::KustomStore;

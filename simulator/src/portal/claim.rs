@@ -13,16 +13,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde_json::Value;
 
-use super::api::{self, Answer};
+use super::api::Answer;
+use super::api::ApiClient;
 use super::form;
 use super::layout::{Tab, page, respond};
-use super::session::{Flash, SignedIn};
-use crate::sim::Sim;
+use super::session::{Flash, Sessions, SignedIn};
+use crate::auth::grant::Grants;
 
 /// The longest code the field accepts; VioPay's are 6 characters, the rest is for typos.
 const MAX_CODE: usize = 32;
 
-pub async fn show(who: SignedIn) -> Response {
+pub(crate) async fn show(who: SignedIn) -> Response {
     let body = html! {
         h1 { "Claim a device" }
         div.card {
@@ -41,7 +42,14 @@ pub async fn show(who: SignedIn) -> Response {
     respond(StatusCode::OK, page("Claim a device", Some(&who), Tab::Claim, body))
 }
 
-pub async fn submit(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn submit(
+    State(sessions): State<Arc<Sessions>>,
+    State(grants): State<Grants>,
+    State(api): State<ApiClient>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
@@ -50,24 +58,24 @@ pub async fn submit(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderM
     let flash = if typed.is_empty() {
         Flash { ok: false, title: "Type the code shown on the terminal.".into(), detail: String::new(), rule: None }
     } else {
-        match sim.portal.token(&sim, &who.session) {
-            Ok(token) => explain(&typed, &who.merchant_name, call_claim(&sim, &token, &typed).await),
+        match sessions.token(&grants, &who.session) {
+            Ok(token) => explain(&typed, &who.merchant_name, call_claim(&api, &token, &typed).await),
             Err(_) => {
                 Flash { ok: false, title: "Your account is no longer available.".into(), detail: "Sign in again.".into(), rule: None }
             }
         }
     };
-    sim.portal.set_flash(&who.session, flash);
+    sessions.set_flash(&who.session, flash);
     Redirect::to("/portal/claim").into_response()
 }
 
-async fn call_claim(sim: &Arc<Sim>, token: &str, code: &str) -> Answer {
+async fn call_claim(api: &ApiClient, token: &str, code: &str) -> Answer {
     let auth = format!("Bearer {token}");
-    api::call(sim, Method::POST, "/pos/claim", &[("authorization", &auth)], Some(serde_json::json!({ "pairing_code": code }))).await
+    api.call(Method::POST, "/pos/claim", &[("authorization", &auth)], Some(serde_json::json!({ "pairing_code": code }))).await
 }
 
 /// The answer in words. Pure, so every documented answer is unit-tested.
-pub fn explain(typed: &str, merchant: &str, answer: Answer) -> Flash {
+pub(crate) fn explain(typed: &str, merchant: &str, answer: Answer) -> Flash {
     let fail =
         |title: &str, detail: String, rule: Option<&str>| Flash { ok: false, title: title.into(), detail, rule: rule.map(Into::into) };
     let (status, body) = match answer {

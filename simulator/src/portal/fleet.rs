@@ -17,10 +17,11 @@ use time::OffsetDateTime;
 
 use super::layout::{Tab, page, respond};
 use super::session::SignedIn;
+use crate::clock::Clock;
 use crate::domain::{CodeStatus, DeviceStatus};
 use crate::ids::DeviceId;
-use crate::journal::JournalEntry;
-use crate::sim::Sim;
+use crate::journal::{Journal, JournalEntry};
+use crate::store::ViopayStore;
 use crate::time_fmt::rfc3339;
 use crate::verdict::{self, DeviceVerdict, Outcome};
 
@@ -28,7 +29,7 @@ use crate::verdict::{self, DeviceVerdict, Outcome};
 const SHOWN: usize = 100;
 
 #[derive(Deserialize, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -69,7 +70,14 @@ struct Listing {
     verdicts: HashMap<String, DeviceVerdict>,
 }
 
-fn list(sim: &Sim, who: &SignedIn, filter: &Filter) -> Listing {
+/// What a listing reads: the clock, VioPay's store, and the journal (last requests, verdicts).
+struct Sources {
+    clock: Arc<Clock>,
+    store: Arc<ViopayStore>,
+    journal: Arc<Journal>,
+}
+
+fn list(sim: &Sources, who: &SignedIn, filter: &Filter) -> Listing {
     let now = sim.clock.now();
     let wanted = filter.status();
     let q = filter.q.trim().to_ascii_uppercase();
@@ -194,9 +202,15 @@ fn filter_of(query: Result<Query<Filter>, QueryRejection>) -> Filter {
     query.map(|Query(f)| f).unwrap_or_default()
 }
 
-pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn, query: Result<Query<Filter>, QueryRejection>) -> Response {
+pub(crate) async fn show(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    State(journal): State<Arc<Journal>>,
+    who: SignedIn,
+    query: Result<Query<Filter>, QueryRejection>,
+) -> Response {
     let filter = filter_of(query);
-    let listing = list(&sim, &who, &filter);
+    let listing = list(&Sources { clock, store, journal }, &who, &filter);
     let status_option = |value: &str, label: &str| {
         html! { option value=(value) selected[filter.status == value] { (label) } }
     };
@@ -239,9 +253,15 @@ pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn, query: Result<Quer
 }
 
 /// The rows alone, for the page's script.
-pub async fn rows(State(sim): State<Arc<Sim>>, who: SignedIn, query: Result<Query<Filter>, QueryRejection>) -> Response {
+pub(crate) async fn rows(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    State(journal): State<Arc<Journal>>,
+    who: SignedIn,
+    query: Result<Query<Filter>, QueryRejection>,
+) -> Response {
     let filter = filter_of(query);
-    let listing = list(&sim, &who, &filter);
+    let listing = list(&Sources { clock, store, journal }, &who, &filter);
     let mut res = respond(StatusCode::OK, rows_markup(&listing));
     let h = res.headers_mut();
     if let Ok(total) = HeaderValue::from_str(&listing.total.to_string()) {

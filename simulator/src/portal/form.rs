@@ -8,23 +8,23 @@ use super::layout::problem;
 use super::session::{SignedIn, same_origin};
 
 /// The fields of an `application/x-www-form-urlencoded` post.
-pub struct Fields(Vec<(String, String)>);
+pub(crate) struct Fields(Vec<(String, String)>);
 
 impl Fields {
-    pub fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
     }
 }
 
 /// Why a post was not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     OtherSite,
     NotAForm,
 }
 
 impl Refused {
-    pub fn page(self, who: Option<&SignedIn>) -> Response {
+    pub(crate) fn page(self, who: Option<&SignedIn>) -> Response {
         match self {
             Refused::OtherSite => {
                 problem(StatusCode::FORBIDDEN, who, "Refused", "This form was sent from another site. Use the portal's own pages.")
@@ -37,7 +37,7 @@ impl Refused {
 }
 
 /// Checks origin and content type, then decodes the body.
-pub fn read(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Refused> {
+pub(crate) fn read(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Refused> {
     if !same_origin(headers) {
         return Err(Refused::OtherSite);
     }

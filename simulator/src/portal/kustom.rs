@@ -13,12 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::api::{self, Answer};
+use super::api::{Answer, ApiClient};
 use super::form::{self, Fields};
 use super::layout::{Tab, page, problem, respond};
-use super::session::{Flash, SignedIn};
-use crate::kustom::Merchant;
-use crate::sim::Sim;
+use super::session::{Flash, Sessions, SignedIn};
+use crate::kustom::{KustomStore, Merchant};
 
 /// The lifetimes the form offers (KEN-08's `ttl`).
 const LIFETIMES: [(&str, &str); 4] =
@@ -27,15 +26,15 @@ const LIFETIMES: [(&str, &str); 4] =
 /// How many metadata pairs the form has fields for.
 const PAIRS: usize = 3;
 
-fn merchant(sim: &Sim, who: &SignedIn) -> Option<Merchant> {
+fn merchant(kustom: &KustomStore, who: &SignedIn) -> Option<Merchant> {
     let id = who.kustom_merchant.as_deref()?;
-    sim.kustom.read().state.merchants.iter().find(|m| m.id == id).cloned()
+    kustom.read().state.merchants.iter().find(|m| m.id == id).cloned()
 }
 
 /// A list request (KAUTH-06: with `x-merchant-id`).
-async fn list(sim: &Arc<Sim>, m: &Merchant, path: &str) -> Result<Vec<Value>, String> {
+async fn list(api: &ApiClient, m: &Merchant, path: &str) -> Result<Vec<Value>, String> {
     let auth = format!("Basic {}", m.api_key);
-    match api::call(sim, Method::GET, path, &[("authorization", &auth), ("x-merchant-id", &m.id)], None).await {
+    match api.call(Method::GET, path, &[("authorization", &auth), ("x-merchant-id", &m.id)], None).await {
         Answer::Http(StatusCode::OK, Some(page)) => Ok(page["content"].as_array().cloned().unwrap_or_default()),
         Answer::Http(status, body) => Err(format!("Kustom answered HTTP {status}{}", detail(body.as_ref()))),
         Answer::Broken(why) => Err(format!("Kustom did not answer properly ({why})")),
@@ -46,8 +45,8 @@ fn detail(body: Option<&Value>) -> String {
     body.and_then(|b| b["detail"].as_str()).map(|d| format!(": {d}")).unwrap_or_default()
 }
 
-pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn) -> Response {
-    let Some(m) = merchant(&sim, &who) else {
+pub(crate) async fn show(State(kustom): State<Arc<KustomStore>>, State(api): State<ApiClient>, who: SignedIn) -> Response {
+    let Some(m) = merchant(&kustom, &who) else {
         return problem(
             StatusCode::NOT_FOUND,
             Some(&who),
@@ -55,8 +54,8 @@ pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn) -> Response {
             "Your user runs no Kustom merchant (kustom_merchant_id in the fixtures).",
         );
     };
-    let enrollments = list(&sim, &m, "/ipp/v1/enrollments?page_size=100").await;
-    let devices = list(&sim, &m, "/ipp/v1/devices?page_size=100").await;
+    let enrollments = list(&api, &m, "/ipp/v1/enrollments?page_size=100").await;
+    let devices = list(&api, &m, "/ipp/v1/devices?page_size=100").await;
     let location_name =
         |id: &str| m.locations.iter().find(|l| l.id == id).map_or_else(|| id.to_owned(), |l| format!("{}, {}", l.name, l.city));
     let body = html! {
@@ -183,17 +182,24 @@ fn enrollment_body(fields: &Fields) -> Value {
 }
 
 /// Runs one write through the API, sets the flash, and goes back to the tab.
-async fn act(sim: &Arc<Sim>, who: &SignedIn, headers: &HeaderMap, body: &[u8], run: Action) -> Response {
+/// What a write reads: Kustom's merchants (its key), the API it calls, the session for the flash.
+struct Act {
+    kustom: Arc<KustomStore>,
+    api: ApiClient,
+    sessions: Arc<Sessions>,
+}
+
+async fn act(sim: &Act, who: &SignedIn, headers: &HeaderMap, body: &[u8], run: Action) -> Response {
     let fields = match form::read(headers, body) {
         Ok(f) => f,
         Err(refusal) => return refusal.page(Some(who)),
     };
-    let Some(m) = merchant(sim, who) else { return Redirect::to("/portal/kustom").into_response() };
+    let Some(m) = merchant(&sim.kustom, who) else { return Redirect::to("/portal/kustom").into_response() };
     let auth = format!("Basic {}", m.api_key);
     let headers = [("authorization", auth.as_str())];
     let id = fields.get("id").to_owned();
     let flash = match run {
-        Action::Create => match api::call(sim, Method::POST, "/ipp/v1/enrollments", &headers, Some(enrollment_body(&fields))).await {
+        Action::Create => match sim.api.call(Method::POST, "/ipp/v1/enrollments", &headers, Some(enrollment_body(&fields))).await {
             Answer::Http(StatusCode::CREATED, Some(e)) => Flash {
                 ok: true,
                 title: format!("Enrollment created: code {}", e["enrollment_code"].as_str().unwrap_or_default()),
@@ -203,7 +209,7 @@ async fn act(sim: &Arc<Sim>, who: &SignedIn, headers: &HeaderMap, body: &[u8], r
             Answer::Http(status, body) => refused("No enrollment was created.", body.as_ref(), status),
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
-        Action::Cancel => match api::call(sim, Method::DELETE, &format!("/ipp/v1/enrollments/{}", urlencode(&id)), &headers, None).await {
+        Action::Cancel => match sim.api.call(Method::DELETE, &format!("/ipp/v1/enrollments/{}", urlencode(&id)), &headers, None).await {
             Answer::Http(StatusCode::NO_CONTENT, _) => Flash {
                 ok: true,
                 title: "Enrollment cancelled.".into(),
@@ -213,7 +219,7 @@ async fn act(sim: &Arc<Sim>, who: &SignedIn, headers: &HeaderMap, body: &[u8], r
             Answer::Http(status, body) => refused("The enrollment was not cancelled.", body.as_ref(), status),
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
-        Action::Deregister => match api::call(sim, Method::DELETE, &format!("/ipp/v1/devices/{}", urlencode(&id)), &headers, None).await {
+        Action::Deregister => match sim.api.call(Method::DELETE, &format!("/ipp/v1/devices/{}", urlencode(&id)), &headers, None).await {
             Answer::Http(StatusCode::NO_CONTENT, _) => Flash {
                 ok: true,
                 title: "Device deregistered.".into(),
@@ -224,7 +230,7 @@ async fn act(sim: &Arc<Sim>, who: &SignedIn, headers: &HeaderMap, body: &[u8], r
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
     };
-    sim.portal.set_flash(&who.session, flash);
+    sim.sessions.set_flash(&who.session, flash);
     Redirect::to("/portal/kustom").into_response()
 }
 
@@ -239,14 +245,35 @@ enum Action {
     Deregister,
 }
 
-pub async fn create(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    act(&sim, &who, &headers, &body, Action::Create).await
+pub(crate) async fn create(
+    State(kustom): State<Arc<KustomStore>>,
+    State(api): State<ApiClient>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    act(&Act { kustom, api, sessions }, &who, &headers, &body, Action::Create).await
 }
 
-pub async fn cancel(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    act(&sim, &who, &headers, &body, Action::Cancel).await
+pub(crate) async fn cancel(
+    State(kustom): State<Arc<KustomStore>>,
+    State(api): State<ApiClient>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    act(&Act { kustom, api, sessions }, &who, &headers, &body, Action::Cancel).await
 }
 
-pub async fn deregister(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    act(&sim, &who, &headers, &body, Action::Deregister).await
+pub(crate) async fn deregister(
+    State(kustom): State<Arc<KustomStore>>,
+    State(api): State<ApiClient>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    act(&Act { kustom, api, sessions }, &who, &headers, &body, Action::Deregister).await
 }

@@ -10,7 +10,7 @@ use super::session::{Flash, SignedIn};
 
 /// Which tab a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
+pub(crate) enum Tab {
     Claim,
     Fleet,
     Simulator,
@@ -19,7 +19,7 @@ pub enum Tab {
 }
 
 /// A whole page: header with the signed-in user, navigation, the flash message, the body.
-pub fn page(title: &str, who: Option<&SignedIn>, tab: Tab, body: Markup) -> Markup {
+pub(crate) fn page(title: &str, who: Option<&SignedIn>, tab: Tab, body: Markup) -> Markup {
     let current = |t: Tab| if t == tab { Some("page") } else { None };
     html! {
         (DOCTYPE)
@@ -71,7 +71,7 @@ pub fn page(title: &str, who: Option<&SignedIn>, tab: Tab, body: Markup) -> Mark
 }
 
 /// The answer to the last action, in words, with the rule ID in small print.
-pub fn flash_box(flash: &Flash) -> Markup {
+pub(crate) fn flash_box(flash: &Flash) -> Markup {
     html! {
         div.flash.ok[flash.ok].err[!flash.ok] role=(if flash.ok { "status" } else { "alert" }) data-testid="flash"
             data-rule=[flash.rule.as_deref()] {
@@ -86,7 +86,7 @@ pub fn flash_box(flash: &Flash) -> Markup {
 /// portal's own files, so an injected inline script could not run even if escaping failed),
 /// nothing cached, no framing, no referrer to other sites (`same-origin`: with `no-referrer`
 /// Chromium sends `Origin: null` on the portal's own form posts).
-pub fn respond(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn respond(status: StatusCode, markup: Markup) -> Response {
     let mut res = (status, markup).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -104,7 +104,7 @@ pub fn respond(status: StatusCode, markup: Markup) -> Response {
 }
 
 /// A page that says what went wrong, never a stack trace.
-pub fn problem(status: StatusCode, who: Option<&SignedIn>, title: &str, detail: &str) -> Response {
+pub(crate) fn problem(status: StatusCode, who: Option<&SignedIn>, title: &str, detail: &str) -> Response {
     let body = html! {
         h1 { (title) }
         p { (detail) }

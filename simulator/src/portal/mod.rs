@@ -19,13 +19,22 @@ mod sign_in;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-pub use session::Sessions;
+pub(crate) use api::ApiClient;
+pub(crate) use session::Sessions;
 
-use crate::sim::Sim;
+use crate::auth::grant::Grants;
+use crate::auto_claim::AutoClaims;
+use crate::clock::Clock;
+use crate::faults::Faults;
+use crate::journal::Journal;
+use crate::kustom::KustomStore;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
 
 const CSS: &str = include_str!("assets/portal.css");
 const JS: &str = include_str!("assets/portal.js");
@@ -42,15 +51,24 @@ async fn not_found(who: Result<session::SignedIn, session::NotSignedIn>) -> Resp
     layout::problem(StatusCode::NOT_FOUND, who.ok().as_ref(), "Page not found", "The portal has no such page.")
 }
 
+/// The panel gate's substate: the settings (is there a token?) and the sessions (did this one
+/// give it?).
+#[derive(Clone)]
+struct PanelGate {
+    settings: Arc<Settings>,
+    sessions: Arc<Sessions>,
+}
+
 /// The simulator panel's gate: no token set, or a session that gave it at sign-in. A request
 /// without a session goes on to the handler, which sends it to the sign-in form.
 async fn panel_access(
-    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+    axum::extract::State(gate): axum::extract::State<PanelGate>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     // Read without the `SignedIn` extractor, which would take the page's one-time flash.
-    let refused = sim.control_token.is_some() && session::session_id(req.headers()).and_then(|id| sim.portal.control(&id)) == Some(false);
+    let refused = gate.settings.control_token.is_some()
+        && session::session_id(req.headers()).and_then(|id| gate.sessions.control(&id)) == Some(false);
     if refused {
         return layout::problem(
             StatusCode::FORBIDDEN,
@@ -66,7 +84,22 @@ async fn home() -> Redirect {
     Redirect::to("/portal/fleet")
 }
 
-pub fn routes(sim: Arc<Sim>) -> Router<Arc<Sim>> {
+/// Every `/portal` page, over whatever root state hands out the substates its handlers take.
+/// `settings` and `sessions`: for the simulator panel's gate.
+pub(crate) fn routes<S>(settings: Arc<Settings>, sessions: Arc<Sessions>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Clock>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+    Arc<KustomStore>: FromRef<S>,
+    Arc<Faults>: FromRef<S>,
+    Arc<Journal>: FromRef<S>,
+    Arc<AutoClaims>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<Sessions>: FromRef<S>,
+    Grants: FromRef<S>,
+    ApiClient: FromRef<S>,
+{
     // The simulator panel moves the clock and arms faults for everyone: with a control token set
     // it opens only to a sign-in that gave the token.
     let panel = Router::new()
@@ -78,7 +111,7 @@ pub fn routes(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/portal/simulator/faults/profile", post(panel::profile))
         .route("/portal/simulator/faults/clear", post(panel::clear))
         .route("/portal/simulator/devices/reset", post(panel::reset_device))
-        .route_layer(axum::middleware::from_fn_with_state(sim, panel_access));
+        .route_layer(axum::middleware::from_fn_with_state(PanelGate { settings, sessions }, panel_access));
     Router::new()
         .route("/portal", get(home))
         .route("/portal/", get(home))

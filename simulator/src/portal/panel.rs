@@ -15,11 +15,13 @@ use time::Duration;
 
 use super::form::{self, Fields};
 use super::layout::{Tab, page, respond};
-use super::session::{Flash, SignedIn};
-use crate::clock::ClockMode;
-use crate::faults::{FAULTABLE, FaultSpec};
+use super::session::{Flash, Sessions, SignedIn};
+use crate::auto_claim::AutoClaims;
+use crate::clock::{Clock, ClockMode};
+use crate::faults::{FAULTABLE, FaultSpec, Faults};
 use crate::ids::DeviceId;
-use crate::sim::Sim;
+use crate::journal::Journal;
+use crate::store::ViopayStore;
 use crate::time_fmt::{parse_rfc3339, rfc3339, rfc3339_millis};
 
 /// Journal entries shown for one device, newest last.
@@ -28,7 +30,7 @@ const JOURNAL_SHOWN: usize = 50;
 const KINDS: [&str; 8] = ["status", "error", "reset", "hang", "latency", "truncate", "malformed", "dribble"];
 
 #[derive(Deserialize, Default)]
-pub struct Shown {
+pub(crate) struct Shown {
     #[serde(default)]
     device: String,
 }
@@ -42,28 +44,35 @@ fn refused(title: impl Into<String>, detail: impl Into<String>) -> Flash {
 }
 
 /// One of the merchant's own devices, by the id typed or picked.
-fn own_device(sim: &Sim, who: &SignedIn, raw: &str) -> Result<DeviceId, Flash> {
+fn own_device(store: &ViopayStore, who: &SignedIn, raw: &str) -> Result<DeviceId, Flash> {
     let id = DeviceId::parse(raw.trim())
         .map_err(|_| refused("No such device.", format!("“{}” is not a device id like POS-8F3A2C91.", raw.trim())))?;
-    let store = sim.store.read();
+    let store = store.read();
     match store.state.device(id) {
         Ok(d) if d.owner == who.merchant => Ok(id),
         _ => Err(refused("No such device in your fleet.", format!("{id} is not one of {}'s devices.", who.merchant_name))),
     }
 }
 
-pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn, query: Result<Query<Shown>, QueryRejection>) -> Response {
+pub(crate) async fn show(
+    State(clock): State<Arc<Clock>>,
+    State(store): State<Arc<ViopayStore>>,
+    State(faults): State<Arc<Faults>>,
+    State(journal): State<Arc<Journal>>,
+    who: SignedIn,
+    query: Result<Query<Shown>, QueryRejection>,
+) -> Response {
     let shown = query.map(|Query(s)| s).unwrap_or_default();
     let journal = if shown.device.trim().is_empty() {
         None
     } else {
-        Some(match own_device(&sim, &who, &shown.device) {
-            Ok(id) => Ok((id, sim.journal.entries(Some(&id.to_string()), Some(JOURNAL_SHOWN)).0)),
+        Some(match own_device(&store, &who, &shown.device) {
+            Ok(id) => Ok((id, journal.entries(Some(&id.to_string()), Some(JOURNAL_SHOWN)).0)),
             Err(flash) => Err(flash),
         })
     };
     let own: Vec<String> = {
-        let store = sim.store.read();
+        let store = store.read();
         let mut ids: Vec<DeviceId> = store.state.devices().filter(|(_, d)| d.owner == who.merchant).map(|(id, _)| id).collect();
         ids.sort_unstable();
         ids.into_iter().take(200).map(|id| id.to_string()).collect()
@@ -75,19 +84,19 @@ pub async fn show(State(sim): State<Arc<Sim>>, who: SignedIn, query: Result<Quer
             "device reset and the journal reach only " (who.merchant_name) "'s devices."
         }
         datalist #own-devices { @for id in &own { option value=(id) {} } }
-        (clock_card(&sim))
-        (faults_card(&sim))
+        (clock_card(&clock))
+        (faults_card(&faults))
         (devices_card(&shown.device, journal))
     };
     respond(StatusCode::OK, page("Simulator", Some(&who), Tab::Simulator, body))
 }
 
-fn clock_card(sim: &Sim) -> Markup {
-    let virtual_clock = sim.clock.mode() == ClockMode::Virtual;
+fn clock_card(clock: &Clock) -> Markup {
+    let virtual_clock = clock.mode() == ClockMode::Virtual;
     html! {
         section.card.sim aria-labelledby="clock-h" {
             h2 #clock-h { "Clock" }
-            p { "Simulator time " strong data-testid="sim-now" { (rfc3339(sim.clock.now())) }
+            p { "Simulator time " strong data-testid="sim-now" { (rfc3339(clock.now())) }
                 " · " (if virtual_clock { "virtual: it moves only when you move it" } else { "system clock: it follows real time and cannot be moved" }) }
             @if virtual_clock {
                 form.row method="post" action="/portal/simulator/clock/advance" {
@@ -110,8 +119,8 @@ fn clock_card(sim: &Sim) -> Markup {
     }
 }
 
-fn faults_card(sim: &Sim) -> Markup {
-    let faults = sim.faults.list();
+fn faults_card(faults_armed: &Faults) -> Markup {
+    let faults = faults_armed.list();
     html! {
         section.card.sim aria-labelledby="faults-h" {
             h2 #faults-h { "Faults" }
@@ -150,7 +159,7 @@ fn faults_card(sim: &Sim) -> Markup {
             p.hint { "Kinds and their fields are those of " code { "POST /_sim/faults" } " (see the README)." }
             div.row {
                 form.row method="post" action="/portal/simulator/faults/profile" {
-                    div { label for="fault-profile" { "Profile" } select #fault-profile name="name" { @for p in sim.faults.profile_names() { option value=(p) { (p) } } } }
+                    div { label for="fault-profile" { "Profile" } select #fault-profile name="name" { @for p in faults_armed.profile_names() { option value=(p) { (p) } } } }
                     button.secondary type="submit" { "Arm profile" }
                 }
                 form method="post" action="/portal/simulator/faults/clear" { button.danger type="submit" { "Clear all faults" } }
@@ -199,8 +208,8 @@ fn devices_card(picked: &str, journal: Option<Result<(DeviceId, Vec<crate::journ
 }
 
 /// Applies one action and goes back to the panel (post, redirect, get), the answer as a flash.
-fn back(sim: &Sim, who: &SignedIn, flash: Flash, device: &str) -> Response {
-    sim.portal.set_flash(&who.session, flash);
+fn back(sessions: &Sessions, who: &SignedIn, flash: Flash, device: &str) -> Response {
+    sessions.set_flash(&who.session, flash);
     let to = if device.is_empty() {
         "/portal/simulator".to_owned()
     } else {
@@ -209,34 +218,46 @@ fn back(sim: &Sim, who: &SignedIn, flash: Flash, device: &str) -> Response {
     Redirect::to(&to).into_response()
 }
 
-pub async fn advance(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn advance(
+    State(clock): State<Arc<Clock>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
     };
     let flash = match fields.get("seconds").trim().parse::<u32>() {
-        Ok(secs) if secs > 0 => match sim.clock.advance(Duration::seconds(i64::from(secs))) {
+        Ok(secs) if secs > 0 => match clock.advance(Duration::seconds(i64::from(secs))) {
             Ok(now) => ok(format!("The clock moved {secs} s on, to {}.", rfc3339(now))),
             Err(e) => refused("The clock did not move.", e.to_string()),
         },
         _ => refused("The clock did not move.", "Give a whole number of seconds, 1 or more."),
     };
-    back(&sim, &who, flash, "")
+    back(&sessions, &who, flash, "")
 }
 
-pub async fn set(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn set(
+    State(clock): State<Arc<Clock>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
     };
     let flash = match parse_rfc3339(fields.get("now").trim()) {
-        Ok(to) => match sim.clock.set(to) {
+        Ok(to) => match clock.set(to) {
             Ok(now) => ok(format!("The clock is now {}.", rfc3339(now))),
             Err(e) => refused("The clock did not move.", e.to_string()),
         },
         Err(e) => refused("The clock did not move.", format!("“{}” is not an RFC 3339 time: {e}", fields.get("now"))),
     };
-    back(&sim, &who, flash, "")
+    back(&sessions, &who, flash, "")
 }
 
 /// The form's fields as the JSON `POST /_sim/faults` takes, checked by the same parser.
@@ -264,69 +285,100 @@ fn fault_spec(fields: &Fields) -> Result<FaultSpec, String> {
     serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| e.to_string())
 }
 
-pub async fn arm(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn arm(
+    State(faults): State<Arc<Faults>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
     };
-    let flash = match fault_spec(&fields).and_then(|spec| sim.faults.arm(&spec).map_err(|e| e.to_string())) {
+    let flash = match fault_spec(&fields).and_then(|spec| faults.arm(&spec).map_err(|e| e.to_string())) {
         Ok(fault) => ok(format!("Fault {} armed: {}.", fault.id, fault.spec.kind.as_deref().unwrap_or("error"))),
         Err(why) => refused("No fault was armed.", why),
     };
-    back(&sim, &who, flash, "")
+    back(&sessions, &who, flash, "")
 }
 
-pub async fn remove(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn remove(
+    State(faults): State<Arc<Faults>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
     };
     let id = fields.get("id");
-    let flash = if id.parse::<u64>().is_ok_and(|n| sim.faults.remove(n)) {
+    let flash = if id.parse::<u64>().is_ok_and(|n| faults.remove(n)) {
         ok(format!("Fault {id} removed."))
     } else {
         refused("No fault was removed.", format!("No armed fault has the id “{id}”."))
     };
-    back(&sim, &who, flash, "")
+    back(&sessions, &who, flash, "")
 }
 
-pub async fn profile(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn profile(
+    State(faults): State<Arc<Faults>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
     };
-    let flash = match sim.faults.arm_profile(fields.get("name")) {
+    let flash = match faults.arm_profile(fields.get("name")) {
         Ok(faults) => ok(format!("Profile {} armed ({} faults).", fields.get("name"), faults.len())),
         Err(e) => refused("No profile was armed.", e.to_string()),
     };
-    back(&sim, &who, flash, "")
+    back(&sessions, &who, flash, "")
 }
 
-pub async fn clear(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn clear(
+    State(faults): State<Arc<Faults>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(refused) = form::read(&headers, &body) {
         return refused.page(Some(&who));
     }
-    sim.faults.clear();
-    back(&sim, &who, ok("Every fault is cleared."), "")
+    faults.clear();
+    back(&sessions, &who, ok("Every fault is cleared."), "")
 }
 
-pub async fn reset_device(State(sim): State<Arc<Sim>>, who: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn reset_device(
+    State(store): State<Arc<ViopayStore>>,
+    State(auto_claims): State<Arc<AutoClaims>>,
+    State(sessions): State<Arc<Sessions>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(Some(&who)),
     };
     let raw = fields.get("device_id");
-    let flash = match own_device(&sim, &who, raw) {
-        Ok(id) => match sim.store.write().state.reset_device(id) {
+    let flash = match own_device(&store, &who, raw) {
+        Ok(id) => match store.write().state.reset_device(id) {
             Ok(()) => {
-                sim.auto_claims.forget(id);
+                auto_claims.forget(id);
                 ok(format!("{id} is reset: inactive, with no code, keys or tokens."))
             }
             Err(e) => refused("The device was not reset.", e.to_string()),
         },
         Err(flash) => flash,
     };
-    back(&sim, &who, flash, raw.trim())
+    back(&sessions, &who, flash, raw.trim())
 }
 
 #[cfg(test)]

@@ -8,29 +8,30 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use parking_lot::Mutex;
 
-use crate::auth::grant::{self, GrantError, Issued};
+use crate::auth::grant::{self, GrantError, Grants, Issued};
 use crate::domain::MerchantIdx;
-use crate::sim::Sim;
+use crate::settings::Settings;
+use crate::store::ViopayStore;
 
-pub const COOKIE: &str = "viopay_portal";
+pub(crate) const COOKIE: &str = "viopay_portal";
 
 /// At most this many live sessions; signing in beyond it ends the oldest.
 const MAX_SESSIONS: usize = 1024;
 
 /// A message shown once on the next page (post, redirect, get).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flash {
-    pub ok: bool,
-    pub title: String,
-    pub detail: String,
+pub(crate) struct Flash {
+    pub(crate) ok: bool,
+    pub(crate) title: String,
+    pub(crate) detail: String,
     /// The rule the answer shows, in small print.
-    pub rule: Option<String>,
+    pub(crate) rule: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,13 +47,13 @@ struct Session {
 }
 
 #[derive(Default)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     inner: Mutex<(HashMap<String, Session>, u64)>,
 }
 
 impl Sessions {
     /// A new session for a user who just signed in; returns its id.
-    pub fn start(&self, username: String, token: Issued, control: bool) -> String {
+    pub(crate) fn start(&self, username: String, token: Issued, control: bool) -> String {
         let id = hex::encode(rand::random::<[u8; 32]>());
         let mut inner = self.inner.lock();
         let (map, serial) = &mut *inner;
@@ -66,16 +67,16 @@ impl Sessions {
         id
     }
 
-    pub fn end(&self, id: &str) {
+    pub(crate) fn end(&self, id: &str) {
         self.inner.lock().0.remove(id);
     }
 
     /// Whether session `id` may use the simulator panel (`None`: no such session).
-    pub fn control(&self, id: &str) -> Option<bool> {
+    pub(crate) fn control(&self, id: &str) -> Option<bool> {
         self.inner.lock().0.get(id).map(|s| s.control)
     }
 
-    pub fn set_flash(&self, id: &str, flash: Flash) {
+    pub(crate) fn set_flash(&self, id: &str, flash: Flash) {
         if let Some(s) = self.inner.lock().0.get_mut(id) {
             s.flash = Some(flash);
         }
@@ -91,8 +92,8 @@ impl Sessions {
 
     /// The session's access token, renewed when the simulator clock has passed its expiry, as the
     /// real portal renews its token with Keycloak (a refresh grant) before calling the API.
-    pub fn token(&self, sim: &Sim, id: &str) -> Result<String, GrantError> {
-        let now = sim.clock.now();
+    pub(crate) fn token(&self, grants: &Grants, id: &str) -> Result<String, GrantError> {
+        let now = grants.clock.now();
         let username = {
             let inner = self.inner.lock();
             let s = inner.0.get(id).ok_or(GrantError::BadUser)?;
@@ -101,7 +102,7 @@ impl Sessions {
             }
             s.username.clone()
         };
-        let fresh = grant::renew_for_user(sim, &username)?;
+        let fresh = grant::renew_for_user(grants, &username)?;
         let token = fresh.access_token.clone();
         if let Some(s) = self.inner.lock().0.get_mut(id) {
             s.token = fresh;
@@ -113,19 +114,19 @@ impl Sessions {
 /// The `Set-Cookie` value that starts a session: HttpOnly (no script reads it), SameSite=Strict
 /// (no other site's form or link carries it), scoped to the portal, Secure when the simulator's
 /// public URL is HTTPS.
-pub fn set_cookie(sim: &Sim, id: &str) -> HeaderValue {
-    let secure = if sim.base_url.starts_with("https://") { "; Secure" } else { "" };
+pub(crate) fn set_cookie(settings: &Settings, id: &str) -> HeaderValue {
+    let secure = if settings.base_url.starts_with("https://") { "; Secure" } else { "" };
     HeaderValue::from_str(&format!("{COOKIE}={id}; Path=/portal; HttpOnly; SameSite=Strict{secure}"))
         .unwrap_or_else(|_| HeaderValue::from_static("viopay_portal=; Path=/portal"))
 }
 
-pub fn clear_cookie() -> HeaderValue {
+pub(crate) fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("viopay_portal=; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
 /// The session id the request's cookie carries. Parsed here rather than with a cookie crate: one
 /// name, no attributes to read, and ids that are plain hex.
-pub fn session_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -139,19 +140,19 @@ pub fn session_id(headers: &HeaderMap) -> Option<String> {
 /// A signed-in portal user, resolved against the current state on every request (a reset that
 /// removed the user signs them out).
 #[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub session: String,
-    pub username: String,
-    pub merchant: MerchantIdx,
-    pub merchant_name: String,
+pub(crate) struct SignedIn {
+    pub(crate) session: String,
+    pub(crate) username: String,
+    pub(crate) merchant: MerchantIdx,
+    pub(crate) merchant_name: String,
     /// The Kustom merchant the user also runs (`kustom_merchant_id`), for the Kustom tab.
-    pub kustom_merchant: Option<String>,
-    pub flash: Option<Flash>,
+    pub(crate) kustom_merchant: Option<String>,
+    pub(crate) flash: Option<Flash>,
 }
 
 /// Not signed in: a page redirects to the sign-in form, and comes back after; a script's fetch
 /// gets a bare 401 (and sends the page to the sign-in form itself).
-pub struct NotSignedIn {
+pub(crate) struct NotSignedIn {
     next: String,
     fetch: bool,
 }
@@ -167,12 +168,18 @@ impl IntoResponse for NotSignedIn {
 }
 
 /// The header the portal's script sends with its fetches.
-pub const FETCH_HEADER: &str = "x-portal-fetch";
+pub(crate) const FETCH_HEADER: &str = "x-portal-fetch";
 
-impl FromRequestParts<Arc<Sim>> for SignedIn {
+/// Reads the sessions and VioPay's store from the root state, whatever it is.
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Arc<Sessions>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+{
     type Rejection = NotSignedIn;
 
-    async fn from_request_parts(parts: &mut Parts, sim: &Arc<Sim>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let next = if parts.method == axum::http::Method::GET {
             parts.uri.path_and_query().map_or("/portal/fleet", |p| p.as_str()).to_owned()
         } else {
@@ -181,11 +188,13 @@ impl FromRequestParts<Arc<Sim>> for SignedIn {
         let fetch = parts.headers.contains_key(FETCH_HEADER);
         let rejection = NotSignedIn { next, fetch };
         let Some(session) = session_id(&parts.headers) else { return Err(rejection) };
-        let Some((username, flash)) = sim.portal.user(&session, !fetch) else { return Err(rejection) };
-        let store = sim.store.read();
+        let sessions = Arc::<Sessions>::from_ref(state);
+        let Some((username, flash)) = sessions.user(&session, !fetch) else { return Err(rejection) };
+        let store = Arc::<ViopayStore>::from_ref(state);
+        let store = store.read();
         let Some(user) = store.state.user(&username) else {
             drop(store);
-            sim.portal.end(&session);
+            sessions.end(&session);
             return Err(rejection);
         };
         let m = store.state.merchant(user.merchant);
@@ -201,7 +210,7 @@ impl FromRequestParts<Arc<Sim>> for SignedIn {
 }
 
 /// A `next` target kept inside the portal (no open redirect to another site).
-pub fn safe_next(next: Option<&str>) -> &str {
+pub(crate) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n) if n.starts_with("/portal/") && !n.starts_with("/portal//") && !n.contains('\\') && !n.contains("://") => n,
         _ => "/portal/fleet",
@@ -211,7 +220,7 @@ pub fn safe_next(next: Option<&str>) -> &str {
 /// A state-changing request must come from the portal's own pages: browsers name the page's
 /// origin in `Origin` and its relation in `Sec-Fetch-Site`. With the SameSite=Strict cookie this
 /// shuts out cross-site form posts without a token in the page.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {

@@ -13,12 +13,12 @@ use serde::Deserialize;
 
 use super::form;
 use super::layout::{Tab, page, respond};
-use super::session::{clear_cookie, safe_next, session_id, set_cookie};
-use crate::auth::grant::{self, GrantError, PORTAL_CLIENT_ID};
-use crate::sim::Sim;
+use super::session::{Sessions, clear_cookie, safe_next, session_id, set_cookie};
+use crate::auth::grant::{self, GrantError, Grants, PORTAL_CLIENT_ID};
+use crate::settings::Settings;
 
 #[derive(Deserialize, Default)]
-pub struct Next {
+pub(crate) struct Next {
     next: Option<String>,
 }
 
@@ -55,29 +55,38 @@ fn form_page(status: StatusCode, next: &str, username: &str, error: Option<&str>
     respond(status, page("Sign in", None, Tab::None, body))
 }
 
-pub async fn show(State(sim): State<Arc<Sim>>, query: Result<Query<Next>, axum::extract::rejection::QueryRejection>) -> Response {
+pub(crate) async fn show(
+    State(settings): State<Arc<Settings>>,
+    query: Result<Query<Next>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let next = query.map(|Query(q)| q).unwrap_or_default().next;
-    form_page(StatusCode::OK, safe_next(next.as_deref()), "", None, sim.control_token.is_some())
+    form_page(StatusCode::OK, safe_next(next.as_deref()), "", None, settings.control_token.is_some())
 }
 
-pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn submit(
+    State(settings): State<Arc<Settings>>,
+    State(grants): State<Grants>,
+    State(sessions): State<Arc<Sessions>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match form::read(&headers, &body) {
         Ok(f) => f,
         Err(refused) => return refused.page(None),
     };
     let next = safe_next(Some(fields.get("next"))).to_owned();
     let username = fields.get("username").trim();
-    let control = match &sim.control_token {
+    let control = match &settings.control_token {
         None => true,
         Some(expected) => crate::control::access::matches(expected, fields.get("control_token").trim()),
     };
-    let asks = sim.control_token.is_some();
-    match grant::password(&sim, Some(PORTAL_CLIENT_ID), None, username, fields.get("password")) {
+    let asks = settings.control_token.is_some();
+    match grant::password(&grants, Some(PORTAL_CLIENT_ID), None, username, fields.get("password")) {
         Ok(issued) => {
-            let canonical = sim.store.read().state.user(username).map(|u| u.username.clone()).unwrap_or_else(|| username.to_owned());
-            let id = sim.portal.start(canonical, issued, control);
+            let canonical = grants.store.read().state.user(username).map(|u| u.username.clone()).unwrap_or_else(|| username.to_owned());
+            let id = sessions.start(canonical, issued, control);
             let mut res = Redirect::to(&next).into_response();
-            res.headers_mut().insert(header::SET_COOKIE, set_cookie(&sim, &id));
+            res.headers_mut().insert(header::SET_COOKIE, set_cookie(&settings, &id));
             res
         }
         Err(GrantError::BadUser) => form_page(StatusCode::UNAUTHORIZED, &next, username, Some("Wrong username or password."), asks),
@@ -86,12 +95,12 @@ pub async fn submit(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
     }
 }
 
-pub async fn sign_out(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn sign_out(State(sessions): State<Arc<Sessions>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(refused) = form::read(&headers, &body) {
         return refused.page(None);
     }
     if let Some(id) = session_id(&headers) {
-        sim.portal.end(&id);
+        sessions.end(&id);
     }
     let mut res = Redirect::to("/portal/sign-in").into_response();
     res.headers_mut().insert(header::SET_COOKIE, clear_cookie());

@@ -24,7 +24,7 @@ const ORDER: [(&str, &str, &str); 5] = [
     ("/pos/activate", "/pos/terminal-parameters", "a terminal-parameters 200"),
 ];
 
-pub fn cli_09(h: &History<'_>, ctx: &Context<'_>) -> Judged {
+pub(crate) fn cli_09(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     if let Some(gone) = history_gone(ctx) {
         return gone;
     }
@@ -56,7 +56,7 @@ fn answered_with(entries: &[&JournalEntry], rules: &[&str], what: &str) -> Vec<F
         .collect()
 }
 
-pub fn cli_10(h: &History<'_>) -> Judged {
+pub(crate) fn cli_10(h: &History<'_>) -> Judged {
     let attests = attests(h);
     let mut findings = answered_with(&attests, &["ATT-24", "ATT-25", "ATT-31"], "attest refused for its X-Timestamp");
     for e in attests.iter().copied().filter(|e| !e.rule.is_some_and(|r| ["ATT-24", "ATT-25", "ATT-31"].contains(&r))) {
@@ -80,7 +80,7 @@ fn nonce_ok(n: &str) -> bool {
     n.len() >= 12 && n.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-pub fn cli_11(h: &History<'_>) -> Judged {
+pub(crate) fn cli_11(h: &History<'_>) -> Judged {
     let attests = attests(h);
     let mut findings = answered_with(&attests, &["ATT-26", "ATT-27", "ATT-32"], "attest refused for its X-Nonce");
     let mut seen: HashMap<&str, &JournalEntry> = HashMap::new();
@@ -102,7 +102,7 @@ pub fn cli_11(h: &History<'_>) -> Judged {
     Judged::of(findings, attests.len(), "no attest request")
 }
 
-pub fn cli_12(h: &History<'_>) -> Judged {
+pub(crate) fn cli_12(h: &History<'_>) -> Judged {
     let attests = attests(h);
     let findings =
         answered_with(&attests, &["ATT-22", "ATT-23", "ATT-28", "ATT-29", "ATT-30", "ATT-33"], "attest refused for its key or signature");
@@ -120,7 +120,7 @@ fn expired(e: &JournalEntry, ctx: &Context<'_>) -> Option<Duration> {
     (age >= TOKEN_LIFE).then_some(age)
 }
 
-pub fn cli_13(h: &History<'_>, ctx: &Context<'_>) -> Judged {
+pub(crate) fn cli_13(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     let requests = attested(h);
     let mut findings = answered_with(&requests, &["ATT-39", "ATT-40", "ATT-41"], "refused by attestation auth");
     for e in requests.iter().copied().filter(|e| e.rule == Some("ATT-38") && expired(e, ctx).is_none()) {
@@ -130,7 +130,7 @@ pub fn cli_13(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     Judged::of(findings, requests.len(), "no keys, config, terminal-parameters or activate request")
 }
 
-pub fn cli_14(h: &History<'_>, ctx: &Context<'_>) -> Judged {
+pub(crate) fn cli_14(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     let requests = attested(h);
     let findings = requests
         .iter()
@@ -143,7 +143,7 @@ pub fn cli_14(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     Judged::of(findings, with_known_token, "no request carrying a token issued in the journal")
 }
 
-pub fn cli_15(h: &History<'_>) -> Judged {
+pub(crate) fn cli_15(h: &History<'_>) -> Judged {
     let activates: Vec<&JournalEntry> = h.to("/pos/activate").map(|(_, e)| e).collect();
     let findings = answered_with(&activates, &["MSK-09", "ACT-06"], "activate body refused");
     Judged::of(findings, activates.len(), "no activate request")

@@ -30,7 +30,7 @@ pub struct VerdictArgs {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum VerdictError {
+pub(crate) enum VerdictError {
     #[error("cannot reach the simulator at {url}: {source}")]
     Unreachable { url: String, source: reqwest::Error },
     #[error("{url} answered {status}: {body}")]
@@ -44,7 +44,7 @@ pub enum VerdictError {
 }
 
 /// Fetches the verdict; the device form is wrapped into a one-device report.
-pub async fn fetch(args: &VerdictArgs) -> Result<Report, VerdictError> {
+pub(crate) async fn fetch(args: &VerdictArgs) -> Result<Report, VerdictError> {
     let base = args.url.trim_end_matches('/');
     let url = match &args.device {
         Some(d) => format!("{base}/_sim/devices/{d}/verdict"),
@@ -67,7 +67,7 @@ pub async fn fetch(args: &VerdictArgs) -> Result<Report, VerdictError> {
 }
 
 /// Whether the run passes: no REQUIRED rule broken (nor SIMULATOR with `strict`).
-pub fn passes(report: &Report, strict: bool) -> bool {
+pub(crate) fn passes(report: &Report, strict: bool) -> bool {
     let bad = |r: &RuleVerdict| r.outcome == Outcome::Fail || (strict && r.outcome == Outcome::Advisory);
     !report.devices.iter().flat_map(|d| &d.rules).chain(&report.run).any(bad)
 }
@@ -109,7 +109,7 @@ fn rule_text(out: &mut String, r: &RuleVerdict) {
 }
 
 /// The text a person reads in the CI log.
-pub fn render(report: &Report, strict: bool) -> String {
+pub(crate) fn render(report: &Report, strict: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

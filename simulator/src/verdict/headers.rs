@@ -8,7 +8,7 @@ use super::{Finding, Judged};
 use crate::journal::JournalEntry;
 
 /// HDR-02…HDR-10: the header errors of the POS endpoints.
-pub fn is_header_error(rule: Option<&str>) -> bool {
+pub(crate) fn is_header_error(rule: Option<&str>) -> bool {
     rule.and_then(|r| r.strip_prefix("HDR-")).and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (2..=10).contains(&n))
 }
 
@@ -25,7 +25,7 @@ fn version_and_rest(ua: &str) -> Option<(&str, &str)> {
 
 /// CLI-02: the documented shape `Viopay-POS/{version} ({OS}; {model})`, each part non-empty
 /// (the regular expression `^Viopay-POS/\S+ \(.+; .+\)$`).
-pub fn documented_ua(ua: &str) -> bool {
+pub(crate) fn documented_ua(ua: &str) -> bool {
     let Some((version, tail)) = version_and_rest(ua) else { return false };
     let Some(inner) = tail.strip_suffix(')') else { return false };
     !version.is_empty() && !inner.contains('\n') && inner.match_indices("; ").any(|(at, _)| at > 0 && at + 2 < inner.len())
@@ -34,7 +34,7 @@ pub fn documented_ua(ua: &str) -> bool {
 /// CLI-03: the exact pattern the simulator holds clients to (the regular expression
 /// `^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$`): a dotted numeric version and two
 /// parts free of `;`, `(` and `)`.
-pub fn exact_ua(ua: &str) -> bool {
+pub(crate) fn exact_ua(ua: &str) -> bool {
     let Some((version, tail)) = version_and_rest(ua) else { return false };
     let Some(inner) = tail.strip_suffix(')') else { return false };
     let numeric = version.split('.').all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()));
@@ -46,11 +46,11 @@ pub fn exact_ua(ua: &str) -> bool {
 }
 
 /// RFC 9110: the media type before any parameters, case-insensitive.
-pub fn is_json(content_type: &str) -> bool {
+pub(crate) fn is_json(content_type: &str) -> bool {
     crate::media::is(content_type, "application/json")
 }
 
-pub fn cli_01(h: &History<'_>) -> Judged {
+pub(crate) fn cli_01(h: &History<'_>) -> Judged {
     let looked: Vec<&JournalEntry> = h.entries.iter().copied().filter(|e| pos_headers(&e.path)).collect();
     let bad: Vec<&JournalEntry> = looked.iter().copied().filter(|e| is_header_error(e.rule)).collect();
     let findings = if bad.is_empty() {
@@ -82,15 +82,15 @@ fn ua_rule(h: &History<'_>, ok: fn(&str) -> bool, what: &str) -> Judged {
     Judged::of(findings, by_value.len(), "no request with a User-Agent")
 }
 
-pub fn cli_02(h: &History<'_>) -> Judged {
+pub(crate) fn cli_02(h: &History<'_>) -> Judged {
     ua_rule(h, documented_ua, "does not have the shape Viopay-POS/{version} ({OS}; {model})")
 }
 
-pub fn cli_03(h: &History<'_>) -> Judged {
+pub(crate) fn cli_03(h: &History<'_>) -> Judged {
     ua_rule(h, exact_ua, r"does not match ^Viopay-POS/[0-9]+(\.[0-9]+)* \([^;()]+; [^;()]+\)$")
 }
 
-pub fn cli_16(h: &History<'_>) -> Judged {
+pub(crate) fn cli_16(h: &History<'_>) -> Judged {
     let with_body: Vec<&JournalEntry> = h.entries.iter().copied().filter(|e| e.client.has_body).collect();
     let bad: Vec<&JournalEntry> = with_body.iter().copied().filter(|e| !e.client.content_type.as_deref().is_some_and(is_json)).collect();
     let findings = if bad.is_empty() {
@@ -105,7 +105,7 @@ pub fn cli_16(h: &History<'_>) -> Judged {
     Judged::of(findings, with_body.len(), "no request with a body")
 }
 
-pub fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
     let mut out: Vec<&str> = Vec::new();
     for i in items {
         if !out.contains(i) {

@@ -10,36 +10,36 @@ use super::{Finding, Judged, RuleVerdict, rules};
 use crate::journal::{JournalDevice, JournalEntry, TokenId};
 
 /// CLI-01's endpoints: those whose requests carry the three POS headers.
-pub fn pos_headers(path: &str) -> bool {
+pub(crate) fn pos_headers(path: &str) -> bool {
     crate::endpoints::exact(path).is_some_and(|e| e.pos_headers)
 }
 
 /// CLI-13's and CLI-14's endpoints: those behind attestation auth.
-pub fn attested(path: &str) -> bool {
+pub(crate) fn attested(path: &str) -> bool {
     crate::endpoints::exact(path).is_some_and(|e| e.attested)
 }
 
 /// ATT-08: an attestation token lives 300 s from issue (the domain's constant).
-pub const TOKEN_LIFE: Duration = crate::domain::TOKEN_TTL;
+pub(crate) const TOKEN_LIFE: Duration = crate::domain::TOKEN_TTL;
 
 /// Tokens issued by an attest 200 in the journal: id → issue time.
-pub type Tokens = HashMap<TokenId, OffsetDateTime>;
+pub(crate) type Tokens = HashMap<TokenId, OffsetDateTime>;
 
-pub struct History<'a> {
-    pub device: String,
-    pub entries: Vec<&'a JournalEntry>,
+pub(crate) struct History<'a> {
+    pub(crate) device: String,
+    pub(crate) entries: Vec<&'a JournalEntry>,
 }
 
-pub struct Split<'a> {
-    pub devices: Vec<History<'a>>,
+pub(crate) struct Split<'a> {
+    pub(crate) devices: Vec<History<'a>>,
     /// Device requests that name no device.
-    pub unnamed: Vec<&'a JournalEntry>,
-    pub tokens: Tokens,
+    pub(crate) unnamed: Vec<&'a JournalEntry>,
+    pub(crate) tokens: Tokens,
 }
 
 /// Groups the journal by device. A request without a valid `X-Device-Id` belongs to the device
 /// its attestation token was issued to, when the journal shows that; otherwise to no device.
-pub fn split(entries: &[JournalEntry]) -> Split<'_> {
+pub(crate) fn split(entries: &[JournalEntry]) -> Split<'_> {
     let mut tokens = Tokens::new();
     let mut owners: HashMap<TokenId, String> = HashMap::new();
     for e in entries.iter().filter(|e| e.path == "/pos/attest" && e.status == Some(200)) {
@@ -64,7 +64,7 @@ pub fn split(entries: &[JournalEntry]) -> Split<'_> {
 }
 
 /// CLI-01 (and CLI-13 for attestation-auth requests) over the requests that name no device.
-pub fn run_level(unnamed: &[&JournalEntry]) -> Vec<RuleVerdict> {
+pub(crate) fn run_level(unnamed: &[&JournalEntry]) -> Vec<RuleVerdict> {
     let mut out = Vec::new();
     type EndpointSet = fn(&str) -> bool;
     let sets: [(&str, EndpointSet); 2] = [("CLI-01", pos_headers), ("CLI-13", attested)];
@@ -84,34 +84,34 @@ pub fn run_level(unnamed: &[&JournalEntry]) -> Vec<RuleVerdict> {
 
 impl History<'_> {
     /// The device's requests to one endpoint.
-    pub fn to<'s>(&'s self, path: &'s str) -> impl Iterator<Item = (usize, &'s JournalEntry)> + 's {
+    pub(crate) fn to<'s>(&'s self, path: &'s str) -> impl Iterator<Item = (usize, &'s JournalEntry)> + 's {
         self.entries.iter().copied().enumerate().filter(move |(_, e)| e.path == path)
     }
 
     /// The device's next request after position `i`, bootstrap requests skipped (a restart is
     /// always allowed).
-    pub fn next_after(&self, i: usize) -> Option<&JournalEntry> {
+    pub(crate) fn next_after(&self, i: usize) -> Option<&JournalEntry> {
         self.entries[i + 1..].iter().copied().find(|e| e.path != "/pos/bootstrap")
     }
 }
 
 /// A 200 the client received in full: not cut short, not made unreadable by a fault.
-pub fn received_ok(e: &JournalEntry) -> bool {
+pub(crate) fn received_ok(e: &JournalEntry) -> bool {
     e.status == Some(200) && e.connection.is_none() && !e.faults.iter().any(|f| f.kind == "malformed")
 }
 
 /// The exchange failed the way CLI-17 means: a 5xx, or a connection ended without an answer.
-pub fn failed(e: &JournalEntry) -> bool {
+pub(crate) fn failed(e: &JournalEntry) -> bool {
     e.status.is_some_and(|s| s >= 500) || e.connection.is_some()
 }
 
 /// When the client could first have known of the failure: receipt plus any delay a fault added.
-pub fn answered_at(e: &JournalEntry) -> OffsetDateTime {
+pub(crate) fn answered_at(e: &JournalEntry) -> OffsetDateTime {
     let delay: u64 = e.faults.iter().filter_map(|f| f.delay_ms).sum();
     e.time + Duration::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX))
 }
 
-pub fn describe(e: &JournalEntry) -> String {
+pub(crate) fn describe(e: &JournalEntry) -> String {
     let answer = match (e.status, e.connection) {
         (_, Some(end)) => {
             format!("connection {}", serde_json::to_value(end).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())

@@ -46,7 +46,7 @@ fn failure(message: String, kind: &str, r: &RuleVerdict) -> TestCaseStatus {
     status
 }
 
-pub fn to_junit(report: &Report, strict: bool) -> String {
+pub(crate) fn to_junit(report: &Report, strict: bool) -> String {
     let mut out = quick_junit::Report::new("viopay-sim client verdict");
     for device in &report.devices {
         let mut suite = TestSuite::new(device.device_id.as_str());

@@ -17,12 +17,12 @@ use crate::journal::JournalEntry;
 const MAX_REPORTED: usize = 10_000;
 
 #[derive(Debug, Default)]
-pub struct Live {
+pub(crate) struct Live {
     reported: Mutex<HashSet<(String, &'static str)>>,
 }
 
 /// The rules one exchange breaks, on its own.
-pub fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
+pub(crate) fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
     let mut broken = Vec::new();
     let path = e.path.as_ref();
     let answered = |rules: &[&str]| e.rule.is_some_and(|r| rules.contains(&r));
@@ -65,7 +65,7 @@ pub fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
 }
 
 impl Live {
-    pub fn observe(&self, e: &JournalEntry) {
+    pub(crate) fn observe(&self, e: &JournalEntry) {
         let broken = broken_by(e);
         if broken.is_empty() {
             return;
@@ -90,7 +90,7 @@ impl Live {
         }
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.reported.lock().clear();
     }
 }

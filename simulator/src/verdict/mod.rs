@@ -10,8 +10,8 @@ mod activation;
 pub mod command;
 mod headers;
 mod history;
-pub mod junit;
-pub mod live;
+pub(crate) mod junit;
+pub(crate) mod live;
 mod pacing;
 mod pairing;
 mod rules;
@@ -20,13 +20,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::ClockMode;
 use crate::journal::JournalEntry;
-pub use history::History;
+pub(crate) use history::History;
 pub use rules::{CLI_RULES, Level, RuleInfo};
 
 /// A rule's result for one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     /// A REQUIRED rule broken: the firmware fails.
     Fail,
@@ -38,15 +38,15 @@ pub enum Outcome {
 
 /// One thing the client did wrong, with the exchanges that show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Finding {
-    pub message: String,
+pub(crate) struct Finding {
+    pub(crate) message: String,
     /// The journal entries that show it (at most [`MAX_EVIDENCE`]; `message` gives the count).
-    pub evidence: Vec<serde_json::Value>,
+    pub(crate) evidence: Vec<serde_json::Value>,
 }
 
 /// Findings list this many entries each; a firmware that polls too fast for an hour would
 /// otherwise produce a verdict of megabytes.
-pub const MAX_EVIDENCE: usize = 5;
+pub(crate) const MAX_EVIDENCE: usize = 5;
 
 impl Finding {
     pub(crate) fn new(message: impl Into<String>, entries: &[&JournalEntry]) -> Self {
@@ -56,62 +56,62 @@ impl Finding {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RuleVerdict {
-    pub rule: String,
-    pub level: Level,
-    pub title: String,
-    pub outcome: Outcome,
+pub(crate) struct RuleVerdict {
+    pub(crate) rule: String,
+    pub(crate) level: Level,
+    pub(crate) title: String,
+    pub(crate) outcome: Outcome,
     /// Why a rule was not judged.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeviceVerdict {
-    pub device_id: String,
+pub(crate) struct DeviceVerdict {
+    pub(crate) device_id: String,
     /// No REQUIRED rule broken.
-    pub passed: bool,
-    pub failures: usize,
-    pub advisories: usize,
+    pub(crate) passed: bool,
+    pub(crate) failures: usize,
+    pub(crate) advisories: usize,
     /// How many of the device's requests the journal holds.
-    pub requests: usize,
-    pub rules: Vec<RuleVerdict>,
+    pub(crate) requests: usize,
+    pub(crate) rules: Vec<RuleVerdict>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JournalInfo {
-    pub capacity: usize,
+pub(crate) struct JournalInfo {
+    pub(crate) capacity: usize,
     /// Exchanges journaled since start or reset.
-    pub total: u64,
+    pub(crate) total: u64,
     /// Exchanges the ring no longer holds; rules that read a device's history are not judged
     /// when this is above 0.
-    pub dropped: u64,
+    pub(crate) dropped: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// No REQUIRED client rule broken, by any device or by the run.
-    pub passed: bool,
-    pub clock: ClockMode,
+    pub(crate) passed: bool,
+    pub(crate) clock: ClockMode,
     /// CLI-05 and CLI-17 are judged only on the system clock (TIME-03).
-    pub pacing_judged: bool,
-    pub journal: JournalInfo,
-    pub devices: Vec<DeviceVerdict>,
+    pub(crate) pacing_judged: bool,
+    pub(crate) journal: JournalInfo,
+    pub(crate) devices: Vec<DeviceVerdict>,
     /// Requests that name no device (no valid `X-Device-Id`, no known token): CLI-01 and CLI-13
     /// count them against the run as a whole.
-    pub run: Vec<RuleVerdict>,
+    pub(crate) run: Vec<RuleVerdict>,
 }
 
 /// What every rule may read besides the device's own entries.
 pub(crate) struct Context<'a> {
     /// `Some(reason)` when pacing is not judged.
-    pub pacing_off: Option<&'a str>,
+    pub(crate) pacing_off: Option<&'a str>,
     /// Entries the ring dropped.
-    pub dropped: u64,
+    pub(crate) dropped: u64,
     /// Attestation tokens issued in the journal: id → issue time.
-    pub tokens: &'a history::Tokens,
+    pub(crate) tokens: &'a history::Tokens,
 }
 
 /// A rule's judgement before its level turns findings into fail or advisory.
@@ -135,7 +135,7 @@ const VIRTUAL_CLOCK: &str =
     "the simulator runs on a virtual clock, which does not follow real time (TIME-03): pacing is judged only with --clock system";
 
 /// The verdict over a journal: every device seen, every CLI rule.
-pub fn judge(entries: &[JournalEntry], clock: ClockMode, capacity: usize, total: u64) -> Report {
+pub(crate) fn judge(entries: &[JournalEntry], clock: ClockMode, capacity: usize, total: u64) -> Report {
     let dropped = total.saturating_sub(entries.len() as u64);
     let pacing_off = (clock != ClockMode::System).then_some(VIRTUAL_CLOCK);
     let split = history::split(entries);

@@ -14,7 +14,7 @@ fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_seconds_f64())
 }
 
-pub fn cli_05(h: &History<'_>, ctx: &Context<'_>) -> Judged {
+pub(crate) fn cli_05(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     if let Some(off) = ctx.pacing_off {
         return Judged::not_judged(off);
     }
@@ -64,7 +64,7 @@ fn group(items: Vec<(String, &crate::journal::JournalEntry)>) -> Vec<Finding> {
         .collect()
 }
 
-pub fn cli_17(h: &History<'_>, ctx: &Context<'_>) -> Judged {
+pub(crate) fn cli_17(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     if let Some(off) = ctx.pacing_off {
         return Judged::not_judged(off);
     }

@@ -11,7 +11,7 @@ use crate::journal::JournalEntry;
 const CODE_LIFE: Duration = Duration::seconds(300);
 
 /// Rules that read the device's first requests cannot be judged once the ring dropped entries.
-pub fn history_gone(ctx: &Context<'_>) -> Option<Judged> {
+pub(crate) fn history_gone(ctx: &Context<'_>) -> Option<Judged> {
     (ctx.dropped > 0).then(|| {
         Judged::not_judged(format!(
             "the journal ring dropped {} exchange(s), so the device's early requests may be missing (raise --journal-size)",
@@ -20,7 +20,7 @@ pub fn history_gone(ctx: &Context<'_>) -> Option<Judged> {
     })
 }
 
-pub fn cli_04(h: &History<'_>, ctx: &Context<'_>) -> Judged {
+pub(crate) fn cli_04(h: &History<'_>, ctx: &Context<'_>) -> Judged {
     if let Some(gone) = history_gone(ctx) {
         return gone;
     }
@@ -60,15 +60,15 @@ fn next_must_be(h: &History<'_>, told: fn(&JournalEntry) -> bool, then: &str, wh
     Judged::of(findings, looked, &format!("no status 200 read {what}"))
 }
 
-pub fn cli_06(h: &History<'_>) -> Judged {
+pub(crate) fn cli_06(h: &History<'_>) -> Judged {
     next_must_be(h, |e| e.client.device_status == Some("claimed"), "/pos/attest", "device_status \"claimed\"")
 }
 
-pub fn cli_07(h: &History<'_>) -> Judged {
+pub(crate) fn cli_07(h: &History<'_>) -> Judged {
     next_must_be(h, |e| e.client.pairing_code_status == Some("expired"), "/pos/pairing-code", "pairing_code_status \"expired\"")
 }
 
-pub fn cli_08(h: &History<'_>) -> Judged {
+pub(crate) fn cli_08(h: &History<'_>) -> Judged {
     let mut looked = 0;
     let mut findings = Vec::new();
     let mut last_issue: Option<(usize, &JournalEntry)> = None;

@@ -45,7 +45,7 @@ pub const CLI_RULES: [RuleInfo; 17] = [
     rule("CLI-17", Simulator, "waits at least 1 s before retrying after a 5xx or a dropped connection"),
 ];
 
-pub fn info(id: &str) -> Option<&'static RuleInfo> {
+pub(crate) fn info(id: &str) -> Option<&'static RuleInfo> {
     CLI_RULES.iter().find(|r| r.id == id)
 }
 

@@ -6,9 +6,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 use time::Duration;
+use viopay_sim::Merchant;
 use viopay_sim::SigningKey;
-use viopay_sim::auth::{AccessClaims, TokenIssuer};
-use viopay_sim::domain::Merchant;
+use viopay_sim::{AccessClaims, TokenIssuer};
 
 use crate::common::*;
 

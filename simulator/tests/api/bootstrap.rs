@@ -2,7 +2,7 @@
 
 use axum::http::Method;
 use serde_json::json;
-use viopay_sim::ids::AppVersion;
+use viopay_sim::AppVersion;
 
 use crate::common::*;
 

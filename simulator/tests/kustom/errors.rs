@@ -139,3 +139,25 @@ proptest! {
         })?;
     }
 }
+
+/// KERR-08 on a socket, as a client sees it: the 413, and an answer to the client's next request
+/// after it. (Kustom reads a body up to the limit before it refuses, whatever `Content-Length`
+/// says; refusing on the header alone closed the connection under a loaded client's write once,
+/// in the harness's Kustom run. This test does not reproduce that race; it pins the answers.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kerr_08_a_body_over_the_limit_on_a_socket_meets_the_413() {
+    let mut config = viopay_sim::SimConfig::new(viopay_sim::Fixtures::builtin().expect("fixtures"));
+    config.seed = Some(8);
+    let sim = viopay_sim::spawn(config, "127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
+    let client = reqwest::Client::new();
+    let big = format!("{{\"metadata\": {{\"k\": \"{}\"}}}}", "x".repeat(200_000));
+    for path in ["/ipp/v1/enrollments", "/ipp/v1/devices/register"] {
+        for _ in 0..5 {
+            let res = client.post(format!("{}{path}", sim.base_url)).body(big.clone()).send().await.expect("an answer, not a broken pipe");
+            assert_eq!(res.status(), 413, "{path}");
+            let next =
+                client.post(format!("{}/ipp/v1/enrollments", sim.base_url)).body("[1]").send().await.expect("the next request is answered");
+            assert_eq!(next.status(), 401, "{path}");
+        }
+    }
+}

@@ -9,8 +9,8 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 use super::problem::Problem;
-use super::state::KustomState;
 use crate::auth::SigningKey;
+use crate::kustom::domain::KustomState;
 
 /// The `Authorization` value split into its scheme word and credential.
 fn scheme<'a>(headers: &'a HeaderMap, want: &str) -> Option<&'a str> {
@@ -32,7 +32,7 @@ fn credentials(credential: &str) -> Option<(Option<String>, String)> {
 
 /// KAUTH-01, KAUTH-02, KAUTH-05, KAUTH-10, KAUTH-11: the merchant the key names; a username, when
 /// given, must be the one issued with the key.
-pub fn merchant(state: &KustomState, headers: &HeaderMap) -> Result<usize, Problem> {
+pub(crate) fn merchant(state: &KustomState, headers: &HeaderMap) -> Result<usize, Problem> {
     let refused = Problem::merchant_unauthorized;
     let credential = scheme(headers, "basic").ok_or_else(refused)?;
     let (username, key) = credentials(credential).ok_or_else(refused)?;
@@ -46,7 +46,7 @@ pub fn merchant(state: &KustomState, headers: &HeaderMap) -> Result<usize, Probl
 
 /// The merchant of a list or get-location request: its key (§1.9 step 4), then `x-merchant-id`
 /// (step 5, KAUTH-06).
-pub fn listing(state: &KustomState, headers: &HeaderMap) -> Result<usize, Problem> {
+pub(crate) fn listing(state: &KustomState, headers: &HeaderMap) -> Result<usize, Problem> {
     let merchant = merchant(state, headers)?;
     merchant_header(state, merchant, headers)?;
     Ok(merchant)
@@ -54,7 +54,7 @@ pub fn listing(state: &KustomState, headers: &HeaderMap) -> Result<usize, Proble
 
 /// KAUTH-06, KAUTH-12, KAUTH-13: on the lists and get-location, `x-merchant-id` present and equal
 /// to the key's merchant id (exactly).
-pub fn merchant_header(state: &KustomState, idx: usize, headers: &HeaderMap) -> Result<(), Problem> {
+pub(crate) fn merchant_header(state: &KustomState, idx: usize, headers: &HeaderMap) -> Result<(), Problem> {
     let value = headers.get("x-merchant-id").map(|v| v.to_str().unwrap_or("\u{fffd}"));
     match value {
         None | Some("") => Err(Problem::merchant_header_missing()),
@@ -80,7 +80,7 @@ struct Claims {
 /// KAUTH-16, KAUTH-17: `{"alg":"RS256","typ":"JWT","kid":…}` (in that order, so every token
 /// starts as the docs' example does) over `{"sub","merchant_id","iat"}`, no `exp`, signed with the
 /// simulator's key. Written by hand because jsonwebtoken puts `typ` before `alg`.
-pub fn device_token(key: &SigningKey, device_id: &str, merchant_id: &str, iat: i64) -> Result<String, String> {
+pub(crate) fn device_token(key: &SigningKey, device_id: &str, merchant_id: &str, iat: i64) -> Result<String, String> {
     let header = serde_json::to_vec(&Header { alg: "RS256".into(), typ: "JWT".into(), kid: key.kid.clone() }).map_err(|e| e.to_string())?;
     let claims =
         serde_json::to_vec(&Claims { sub: device_id.to_owned(), merchant_id: merchant_id.to_owned(), iat }).map_err(|e| e.to_string())?;
@@ -90,7 +90,7 @@ pub fn device_token(key: &SigningKey, device_id: &str, merchant_id: &str, iat: i
 }
 
 /// KAUTH-18, KAUTH-20: the registered device a `Bearer` token names.
-pub fn device(state: &KustomState, key: &SigningKey, headers: &HeaderMap) -> Result<usize, Problem> {
+pub(crate) fn device(state: &KustomState, key: &SigningKey, headers: &HeaderMap) -> Result<usize, Problem> {
     let refused = Problem::device_unauthorized;
     let token = scheme(headers, "bearer").ok_or_else(refused)?;
     let mut parts = token.split('.');
@@ -115,7 +115,7 @@ mod tests {
 
     fn state() -> KustomState {
         KustomState {
-            merchants: vec![super::super::state::Merchant {
+            merchants: vec![crate::kustom::domain::Merchant {
                 id: "merchant_12345".into(),
                 name: "M".into(),
                 api_key: "kco_test_ipp_ujzde8gxd6ncf10epf91dhod".into(),

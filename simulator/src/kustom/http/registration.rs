@@ -14,11 +14,14 @@ use time::Duration;
 
 use super::auth;
 use super::body;
-use super::metadata::{self, Metadata};
 use super::problem::Problem;
 use super::query::Invalid;
-use super::state::{DeviceView, NewEnrollment, Platform, RegisterError, Registration};
-use crate::sim::{KustomStore, Sim};
+use crate::auth::SigningKey;
+use crate::clock::Clock;
+use crate::kustom::KustomStore;
+use crate::kustom::domain::metadata::{self, Metadata};
+use crate::kustom::domain::{DEFAULT_LIFETIME_MS, DeviceView, NewEnrollment, Platform, RegisterError, Registration};
+use crate::kustom::store::Store;
 use crate::time_fmt::rfc3339_millis;
 
 /// KAUTH-14: `credentials.issuedAt` is camelCase, as the docs spell it (KCONV-02).
@@ -38,11 +41,11 @@ struct Registered {
 }
 
 /// The 201 of both endpoints, with a fresh device token (KAUTH-16, `iat` = `issuedAt`).
-fn registered(sim: &Sim, store: &KustomStore, device: usize) -> Response {
+fn registered(key: &SigningKey, store: &Store, device: usize) -> Response {
     let k = &store.state;
     let d = &k.devices[device];
     let view = k.device_view(d);
-    match auth::device_token(sim.tokens.key(), &d.id, &view.merchant_id, d.created_at.unix_timestamp()) {
+    match auth::device_token(key, &d.id, &view.merchant_id, d.created_at.unix_timestamp()) {
         Ok(token) => {
             let credentials = Credentials { bearer_token: token, issued_at: rfc3339_millis(d.created_at) };
             (StatusCode::CREATED, Json(Registered { device: view, credentials })).into_response()
@@ -88,11 +91,16 @@ fn registration(obj: &serde_json::Map<String, serde_json::Value>) -> Result<Regi
 
 /// `POST /ipp/v1/devices/register`: no authentication (KREG-01); `Authorization` is ignored
 /// (KREG-05).
-pub async fn register(State(sim): State<Arc<Sim>>, body: Bytes) -> Result<Response, Problem> {
+pub(crate) async fn register(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    State(key): State<Arc<SigningKey>>,
+    body: Bytes,
+) -> Result<Response, Problem> {
     let obj = body::object(&body)?;
     let reg = registration(&obj)?;
-    let now = sim.clock.now();
-    let mut store = sim.kustom.write();
+    let now = clock.now();
+    let mut store = kustom.write();
     let store = &mut *store;
     let device = store.state.register(reg, now, &mut store.rng).map_err(|e| match e {
         RegisterError::NotFound => Problem::code_not_found(),
@@ -101,13 +109,19 @@ pub async fn register(State(sim): State<Arc<Sim>>, body: Bytes) -> Result<Respon
         RegisterError::Used => Problem::code_used(),
         RegisterError::HardwareRegistered => Problem::hardware_registered(),
     })?;
-    Ok(registered(&sim, store, device))
+    Ok(registered(&key, store, device))
 }
 
 /// `POST /ipp/v1/dev/devices` (KREG-27: always served, with the API key).
-pub async fn simulated(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let mut store = sim.kustom.write();
+pub(crate) async fn simulated(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    State(key): State<Arc<SigningKey>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let mut store = kustom.write();
     let store = &mut *store;
     let merchant = auth::merchant(&store.state, &headers)?;
     let obj = body::object(&body)?;
@@ -123,7 +137,7 @@ pub async fn simulated(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: By
     let location = invalid.check("location_id", store.state.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
     invalid.finish()?;
     let (Some(name), Some(metadata), Some(Some(location_id))) = (name, metadata, location) else { return Err(Problem::unreadable()) };
-    let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(super::enrollments::DEFAULT_LIFETIME_MS), location_id };
+    let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(DEFAULT_LIFETIME_MS), location_id };
     let device = store.state.simulated_device(merchant, name, new, now, &mut store.rng);
-    Ok(registered(&sim, store, device))
+    Ok(registered(&key, store, device))
 }

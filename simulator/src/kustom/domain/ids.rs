@@ -5,12 +5,12 @@ use rand::{Rng, RngExt};
 
 /// KEN-11: no `0`, `O`, `I`, `1`; the simulator draws Kustom's codes from VioPay's alphabet
 /// (PAIR-03), defined once.
-pub use crate::ids::CODE_ALPHABET;
-pub const CODE_LEN: usize = 8;
+pub(crate) use crate::ids::CODE_ALPHABET;
+pub(crate) const CODE_LEN: usize = 8;
 
 /// KCONV-06: a UUID in the 8-4-4-4-12 hex form, any case, written back in lowercase. Anything else
 /// is not a UUID (and names no resource, KCONV-10).
-pub fn parse_uuid(raw: &str) -> Option<String> {
+pub(crate) fn parse_uuid(raw: &str) -> Option<String> {
     let b = raw.as_bytes();
     let well_formed =
         b.len() == 36 && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() });
@@ -18,7 +18,7 @@ pub fn parse_uuid(raw: &str) -> Option<String> {
 }
 
 /// KCONV-06: a random version 4 UUID, lowercase.
-pub fn new_uuid(rng: &mut impl Rng) -> String {
+pub(crate) fn new_uuid(rng: &mut impl Rng) -> String {
     let mut b: [u8; 16] = rng.random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -27,24 +27,24 @@ pub fn new_uuid(rng: &mut impl Rng) -> String {
 }
 
 /// KEN-11: 8 characters drawn from the alphabet.
-pub fn new_code(rng: &mut impl Rng) -> String {
+pub(crate) fn new_code(rng: &mut impl Rng) -> String {
     (0..CODE_LEN).map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())])).collect()
 }
 
 /// KREG-28: `SIM-` + 12 uppercase hex digits.
-pub fn new_sim_hardware_id(rng: &mut impl Rng) -> String {
+pub(crate) fn new_sim_hardware_id(rng: &mut impl Rng) -> String {
     let b: [u8; 6] = rng.random();
     format!("SIM-{}", hex::encode_upper(b))
 }
 
 /// KAUTH-03: `kco_test_ipp_` + 24 lowercase ASCII letters and digits.
-pub fn is_simulator_key(key: &str) -> bool {
+pub(crate) fn is_simulator_key(key: &str) -> bool {
     key.strip_prefix("kco_test_ipp_")
         .is_some_and(|rest| rest.len() == 24 && rest.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
 /// KAUTH-02: `<MID>-<suffix>`, the suffix 6 lowercase letters and digits (the simulator's).
-pub fn is_username_of(username: &str, merchant_id: &str) -> bool {
+pub(crate) fn is_username_of(username: &str, merchant_id: &str) -> bool {
     username
         .strip_prefix(merchant_id)
         .and_then(|r| r.strip_prefix('-'))

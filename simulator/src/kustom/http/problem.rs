@@ -7,22 +7,24 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-pub const INVALID: &str = "Invalid request content.";
+use crate::http::note::ProblemRule;
+
+pub(crate) const INVALID: &str = "Invalid request content.";
 
 /// An error answer. `rule` is for tests and the journal, never on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub status: StatusCode,
-    pub detail: String,
+pub(crate) struct Problem {
+    pub(crate) status: StatusCode,
+    pub(crate) detail: String,
     /// KERR-03: only on 400 `Validation Failed`, every invalid name with a message.
-    pub errors: Option<BTreeMap<String, String>>,
-    pub rule: &'static str,
+    pub(crate) errors: Option<BTreeMap<String, String>>,
+    pub(crate) rule: &'static str,
     /// KAUTH-11, KAUTH-20: the challenge; KERR-07: the route's methods.
-    pub header: Option<Box<(header::HeaderName, String)>>,
+    pub(crate) header: Option<Box<(header::HeaderName, String)>>,
 }
 
 /// KERR-02: `title` is fixed by the status.
-pub fn title(status: StatusCode) -> &'static str {
+pub(crate) fn title(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "Validation Failed",
         401 => "Unauthorized",
@@ -43,17 +45,17 @@ impl Problem {
 
     /// 400 `Validation Failed` `Invalid request content.` with `errors` (KERR-03); `rule` is the
     /// row of the first invalid member.
-    pub fn validation(errors: BTreeMap<String, String>, rule: &'static str) -> Self {
+    pub(crate) fn validation(errors: BTreeMap<String, String>, rule: &'static str) -> Self {
         Problem { errors: Some(errors), ..Problem::new(StatusCode::BAD_REQUEST, INVALID, rule) }
     }
 
     /// One invalid name.
-    pub fn invalid(name: &str, message: impl Into<String>, rule: &'static str) -> Self {
+    pub(crate) fn invalid(name: &str, message: impl Into<String>, rule: &'static str) -> Self {
         Problem::validation(BTreeMap::from([(name.to_owned(), message.into())]), rule)
     }
 
     /// KAUTH-11.
-    pub fn merchant_unauthorized() -> Self {
+    pub(crate) fn merchant_unauthorized() -> Self {
         Problem {
             header: Some(Box::new((header::WWW_AUTHENTICATE, "Basic realm=\"ipp\"".into()))),
             ..Problem::new(StatusCode::UNAUTHORIZED, "Access Denied", "KAUTH-11")
@@ -61,7 +63,7 @@ impl Problem {
     }
 
     /// KAUTH-20.
-    pub fn device_unauthorized() -> Self {
+    pub(crate) fn device_unauthorized() -> Self {
         Problem {
             header: Some(Box::new((header::WWW_AUTHENTICATE, "Bearer realm=\"ipp\"".into()))),
             ..Problem::new(StatusCode::UNAUTHORIZED, "Access Denied", "KAUTH-20")
@@ -69,22 +71,22 @@ impl Problem {
     }
 
     /// KAUTH-12.
-    pub fn merchant_header_missing() -> Self {
+    pub(crate) fn merchant_header_missing() -> Self {
         Problem::invalid("x-merchant-id", "must not be blank", "KAUTH-12")
     }
 
     /// KAUTH-13.
-    pub fn merchant_header_mismatch() -> Self {
+    pub(crate) fn merchant_header_mismatch() -> Self {
         Problem::new(StatusCode::FORBIDDEN, "x-merchant-id does not match the API key", "KAUTH-13")
     }
 
     /// KERR-06.
-    pub fn no_route(method: &str, path: &str) -> Self {
+    pub(crate) fn no_route(method: &str, path: &str) -> Self {
         Problem::new(StatusCode::NOT_FOUND, format!("No endpoint {method} {path}."), "KERR-06")
     }
 
     /// KERR-07.
-    pub fn method_not_allowed(method: &str, allow: &str) -> Self {
+    pub(crate) fn method_not_allowed(method: &str, allow: &str) -> Self {
         Problem {
             header: Some(Box::new((header::ALLOW, allow.to_owned()))),
             ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("Method '{method}' is not supported."), "KERR-07")
@@ -92,57 +94,57 @@ impl Problem {
     }
 
     /// KERR-08.
-    pub fn too_large() -> Self {
+    pub(crate) fn too_large() -> Self {
         Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large", "KERR-08")
     }
 
     /// KERR-09.
-    pub fn unreadable() -> Self {
+    pub(crate) fn unreadable() -> Self {
         Problem::new(StatusCode::BAD_REQUEST, "Failed to read request", "KERR-09")
     }
 
     /// KEN-34.
-    pub fn enrollment_not_found() -> Self {
+    pub(crate) fn enrollment_not_found() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "Enrollment not found", "KEN-34")
     }
 
     /// KEN-38.
-    pub fn enrollment_not_pending(status: &str) -> Self {
+    pub(crate) fn enrollment_not_pending(status: &str) -> Self {
         Problem::new(StatusCode::CONFLICT, format!("Enrollment is {status}"), "KEN-38")
     }
 
     /// KREG-19.
-    pub fn code_not_found() -> Self {
+    pub(crate) fn code_not_found() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "Enrollment code not found", "KREG-19")
     }
 
     /// KREG-20.
-    pub fn code_expired() -> Self {
+    pub(crate) fn code_expired() -> Self {
         Problem::new(StatusCode::GONE, "Enrollment code has expired", "KREG-20")
     }
 
     /// KREG-21.
-    pub fn code_cancelled() -> Self {
+    pub(crate) fn code_cancelled() -> Self {
         Problem::new(StatusCode::GONE, "Enrollment code has been cancelled", "KREG-21")
     }
 
     /// KREG-22.
-    pub fn code_used() -> Self {
+    pub(crate) fn code_used() -> Self {
         Problem::new(StatusCode::CONFLICT, "Enrollment code has already been used", "KREG-22")
     }
 
     /// KREG-23.
-    pub fn hardware_registered() -> Self {
+    pub(crate) fn hardware_registered() -> Self {
         Problem::new(StatusCode::CONFLICT, "A device with this hardware_id is already registered", "KREG-23")
     }
 
     /// KDEV-19.
-    pub fn device_not_found() -> Self {
+    pub(crate) fn device_not_found() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "Device not found", "KDEV-19")
     }
 
     /// KLOC-07.
-    pub fn location_not_found() -> Self {
+    pub(crate) fn location_not_found() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "Location not found", "KLOC-07")
     }
 }
@@ -157,10 +159,6 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a BTreeMap<String, String>>,
 }
-
-/// The rule an answer implements, for the journal (never on the wire).
-#[derive(Debug, Clone, Copy)]
-pub struct ProblemRule(pub &'static str);
 
 impl IntoResponse for Problem {
     /// KERR-01: `application/problem+json`, exactly `type`, `title`, `status`, `detail` and, on a

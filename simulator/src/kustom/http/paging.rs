@@ -6,26 +6,26 @@ use super::query::{Invalid, Query};
 
 /// KCONV-12.
 #[derive(Debug, Serialize)]
-pub struct Page<T: Serialize> {
-    pub content: Vec<T>,
-    pub total_elements: u64,
-    pub total_pages: u64,
-    pub page_number: u64,
-    pub page_size: u64,
-    pub first: bool,
-    pub last: bool,
+pub(crate) struct Page<T: Serialize> {
+    pub(crate) content: Vec<T>,
+    pub(crate) total_elements: u64,
+    pub(crate) total_pages: u64,
+    pub(crate) page_number: u64,
+    pub(crate) page_size: u64,
+    pub(crate) first: bool,
+    pub(crate) last: bool,
 }
 
 /// `page_number` and `page_size` as asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    pub number: u64,
-    pub size: u64,
+pub(crate) struct Paging {
+    pub(crate) number: u64,
+    pub(crate) size: u64,
 }
 
 /// KCONV-13, KCONV-15: ASCII digits; `page_number` 0…2 147 483 647 (default 0); `page_size` 1 to
 /// `max_size` (default 20). KCONV-16 on anything else, or a parameter given twice.
-pub fn parse(q: &Query, max_size: u64, invalid: &mut Invalid) -> Paging {
+pub(crate) fn parse(q: &Query, max_size: u64, invalid: &mut Invalid) -> Paging {
     let number = read(q, "page_number", 0, 0, i32::MAX as u64, invalid).unwrap_or(0);
     let size = read(q, "page_size", 20, 1, max_size, invalid).unwrap_or(20);
     Paging { number, size }
@@ -45,7 +45,7 @@ fn read(q: &Query, name: &str, default: u64, min: u64, max: u64, invalid: &mut I
 }
 
 /// KCONV-14: the page of `all` (already filtered and sorted).
-pub fn page<T: Serialize>(all: Vec<T>, p: Paging) -> Page<T> {
+pub(crate) fn page<T: Serialize>(all: Vec<T>, p: Paging) -> Page<T> {
     let total = all.len() as u64;
     let total_pages = total.div_ceil(p.size);
     let skip = usize::try_from(p.number.saturating_mul(p.size)).unwrap_or(usize::MAX);
@@ -65,7 +65,7 @@ pub fn page<T: Serialize>(all: Vec<T>, p: Paging) -> Page<T> {
 mod tests {
     use super::*;
 
-    fn paging(raw: &str, max: u64) -> Result<Paging, crate::kustom::problem::Problem> {
+    fn paging(raw: &str, max: u64) -> Result<Paging, crate::kustom::http::problem::Problem> {
         let mut invalid = Invalid::default();
         let p = parse(&Query::parse(Some(raw)), max, &mut invalid);
         invalid.finish().map(|()| p)

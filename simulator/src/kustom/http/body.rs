@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::problem::Problem;
 
-pub fn object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
+pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -21,7 +21,7 @@ pub fn object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
 
 /// A string of 1 to `max` characters (Unicode scalar values); `blank_ok` false also refuses one
 /// that is all whitespace.
-pub fn text(value: &Value, max: usize, blank_ok: bool) -> Result<String, String> {
+pub(crate) fn text(value: &Value, max: usize, blank_ok: bool) -> Result<String, String> {
     let Value::String(s) = value else { return Err("must be a string".into()) };
     let n = s.chars().count();
     if n == 0 || n > max {

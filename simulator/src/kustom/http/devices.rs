@@ -12,16 +12,16 @@ use axum::response::{IntoResponse, Response};
 use super::auth;
 use super::body;
 use super::enrollments::filters;
-use super::metadata::{self, Metadata};
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
-use super::state::{KustomState, default_name};
-use crate::sim::Sim;
+use crate::auth::SigningKey;
+use crate::kustom::KustomStore;
+use crate::kustom::domain::metadata::{self, Metadata};
 
 /// `GET /ipp/v1/devices`.
-pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub(crate) async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
@@ -29,20 +29,18 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
     let f = filters(&q, &mut invalid);
     invalid.finish()?;
     // KDEV-09: registered devices of the merchant; KDEV-08: a detached device matches no location.
-    let matching = k.devices.iter().filter(|d| {
-        d.registered
-            && d.merchant == merchant
-            && f.location_id.as_ref().is_none_or(|l| d.location_id.as_ref() == Some(l))
-            && metadata::matches(&d.metadata, &f.metadata)
-    });
-    let sorted = KustomState::newest_first(matching, |d| d.created_at);
-    let views = sorted.into_iter().map(|d| k.device_view(d)).collect();
+    let views = k.list_devices(merchant, &f.filter).into_iter().map(|d| k.device_view(d)).collect();
     Ok(Json(paging::page(views, f.paging)).into_response())
 }
 
 /// `PUT /ipp/v1/devices/{id}`: replaces `name`, `metadata` and `location_id` (KDEV-13).
-pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Result<Response, Problem> {
-    let mut store = sim.kustom.write();
+pub(crate) async fn update(
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let obj = body::object(&body)?;
@@ -59,16 +57,17 @@ pub async fn update(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): P
     invalid.finish()?;
     let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
     let (Some(name), Some(meta), Some(location)) = (name, meta, location) else { return Err(Problem::unreadable()) };
-    let d = &mut k.devices[idx];
-    d.name = name.unwrap_or_else(|| default_name(d.platform, &d.hardware_id));
-    d.metadata = meta;
-    d.location_id = location;
+    k.update_device(idx, name, meta, location);
     Ok(Json(k.device_view(&k.devices[idx])).into_response())
 }
 
 /// `DELETE /ipp/v1/devices/{id}`.
-pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let mut store = sim.kustom.write();
+pub(crate) async fn deregister(
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.device(merchant, &id).ok_or_else(Problem::device_not_found)?;
@@ -77,9 +76,13 @@ pub async fn deregister(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id
 }
 
 /// `GET /ipp/v1/devices/me`.
-pub async fn me(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub(crate) async fn me(
+    State(kustom): State<Arc<KustomStore>>,
+    State(key): State<Arc<SigningKey>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
-    let idx = auth::device(k, sim.tokens.key(), &headers)?;
+    let idx = auth::device(k, &key, &headers)?;
     Ok(Json(k.device_view(&k.devices[idx])).into_response())
 }

@@ -4,17 +4,17 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-pub type Metadata = BTreeMap<String, String>;
+pub(crate) type Metadata = BTreeMap<String, String>;
 
-pub const MAX_MEMBERS: usize = 20;
-pub const MAX_KEY: usize = 64;
-pub const MAX_VALUE: usize = 256;
+pub(crate) const MAX_MEMBERS: usize = 20;
+pub(crate) const MAX_KEY: usize = 64;
+pub(crate) const MAX_VALUE: usize = 256;
 /// KEN-24: at most 5 `metadata` filters.
-pub const MAX_FILTERS: usize = 5;
+pub(crate) const MAX_FILTERS: usize = 5;
 
 /// KEN-06: an object of at most 20 members, keys of 1–64 characters, string values of 0–256
 /// (Unicode scalar values, so `chars()`). The error is the message for `errors.metadata`.
-pub fn parse(value: &Value) -> Result<Metadata, String> {
+pub(crate) fn parse(value: &Value) -> Result<Metadata, String> {
     let Value::Object(map) = value else { return Err("must be an object of strings".into()) };
     if map.len() > MAX_MEMBERS {
         return Err(format!("must have at most {MAX_MEMBERS} members"));
@@ -37,7 +37,7 @@ pub fn parse(value: &Value) -> Result<Metadata, String> {
 }
 
 /// KEN-25: `key:value`, split at the first `:`; the key is not empty, the value may be.
-pub fn parse_filters(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse_filters(raw: &[String]) -> Result<Vec<(String, String)>, String> {
     if raw.len() > MAX_FILTERS {
         return Err(format!("at most {MAX_FILTERS} filters"));
     }
@@ -56,7 +56,7 @@ pub fn parse_filters(raw: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Every filter matches exactly (case-sensitive).
-pub fn matches(metadata: &Metadata, filters: &[(String, String)]) -> bool {
+pub(crate) fn matches(metadata: &Metadata, filters: &[(String, String)]) -> bool {
     filters.iter().all(|(k, v)| metadata.get(k) == Some(v))
 }
 

@@ -13,33 +13,17 @@ use time::Duration;
 
 use super::auth;
 use super::body;
-use super::metadata::{self, Metadata};
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
-use super::state::{EnrollmentStatus, KustomState, NewEnrollment};
-use crate::sim::Sim;
-
-/// KEN-03.
-pub const DEFAULT_LIFETIME_MS: i64 = 7_200_000;
-/// KEN-07.
-pub const MIN_LIFETIME_MS: u64 = 1_000;
-pub const MAX_LIFETIME_MS: u64 = 259_200_000;
-
-/// KEN-08.
-fn ttl(raw: &str) -> Option<i64> {
-    match raw {
-        "TWO_HOURS" => Some(7_200_000),
-        "TWENTY_FOUR_HOURS" => Some(86_400_000),
-        "FORTY_EIGHT_HOURS" => Some(172_800_000),
-        "SEVENTY_TWO_HOURS" => Some(259_200_000),
-        _ => None,
-    }
-}
+use crate::clock::Clock;
+use crate::kustom::KustomStore;
+use crate::kustom::domain::metadata::{self, Metadata};
+use crate::kustom::domain::{DEFAULT_LIFETIME_MS, KustomState, ListFilter, MAX_LIFETIME_MS, MIN_LIFETIME_MS, NewEnrollment, ttl};
 
 /// KEN-06/KEN-17, KEN-07/KEN-18, KEN-08/KEN-09/KEN-19, KEN-10/KEN-20: every member checked, every
 /// invalid one reported (KERR-03).
-pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Map<String, Value>) -> Result<NewEnrollment, Problem> {
+pub(crate) fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Map<String, Value>) -> Result<NewEnrollment, Problem> {
     let mut invalid = Invalid::default();
     let metadata = match obj.get("metadata") {
         Some(v) => invalid.check("metadata", metadata::parse(v), "KEN-17"),
@@ -73,9 +57,14 @@ pub fn new_enrollment(state: &KustomState, merchant: usize, obj: &serde_json::Ma
 }
 
 /// `POST /ipp/v1/enrollments`.
-pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let mut store = sim.kustom.write();
+pub(crate) async fn create(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let mut store = kustom.write();
     let store = &mut *store;
     let merchant = auth::merchant(&store.state, &headers)?;
     let obj = body::object(&body)?;
@@ -85,27 +74,31 @@ pub async fn create(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-/// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08).
-pub struct Filters {
-    pub location_id: Option<String>,
-    pub metadata: Vec<(String, String)>,
-    pub paging: paging::Paging,
+/// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08),
+/// and the page asked for.
+pub(crate) struct Filters {
+    pub(crate) filter: ListFilter,
+    pub(crate) paging: paging::Paging,
 }
 
-pub fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
-    let location_id = invalid
-        .check("location_id", q.one("location_id"), "KEN-31")
-        .flatten()
-        .and_then(|raw| invalid.check("location_id", super::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31"));
+pub(crate) fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
+    let location_id = invalid.check("location_id", q.one("location_id"), "KEN-31").flatten().and_then(|raw| {
+        invalid.check("location_id", crate::kustom::domain::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31")
+    });
     let metadata = invalid.check("metadata", metadata::parse_filters(q.all("metadata")), "KEN-30").unwrap_or_default();
     let paging = paging::parse(q, 100, invalid);
-    Filters { location_id, metadata, paging }
+    Filters { filter: ListFilter { location_id, metadata }, paging }
 }
 
 /// `GET /ipp/v1/enrollments`.
-pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let store = sim.kustom.read();
+pub(crate) async fn list(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let q = Query::parse(uri.query());
@@ -123,22 +116,19 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
     };
     invalid.finish()?;
     // KEN-22, KEN-27, KEN-29: the merchant's, PENDING (and CONSUMED unless left out), filtered.
-    let matching = k.enrollments.iter().filter(|e| {
-        let status = e.status_at(now);
-        e.merchant == merchant
-            && (status == EnrollmentStatus::Pending || (include_consumed && status == EnrollmentStatus::Consumed))
-            && f.location_id.as_ref().is_none_or(|l| *l == e.location_id)
-            && metadata::matches(&e.metadata, &f.metadata)
-    });
-    let sorted = KustomState::newest_first(matching, |e| e.created_at);
-    let views = sorted.into_iter().map(|e| k.enrollment_view(e, now)).collect();
+    let views = k.list_enrollments(merchant, &f.filter, include_consumed, now).into_iter().map(|e| k.enrollment_view(e, now)).collect();
     Ok(Json(paging::page(views, f.paging)).into_response())
 }
 
 /// `GET /ipp/v1/enrollments/{id}`.
-pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let store = sim.kustom.read();
+pub(crate) async fn get(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
@@ -146,9 +136,14 @@ pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path
 }
 
 /// `DELETE /ipp/v1/enrollments/{id}`.
-pub async fn cancel(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let now = sim.clock.now();
-    let mut store = sim.kustom.write();
+pub(crate) async fn cancel(
+    State(clock): State<Arc<Clock>>,
+    State(kustom): State<Arc<KustomStore>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let now = clock.now();
+    let mut store = kustom.write();
     let k = &mut store.state;
     let merchant = auth::merchant(k, &headers)?;
     let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;

@@ -11,11 +11,11 @@ use super::auth;
 use super::paging;
 use super::problem::Problem;
 use super::query::{Invalid, Query};
-use crate::sim::Sim;
+use crate::kustom::KustomStore;
 
 /// `GET /ipp/v1/locations`: the fixtures' order (KLOC-04); `page_size` has no cap of 100.
-pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub(crate) async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
     let mut invalid = Invalid::default();
@@ -26,11 +26,11 @@ pub async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, uri: Uri) -> 
 }
 
 /// `GET /ipp/v1/locations/{id}`.
-pub async fn get(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
-    let store = sim.kustom.read();
+pub(crate) async fn get(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+    let store = kustom.read();
     let k = &store.state;
     let merchant = auth::listing(k, &headers)?;
-    let id = super::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
+    let id = crate::kustom::domain::ids::parse_uuid(&id).ok_or_else(Problem::location_not_found)?;
     let location = k.merchant(merchant).and_then(|m| m.locations.iter().find(|l| l.id == id)).ok_or_else(Problem::location_not_found)?;
     Ok(Json(location.clone()).into_response())
 }
