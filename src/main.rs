@@ -65,6 +65,9 @@ struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write a self-contained HTML report here (the rule matrix with evidence and replays).
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Rule IDs of known deviations (one per line, # comments): reported, not failing.
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -154,6 +157,9 @@ struct FuzzArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -253,6 +259,10 @@ struct LoadArgs {
     /// Share of claims sent twice at once, a double click (0–1); exactly one must win (CLAIM-21).
     #[arg(long, default_value_t = 0.2)]
     double_claim: f64,
+    /// Which steps each terminal walks: `1-4` (to claimed) or `1-8` (on to activated, as the
+    /// terminal: its identity key and ZMK from the simulator or the profile).
+    #[arg(long, default_value = "1-8")]
+    steps: String,
     /// `journey`, or `claim-burst`: every merchant claims at the same second.
     #[arg(long, default_value = "journey")]
     scenario: String,
@@ -292,6 +302,10 @@ struct LoadArgs {
     /// Write a self-contained HTML report here (latency over time, percentiles, rules, objectives).
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Instead of running, write the same fleet as a runnable Locust project into DIR (`locust`
+    /// is the one format), for Locust's distributed engine past one machine.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "DIR"])]
+    export: Vec<String>,
 }
 
 fn load(args: LoadArgs) -> i32 {
@@ -339,6 +353,11 @@ fn load(args: LoadArgs) -> i32 {
                 never_claim: share("--never-claim", args.never_claim)?,
                 double_claim: share("--double-claim", args.double_claim)?,
                 burst_at: None,
+                activate: match args.steps.as_str() {
+                    "1-8" => true,
+                    "1-4" => false,
+                    other => anyhow::bail!("--steps `{other}`: 1-4 or 1-8"),
+                },
             },
             scenario,
             merchants: usize::try_from(args.merchants).unwrap_or(4),
@@ -355,6 +374,27 @@ fn load(args: LoadArgs) -> i32 {
             return 2;
         }
     };
+    if let [format, dir] = args.export.as_slice() {
+        if format != "locust" {
+            eprintln!("viopay-check: --export `{format}`: the one format is locust");
+            return 2;
+        }
+        return match viopay_check::load::export::locust(&spec, &opts.workload, std::path::Path::new(dir)) {
+            Ok(files) => {
+                for f in files {
+                    println!("wrote {}", f.display());
+                }
+                println!(
+                    "run it: cd {dir} && pip install -r requirements.txt && locust -f locustfile.py --headless -u 100 -r 10 -t 2m --csv out"
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("viopay-check: {e}");
+                2
+            }
+        };
+    }
     let Some(runtime) = runtime() else { return 1 };
     let every = (args.progress > 0.0).then(|| seconds(args.progress));
     let report = match runtime.block_on(viopay_check::load::load(&spec, &opts, every, |line| println!("{line}"))) {
@@ -574,6 +614,11 @@ fn run(args: RunArgs) -> i32 {
     {
         code = 2;
     }
+    if let Some(path) = &args.html
+        && !write_report("--html", path, &report::to_html(&report))
+    {
+        code = 2;
+    }
     code
 }
 
@@ -619,7 +664,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {
-        Ok(report) => fuzz_reports(&args, &report.render(), report.exit_code(), || report.to_junit(), || report.to_json()),
+        Ok(report) => fuzz_reports(&args, &report.render(), report.exit_code(), [report.to_junit(), report.to_html()], || report.to_json()),
         Err(e) => {
             eprintln!("viopay-check: {e}");
             e.exit_code()
@@ -639,11 +684,16 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 }
 
 /// Prints a fuzz report and writes the files asked for; a file that cannot be written is exit 2.
-fn fuzz_reports(args: &FuzzArgs, text: &str, exit: i32, junit: impl FnOnce() -> String, json: impl FnOnce() -> serde_json::Value) -> i32 {
+fn fuzz_reports(args: &FuzzArgs, text: &str, exit: i32, [junit, html]: [String; 2], json: impl FnOnce() -> serde_json::Value) -> i32 {
     print!("{text}");
     let mut code = exit;
     if let Some(path) = &args.junit
-        && !write_report("--junit", path, &junit())
+        && !write_report("--junit", path, &junit)
+    {
+        code = 2;
+    }
+    if let Some(path) = &args.html
+        && !write_report("--html", path, &html)
     {
         code = 2;
     }
@@ -668,7 +718,7 @@ fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec, baseline: std::collections::B
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::kustom::fuzz(runtime.handle(), spec, &opts) {
-        Ok(report) => fuzz_reports(args, &report.render(), report.exit_code(), || report.to_junit(), || report.to_json()),
+        Ok(report) => fuzz_reports(args, &report.render(), report.exit_code(), [report.to_junit(), report.to_html()], || report.to_json()),
         Err(e) => {
             eprintln!("viopay-check: {e}");
             e.exit_code()

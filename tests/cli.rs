@@ -218,6 +218,19 @@ fn load_against_the_embedded_simulator_gates_on_its_objectives() {
     let (code, out, _) = run(&[&refs[..11], &["--slo", "status.p99<1us"]].concat());
     assert_eq!(code, 1, "an objective nobody can hold: {out}");
     assert!(out.contains("objectives missed: status.p99<1us"), "{out}");
+    let export = dir.path().join("locust");
+    let (code, _, err) = run(&["load", "--export", "locust", &path(&export)]);
+    assert_eq!(code, 2, "the embedded simulator is not reachable from Locust: {err}");
+    assert!(err.contains("give --target URL or --profile FILE"), "{err}");
+    let (code, out, err) = run(&["load", "--target", "http://127.0.0.1:9", "--steps", "1-4", "--export", "locust", &path(&export)]);
+    assert_eq!(code, 0, "{out}{err}");
+    let profile: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(export.join("profile.json")).expect("profile.json")).expect("JSON");
+    assert_eq!(
+        (profile["host"].as_str(), profile["control"].as_bool(), profile["steps"].as_str()),
+        (Some("http://127.0.0.1:9"), Some(true), Some("1-4"))
+    );
+    assert!(export.join("locustfile.py").is_file() && export.join("requirements.txt").is_file());
     let (code, _, err) = run(&["load", "--slo", "status.p99<200"]);
     assert_eq!(code, 2, "a latency bound without a unit is a usage error: {err}");
     assert!(err.contains("a latency needs a unit"), "{err}");

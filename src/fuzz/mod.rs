@@ -122,6 +122,11 @@ impl FuzzReport {
     pub fn to_json(&self) -> serde_json::Value {
         report::to_json(self)
     }
+
+    /// One self-contained page: the rules judged and, for a failure, its shortest sequence.
+    pub fn to_html(&self) -> String {
+        crate::report::fuzz_html(self)
+    }
 }
 
 /// Cases at once on a target whose clock the harness does not move (`--jobs`).

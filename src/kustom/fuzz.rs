@@ -135,6 +135,11 @@ impl KustomFuzzReport {
         report.to_string().unwrap_or_default()
     }
 
+    /// One self-contained page: the findings and, for a failure, its shortest sequence.
+    pub fn to_html(&self) -> String {
+        crate::report::kustom_fuzz_html(self)
+    }
+
     pub fn render(&self) -> String {
         let mut out = format!(
             "viopay-check fuzz --api kustom: {} cases, {} requests against {} in {:.1} s (seed {})\n",

@@ -5,6 +5,7 @@
 //! exchange. Latency is recorded from when each request was due ([`stats`]); objectives are the
 //! CI gate ([`slo`]).
 
+pub mod export;
 mod judging;
 mod report;
 pub mod slo;
@@ -88,11 +89,14 @@ pub struct Workload {
     pub double_claim: f64,
     /// `claim-burst`: every claim at this second of the run (all merchants typing at once).
     pub burst_at: Option<f64>,
+    /// Steps 5–8 after the claim (`--steps 1-8`): attest, keys, config, terminal parameters and
+    /// activate, as the terminal (its identity key and ZMK from the target or the profile).
+    pub activate: bool,
 }
 
 impl Default for Workload {
     fn default() -> Self {
-        Workload { poll: (3.0, 5.0), claim_after: (10.0, 90.0), never_claim: 0.05, double_claim: 0.2, burst_at: None }
+        Workload { poll: (3.0, 5.0), claim_after: (10.0, 90.0), never_claim: 0.05, double_claim: 0.2, burst_at: None, activate: true }
     }
 }
 
@@ -159,6 +163,8 @@ pub(crate) struct Progress {
     /// Polling for a claim now.
     pub waiting: AtomicU64,
     pub claimed: AtomicU64,
+    /// Claimed and then activated (steps 5–8).
+    pub activated: AtomicU64,
     /// Stopped by a failure-level break or a missing answer.
     pub halted: AtomicU64,
     /// Meant to be claimed and not claimed when the run ended.
@@ -193,6 +199,8 @@ pub(crate) struct Shared {
     stopped: Mutex<Option<String>>,
     progress: Progress,
     merchants: Vec<tokio::sync::Mutex<MerchantAuth>>,
+    /// Every terminal's config and parameters, for what must hold across the fleet (CFG-06).
+    fleet: Mutex<crate::pos::verify::Fleet>,
     /// Tokens expire on real time here, so an expired one can be tried (AUTH-14).
     probe_tokens: bool,
 }
@@ -321,6 +329,7 @@ pub async fn load(
         stopped: Mutex::default(),
         progress: Progress::default(),
         merchants,
+        fleet: Mutex::default(),
         probe_tokens,
     });
     let mut claimable = Vec::new();
@@ -355,8 +364,10 @@ pub async fn load(
         }
         None => all_claimed.await,
     }
-    // Terminals nobody claims poll until the others are done (or the deadline).
-    shared.finished.store(true, Ordering::Relaxed);
+    // Terminals nobody claims poll until the others are done, or to the end of a --duration.
+    if opts.duration.is_none() {
+        shared.finished.store(true, Ordering::Relaxed);
+    }
     for h in unclaimed {
         let _ = h.await;
     }

@@ -24,6 +24,8 @@ pub struct Fleet {
     pub terminals: u64,
     pub arrived: u64,
     pub claimed: u64,
+    /// Claimed and activated (steps 5–8).
+    pub activated: u64,
     pub halted: u64,
     pub unfinished: u64,
     pub never_claimed: u64,
@@ -61,10 +63,11 @@ pub(super) fn progress_line(shared: &Shared, total: usize) -> String {
     }
     let breaks: u64 = shared.findings.lock().values().filter(|(_, f)| f.is_failure(shared.judge.strict)).map(|(n, _)| *n).sum();
     format!(
-        "[{t:>6.1}s] terminals {}/{total} arrived, {} waiting, {} claimed, {} halted | {rps:.0} req/s | p99 {:.1} ms | errors {} | breaks {breaks}",
+        "[{t:>6.1}s] terminals {}/{total} arrived, {} waiting, {} claimed, {} activated, {} halted | {rps:.0} req/s | p99 {:.1} ms | errors {} | breaks {breaks}",
         p.arrived.load(Ordering::Relaxed),
         p.waiting.load(Ordering::Relaxed),
         p.claimed.load(Ordering::Relaxed),
+        p.activated.load(Ordering::Relaxed),
         p.halted.load(Ordering::Relaxed),
         h.value_at_quantile(0.99) as f64 / 1000.0,
         stats.errors,
@@ -88,6 +91,7 @@ impl LoadReport {
                 terminals: opts.terminals as u64,
                 arrived: p.arrived.load(Ordering::Relaxed),
                 claimed: p.claimed.load(Ordering::Relaxed),
+                activated: p.activated.load(Ordering::Relaxed),
                 halted: p.halted.load(Ordering::Relaxed),
                 unfinished: p.unfinished.load(Ordering::Relaxed),
                 never_claimed: p.unclaimed_by_design.load(Ordering::Relaxed),
@@ -122,8 +126,8 @@ impl LoadReport {
         let _ = writeln!(out, "\nviopay-check load: {} (seed {})", self.target, self.seed);
         let _ = writeln!(
             out,
-            "  fleet: {} terminals, {} arrived, {} claimed, {} never claimed (by design), {} not claimed in time, {} halted",
-            f.terminals, f.arrived, f.claimed, f.never_claimed, f.unfinished, f.halted
+            "  fleet: {} terminals, {} arrived, {} claimed, {} activated, {} never claimed (by design), {} not claimed in time, {} halted",
+            f.terminals, f.arrived, f.claimed, f.activated, f.never_claimed, f.unfinished, f.halted
         );
         let _ = writeln!(
             out,
@@ -152,7 +156,7 @@ impl LoadReport {
             let _ = writeln!(
                 out,
                 "  {:<42} {:>6} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1}   (seconds)",
-                "journey: power-on to claimed",
+                if self.fleet.activated > 0 { "journey: power-on to activated" } else { "journey: power-on to claimed" },
                 j.len(),
                 j.value_at_quantile(0.5) as f64 / 1e6,
                 j.value_at_quantile(0.9) as f64 / 1e6,
@@ -317,7 +321,7 @@ impl LoadReport {
         let body = html! {
             p { span class=(class) { (verdict) } " " (self.target) }
             table {
-                tr { th { "fleet" } td { (f.terminals) " terminals: " (f.claimed) " claimed, " (f.never_claimed) " never claimed by design, " (f.unfinished) " not claimed in time, " (f.halted) " halted" } }
+                tr { th { "fleet" } td { (f.terminals) " terminals: " (f.claimed) " claimed, " (f.activated) " activated, " (f.never_claimed) " never claimed by design, " (f.unfinished) " not claimed in time, " (f.halted) " halted" } }
                 tr { th { "traffic" } td { (self.stats.requests) " requests in " (format!("{:.1}", self.duration.as_secs_f64())) " s (" (format!("{:.0}", self.rps())) " req/s), " (self.stats.errors) " errors" } }
                 tr { th { "judging" } td { (format!("{:.1}", self.stats.judge_micros())) " µs per answer, " (self.exercised.len()) " rules judged" } }
             }

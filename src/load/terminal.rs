@@ -19,8 +19,11 @@ use crate::client::ApiRequest;
 use crate::exchange::Exchange;
 use crate::judge::Ruling;
 use crate::model::clock::ModelClock;
-use crate::model::{Device, Expect, Model};
+use crate::model::{ActivateBody, AttestFault, Device, Expect, Model, Step};
+use crate::pos::device::{PosDevice, TokenChoice};
+use crate::pos::verify::Terminal as PosTerminal;
 use crate::session::Session;
+use time::OffsetDateTime;
 
 /// The merchant side's plan for the terminal's current code.
 struct Claim {
@@ -72,11 +75,18 @@ impl Terminal {
             double,
         };
         let started = Instant::now();
-        match t.journey(arrive).await {
-            Ok(()) => {
-                t.shared.progress.claimed.fetch_add(1, Ordering::Relaxed);
-                t.shared.stats.lock().journey_done(started.elapsed());
+        let mut outcome = t.journey(arrive).await;
+        if outcome.is_ok() {
+            t.shared.progress.claimed.fetch_add(1, Ordering::Relaxed);
+            if t.shared.workload.activate {
+                outcome = t.activate().await;
+                if outcome.is_ok() {
+                    t.shared.progress.activated.fetch_add(1, Ordering::Relaxed);
+                }
             }
+        }
+        match outcome {
+            Ok(()) => t.shared.stats.lock().journey_done(started.elapsed()),
             Err(Halt::Deadline) if t.never_claimed => {
                 t.shared.progress.unclaimed_by_design.fetch_add(1, Ordering::Relaxed);
             }
@@ -187,6 +197,54 @@ impl Terminal {
         }
         self.shared.stats.lock().judged(timer.elapsed());
         self.model.claim_answered(0, c.code, label, first.status);
+        Ok(())
+    }
+
+    /// Steps 5–8 as the terminal: attest (its identity key), keys (unwrapped from its ZMK, every
+    /// KCV checked), config and terminal parameters (opened under the MSK), activate with the
+    /// three flags. Each answer judged by the model, each payload by the terminal's own checks.
+    async fn activate(&mut self) -> Result<(), Halt> {
+        let secrets = match self.shared.target.device_secrets(&self.shared.client, &self.device).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.shared.stop(format!("steps 5–8 need each device's identity key and ZMK (or give --steps 1-4): {e}"));
+                return Err(Halt::Failed);
+            }
+        };
+        let mut pos = PosDevice::new(0, PosTerminal::new(&self.device, Some(secrets)));
+        let due = self.shared.start.elapsed().as_secs_f64();
+        self.sync_clock();
+        let model_now = self.model.now;
+        let call = pos.attest(&AttestFault::None, OffsetDateTime::now_utc(), model_now).ok_or(Halt::Failed)?;
+        let expect = self.model.attest(0, &AttestFault::None);
+        let (ex, label) = self.send(due, "attest", call.request.clone(), &expect).await?;
+        pos.attested(&call, &ex, label, model_now);
+        for (step, endpoint) in
+            [(Step::Keys, "keys"), (Step::Config, "config"), (Step::Parameters, "terminal-parameters"), (Step::Activate, "activate")]
+        {
+            let body = (step == Step::Activate).then(ActivateBody::ready);
+            let Some((req, credential)) = pos.step(step, &TokenChoice::Latest, None, body.as_ref()) else { return Err(Halt::Failed) };
+            let expect = self.model.step(0, step, credential, body.as_ref());
+            let due = self.shared.start.elapsed().as_secs_f64();
+            let (ex, label) = self.send(due, endpoint, req, &expect).await?;
+            self.model.stepped(0, step, ex.status);
+            let served = matches!(label, "keys" | "config" | "parameters" | "activated") && ex.status == Some(200);
+            let Some(v) = ex.json().filter(|_| served) else { return Err(Halt::Failed) };
+            let schemas = &self.shared.schemas;
+            // One fleet for all terminals: terminal ids stay unique across the whole run (CFG-06).
+            let problems = {
+                let mut fleet = self.shared.fleet.lock();
+                match step {
+                    Step::Keys => pos.terminal.keys_answered(&v, None),
+                    Step::Config => pos.terminal.config_answered(schemas, &mut fleet, &v, None),
+                    Step::Parameters => pos.terminal.parameters_answered(schemas, &mut fleet, &v),
+                    Step::Activate => pos.terminal.activate_answered(schemas, &v, None),
+                }
+            };
+            for p in problems {
+                self.shared.rule(Ruling::broken(p.rule, p.message), Some(&ex))?;
+            }
+        }
         Ok(())
     }
 

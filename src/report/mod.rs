@@ -1,9 +1,11 @@
 //! What a run produces: the terminal progress and summary, a JUnit XML file and a JSON file. All
 //! three are views of one [`Report`].
 
+mod fuzz_html;
 pub(crate) mod html;
 mod json;
 mod junit;
+mod run_html;
 pub(crate) mod svg;
 mod terminal;
 
@@ -11,8 +13,10 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+pub(crate) use fuzz_html::{kustom as kustom_fuzz_html, viopay as fuzz_html};
 pub use json::to_json;
 pub use junit::to_junit;
+pub use run_html::to_html;
 pub use terminal::{progress_line, summary};
 
 use crate::catalogue::Catalogue;

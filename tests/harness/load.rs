@@ -29,8 +29,8 @@ fn options(terminals: usize, slos: &[&str]) -> LoadOptions {
     LoadOptions {
         terminals,
         arrival: Arrival::Over(2.0),
-        duration: Some(Duration::from_secs(40)),
-        workload: Workload { poll: (0.2, 0.4), claim_after: (0.5, 1.5), never_claim: 0.1, double_claim: 0.3, burst_at: None },
+        duration: None,
+        workload: Workload { poll: (0.2, 0.4), claim_after: (0.5, 1.5), never_claim: 0.1, double_claim: 0.3, ..Workload::default() },
         merchants: 2,
         slos: slos.iter().map(|s| s.parse().expect("an objective")).collect(),
         seed: 7,
@@ -56,20 +56,19 @@ fn a_fleet_against_the_simulator_holds_every_objective_and_breaks_no_rule() {
     let f = &report.fleet;
     assert_eq!(f.claimed + f.never_claimed, 40, "every terminal meant to be claimed was: {}", report.render());
     assert!(f.never_claimed > 0 && f.halted == 0 && f.unfinished == 0, "{}", report.render());
-    for rule in ["STAT-05", "PAIR-02", "CLAIM-03", "BOOT-09"] {
+    assert_eq!(f.activated, f.claimed, "steps 5–8 after every claim: {}", report.render());
+    for rule in ["STAT-05", "PAIR-02", "CLAIM-03", "BOOT-09", "ATT-07", "KEYS-02", "CFG-01", "TPAR-02", "ACT-03"] {
         assert!(report.exercised.iter().any(|r| r == rule), "{rule} judged under load: {:?}", report.exercised);
     }
     assert!(report.stats.judge_micros() > 0.0 && report.stats.endpoints.contains_key("status"));
     assert_eq!(report.stats.journey.len(), f.claimed);
 }
 
-/// Both of two claims of one code sent at once answered 200.
-#[test]
-fn two_winners_for_one_code_fail_claim_21() {
-    let rt = runtime();
-    // Remembers which device each code was issued to, to answer a second claim as the first.
+/// A backend whose second claim of a code also wins: "already used" answered as the first claim's
+/// 200 (it remembers which device each code was issued to).
+pub fn two_winners() -> Breakage {
     let issued = std::sync::Mutex::new(std::collections::HashMap::<String, String>::new());
-    let target = rt.block_on(broken_target(Breakage::after(move |req, res| {
+    Breakage::after(move |req, res| {
         let mut issued = issued.lock().expect("lock");
         if req.path == "/pos/pairing-code" && res.status == 200 {
             let device = req.headers.get("x-device-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -81,7 +80,19 @@ fn two_winners_for_one_code_fail_claim_21() {
             res.status = 200;
             res.set_json(&json!({ "status": "claimed", "device_id": device }));
         }
-    })));
+    })
+}
+
+/// The simulator on real time, its merchant tokens living `token_secs` (for the Locust test too).
+pub fn real_time_config(token_secs: i64) -> SimConfig {
+    config(token_secs)
+}
+
+/// Both of two claims of one code sent at once answered 200.
+#[test]
+fn two_winners_for_one_code_fail_claim_21() {
+    let rt = runtime();
+    let target = rt.block_on(broken_target(two_winners()));
     let mut opts = options(20, &[]);
     opts.workload.double_claim = 1.0;
     opts.workload.never_claim = 0.0;

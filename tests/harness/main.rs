@@ -13,6 +13,7 @@ mod diff;
 mod fixture_free;
 mod kustom;
 mod load;
+mod locust;
 #[path = "../../simulator/tests/py/mod.rs"]
 mod py;
 mod reference;

@@ -11,7 +11,8 @@ with the milliseconds from the user's start as its response time (`out_stats.csv
 
 profile.json
 ============
-Read from $VIOPAY_LOAD_PROFILE, else `profile.json` beside this file. One JSON object:
+Read from $VIOPAY_LOAD_PROFILE, else `profile.json` beside this file. One JSON object (plain JSON;
+the comments here only annotate it):
 
     {
       "host": "http://127.0.0.1:8080",   # str, required: base URL of the target (Locust's --host overrides it)
@@ -27,19 +28,20 @@ Read from $VIOPAY_LOAD_PROFILE, else `profile.json` beside this file. One JSON o
       "double_claim_share": 0.2,         # number in [0, 1]: share of claims sent twice at once (CLAIM-21)
       "devices_file": null,              # null, or a JSONL file (relative to profile.json's folder):
                                          #   required when control is false; ignored when control is true
-      "merchants": [                     # list (may be empty when control is true)
-        {"client_id": "acme", "client_secret": "acme-secret"}
-      ],
+      "merchants": [                     # list (may be empty when control is true); "id" is optional and
+        {"client_id": "acme", "client_secret": "acme-secret"}   # only used to create a merchant that a
+      ],                                 #   simulator lacks
       "claim_expired_codes": true        # optional bool, default true: when a never-claimed terminal's code
                                          #   expires, its merchant tries that stale code once (must be refused)
     }
 
 Unknown keys are an error, so a typo does not pass silently.
 
-With "control": true, the merchants listed are looked up (or created) through `/_sim/merchants`; with
-none listed, each worker process creates one merchant. Each user then creates one device of its
-merchant (`POST /_sim/devices {"merchant_id", "count": 1}`) and reads its identity key and ZMK
-(`GET /_sim/devices/{id}`). $VIOPAY_SIM_CONTROL_TOKEN, when set, is sent on /_sim/ requests only.
+With "control": true, the merchants listed are looked up by client_id (or created) through
+`/_sim/merchants`, and users take them in turn; with none listed, each worker process creates one.
+Each user then creates one device of its merchant (`POST /_sim/devices {"merchant_id", "count": 1}`)
+and reads its identity key and ZMK (`GET /_sim/devices/{id}`). $VIOPAY_SIM_CONTROL_TOKEN, when set,
+is sent on /_sim/ requests only.
 
 With "control": false, each line of `devices_file` is one provisioned, inactive device:
 
@@ -50,6 +52,10 @@ With "control": false, each line of `devices_file` is one provisioned, inactive 
 next unused line of its worker's share: line i belongs to worker i % W (W = --expect-workers, which
 the master hands to its workers; a single process takes every line), so no device is used twice in
 one run. Give a few spare lines: Locust may put one user more on some workers.
+
+A request that got no answer, or a 5xx, is a failure named by the REQUIRED rule of that endpoint's
+answer (e.g. STAT-02; ERR-12 itself is the simulator's choice) and is retried; a refusal that such a
+lost request explains (its claim had won, so the code is "already used"; a repeated activate) is not.
 
 Time: attest timestamps follow the server's clock (the offset read from bootstrap's server_time, or
 `GET /_sim/clock` on a simulator with a virtual clock). The checks that compare elapsed time with the
@@ -326,6 +332,11 @@ class Reply:
             self.body = None
 
     @property
+    def unanswered(self):
+        """No answer, or a 5xx: whatever was asked may or may not have been done."""
+        return self.status == 0 or self.status >= 500 or self.transport_error is not None
+
+    @property
     def error(self):
         e = self.body.get("error") if isinstance(self.body, dict) else None
         return e if isinstance(e, dict) else {}
@@ -343,16 +354,35 @@ class Reply:
         return str(self.status)
 
 
+# The REQUIRED rule that makes each endpoint's success answer an obligation: a request that got no
+# answer or a 5xx breaks it. (ERR-12, "no 5xx", is only the simulator's choice in rules.toml, so a
+# failure is named by the REQUIRED rule the missing answer breaks; the message says it was a 5xx.)
+_ANSWER_RULE = {
+    "/pos/bootstrap": "BOOT-09",
+    "/pos/pairing-code": "PAIR-02",
+    "/pos/status": "STAT-02",
+    "/pos/claim": "CLAIM-20",
+    "/client/session": "AUTH-04",
+    "/session/initiate": "AUTH-10",
+    "/pos/attest": "ATT-01",
+    "/pos/keys": "KEYS-01",
+    "/pos/config": "CFG-01",
+    "/pos/terminal-parameters": "TPAR-01",
+    "/pos/activate": "ACT-01",
+}
+
+
 def baseline_violation(reply, path):
     """The checks every response gets: an answer, no 5xx but PAIR-08's, the error envelope, JSON bodies."""
+    rule = _ANSWER_RULE.get(path, "CONV-02")
     if reply.status == 0 or reply.transport_error is not None:
         # A terminal sees a dropped connection or a timeout as the server failing, like a 5xx.
-        return RuleViolation("ERR-12", "an HTTP answer", reply.brief())
+        return RuleViolation(rule, "an HTTP answer", reply.brief())
     if reply.status >= 500:
         if path == "/pos/pairing-code" and reply.status == 500 and reply.error.get("code") == "5000":
             return None  # PAIR-08: a creation failure may be 500 "5000"; the terminal retries
         return RuleViolation(
-            "ERR-12", 'no 5xx (the only one allowed is PAIR-08\'s 500 "5000" on /pos/pairing-code)', reply.brief()
+            rule, 'an answer, not a 5xx (ERR-12: the only one is PAIR-08\'s 500 "5000" on /pos/pairing-code)', reply.brief()
         )
     if reply.status >= 400:
         body = reply.body
@@ -542,6 +572,8 @@ class PosTerminal(FastHttpUser):
         self.code_sent = self.code_received = None  # when that code was requested / arrived
         self.first_claim_sent = None  # when the merchant sent its first claim of a live code
         self.claim_won_at = None  # when a 200 claim arrived
+        self.claim_lost = False  # a claim went unanswered (or got a 5xx): it may have won all the same
+        self.saw_claimed = False  # the terminal's status read claimed
         self.activated_at = None  # when a 200 activate arrived
         self.expired_codes = gevent.queue.Queue()
 
@@ -663,6 +695,7 @@ class PosTerminal(FastHttpUser):
             if st is None:
                 continue
             if st["device_status"] != "inactive":
+                self.saw_claimed = True
                 break
             if st["pairing_code_status"] in ("expired", "none"):
                 if st["pairing_code_status"] == "expired" and never:
@@ -850,6 +883,11 @@ class PosTerminal(FastHttpUser):
             )
         return None
 
+    @staticmethod
+    def already_used(r):
+        """CLAIM-18's refusal (its message is REQUIRED exactly: ERR-03)."""
+        return r.status == 400 and r.error.get("message") == "Pairing code has already been used"
+
     def refused_expired(self, r):
         """A claim of an expired code: 400 "4220" (CLAIM-19); "4004" too once a newer code superseded it (PAIR-05)."""
         if r.status == 400 and r.error.get("code") in ("4220", "4004"):
@@ -864,7 +902,7 @@ class PosTerminal(FastHttpUser):
         # The think time runs from the code appearing on the terminal.
         gevent.sleep(max(0.0, self.code_received + random.uniform(*PROFILE.claim_after) - time.monotonic()))
         misses = 0
-        while self.claim_won_at is None and misses < 3:
+        while self.claim_won_at is None and not self.saw_claimed and misses < 3:
             sess = self.session(sess)
             shown = (self.code, self.code_sent, self.code_received)  # read together: no yield in between
             if self.first_claim_sent is None:
@@ -874,8 +912,15 @@ class PosTerminal(FastHttpUser):
             if wins:
                 self.claim_won_at = min(r.received for r in wins)
                 return
+            if self.claim_lost and any(self.already_used(r) for r in replies):
+                self.claim_won_at = max(r.received for r in replies)  # an unanswered claim had won
+                return
+            if (double and len(replies) < 2) or any(r.unanswered for r in replies):
+                self.claim_lost = True
+                self.retry_pause()  # a network or server failure (reported under the endpoint's rule): try again
+                continue
             if expectation == "accept" or not any(r.status == 400 for r in replies):
-                misses += 1  # refused (or failed) although it had to win: reported; try again a few times
+                misses += 1  # refused although it had to win: reported; try again a few times
                 sess = None
                 self.retry_pause()
                 continue
@@ -895,7 +940,7 @@ class PosTerminal(FastHttpUser):
                 if expectation == "refuse":
                     return RuleViolation("CLAIM-19", 'a claim of an expired code refused with 400 "4220"', "200")
                 return self.claim_body_violation(r)
-            if expectation == "accept":
+            if expectation == "accept" and not (self.claim_lost and self.already_used(r)):
                 return RuleViolation("CLAIM-20", "200 to the merchant's claim of its device's pending code", r.brief())
             if expectation == "refuse":
                 return self.refused_expired(r)
@@ -914,8 +959,9 @@ class PosTerminal(FastHttpUser):
         def pair_violation(i):
             other = replies[1 - i]
             me = replies[i]
-            if other is None:
-                return None  # the other never came back (timed out): it is judged on its own
+            if other is None or other.unanswered:
+                # The other's fate is unknown (it may have won): judge this one alone.
+                return self.claim_body_violation(me) if me.status == 200 else None
             expectation = self.claim_expectation(shown, sent)
             statuses = f"{replies[0].brief()} and {replies[1].brief()}"
             wins = [j for j in (0, 1) if replies[j].status == 200]
@@ -936,7 +982,7 @@ class PosTerminal(FastHttpUser):
                         "CLAIM-21", "the other concurrent claim of a claimed code refused with a 4xx", me.brief()
                     )
                 return None
-            if expectation == "accept":
+            if expectation == "accept" and not (self.claim_lost and self.already_used(me)):
                 return (
                     RuleViolation("CLAIM-21", "exactly one 200 among concurrent claims of a pending code", statuses)
                     if i == 0
@@ -1137,7 +1183,10 @@ class PosTerminal(FastHttpUser):
         self.exchange("POST", "/pos/terminal-parameters", headers=auth, judge=judge)
         return ok[0] if ok else None
 
-    def activate(self, auth, msk):
+    def activate(self, auth, msk, after_lost=False):
+        """Step 8; returns (the decrypted answer or None, the Reply). `after_lost`: an earlier activate went
+        unanswered and may have activated the device, so a refusal now proves nothing (ACT-09 lets a
+        backend refuse a repeat)."""
         flags = json.dumps({"emv_ready": True, "keys_installed": True, "network_ok": True}, separators=(",", ":"))
         iv = os.urandom(16)
         body = {
@@ -1150,6 +1199,8 @@ class PosTerminal(FastHttpUser):
 
         def judge(r):
             if r.status != 200:
+                if after_lost and 400 <= r.status < 500:
+                    return None
                 return RuleViolation("ACT-03", "200 to activate with the three flags true", r.brief())
             try:
                 answer = json.loads(open_envelope(msk, r.body))
@@ -1163,11 +1214,11 @@ class PosTerminal(FastHttpUser):
         r = self.exchange("POST", "/pos/activate", headers=auth, body=body, judge=judge)
         if ok:
             self.activated_at = r.received
-            return ok[0]
-        return None
+        return (ok[0] if ok else None), r
 
     def steps_5_to_8(self):
         token = token_at = msk = cfg = params = None
+        activate_lost = False
         while True:
             if token is None or time.monotonic() - token_at > TOKEN_REUSE_S:
                 got = self.attest()  # step 5
@@ -1183,9 +1234,18 @@ class PosTerminal(FastHttpUser):
             elif params is None:
                 params = done = self.terminal_parameters(auth, msk)  # step 7, terminal parameters
             else:
-                done = self.activate(auth, msk)  # step 8
+                done, r = self.activate(auth, msk, activate_lost)  # step 8
                 if done is not None:
                     break
+                if r.unanswered:
+                    activate_lost = True
+                elif activate_lost:
+                    # Refused after an unanswered activate: did that one activate the device? If not, the
+                    # next refusal is judged strictly.
+                    activate_lost = False
+                    st = self.status()
+                    if st is not None and st["device_status"] == "activated":
+                        break
             if done is None:
                 token = None  # a refused step: attest again (fresh nonce and token) before the retry
                 self.retry_pause()

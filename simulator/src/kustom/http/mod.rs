@@ -39,11 +39,16 @@ async fn no_route(method: Method, uri: Uri) -> Response {
 /// KERR-08: a body over 64 KiB (the guard's limit, ERR-11's too) is refused whatever the route,
 /// before authentication; one that cannot be read is refused the same way. The body is read up to
 /// the limit before the refusal, whatever `Content-Length` says.
-static REFUSALS: Refusals = Refusals {
-    too_large: || Problem::too_large().into_response(),
-    unreadable: |_| Problem::too_large().into_response(),
-    refuse_declared_at_once: false,
-};
+static REFUSALS: Refusals = Refusals { too_large, unreadable: |_| Problem::too_large().into_response(), refuse_declared_at_once: false };
+
+/// KERR-08. The body was read up to the limit and the rest never will be, so the connection cannot
+/// carry another request: `Connection: close` says so (RFC 9112 §9.6), or a client that reuses the
+/// socket writes its next request into one the server is closing.
+fn too_large() -> axum::response::Response {
+    let mut res = Problem::too_large().into_response();
+    res.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    res
+}
 
 /// The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
 fn handler<S>(route: KustomRoute) -> MethodRouter<S>
