@@ -10,6 +10,7 @@ mod paging;
 mod problem;
 mod query;
 mod registration;
+mod request;
 
 use std::sync::Arc;
 
