@@ -38,64 +38,62 @@ pub enum SimError {
     Bind { addr: String, source: std::io::Error },
 }
 
-/// Every concern's state, each behind its own `Arc` so that a handler's substate is one clone.
-struct Parts {
-    clock: Arc<Clock>,
-    store: Arc<ViopayStore>,
-    kustom: Arc<KustomStore>,
-    faults: Arc<Faults>,
-    journal: Arc<Journal>,
-    trace: Arc<TraceIds>,
-    tokens: Arc<TokenIssuer>,
-    key: Arc<SigningKey>,
-    portal: Arc<Sessions>,
-    auto_claims: Arc<AutoClaims>,
-    settings: Arc<Settings>,
-    /// What the envelope layer reads on every request (clock, trace ids, faults, journal, live
-    /// verdict, automatic claims).
-    envelope: Envelope,
-    /// `/_sim/reset`'s reach: every concern that has a start to go back to.
-    restart: Restart,
-    /// The portal's way into the API (built per call from a weak handle on these parts, so the
-    /// parts do not own themselves).
-    api: ApiClient,
+/// Declares [`Parts`] and, for each of its substates, the `FromRef` that hands it out: each
+/// concern is named once, with where it lives and its type.
+macro_rules! parts {
+    (
+        substates { $($(#[$doc:meta])* $field:ident: $ty:ty,)* }
+        own { $($(#[$own_doc:meta])* $own:ident: $own_ty:ty,)* }
+    ) => {
+        /// Every concern's state, each behind its own `Arc` so that a handler's substate is one clone.
+        struct Parts {
+            $($(#[$doc])* $field: $ty,)*
+            $($(#[$own_doc])* $own: $own_ty,)*
+        }
+
+        // `FromRef` for each substate: the only place that knows where each concern lives.
+        $(impl FromRef<App> for $ty {
+            fn from_ref(app: &App) -> Self {
+                app.0.$field.clone()
+            }
+        })*
+    };
+}
+
+parts! {
+    substates {
+        clock: Arc<Clock>,
+        store: Arc<ViopayStore>,
+        kustom: Arc<KustomStore>,
+        faults: Arc<Faults>,
+        journal: Arc<Journal>,
+        trace: Arc<TraceIds>,
+        tokens: Arc<TokenIssuer>,
+        key: Arc<SigningKey>,
+        portal: Arc<Sessions>,
+        auto_claims: Arc<AutoClaims>,
+        settings: Arc<Settings>,
+        /// `/_sim/reset`'s reach: every concern that has a start to go back to.
+        restart: Restart,
+        /// The portal's way into the API (built per call from a weak handle on these parts, so the
+        /// parts do not own themselves).
+        api: ApiClient,
+    }
+    own {
+        /// What the envelope layer reads on every request (clock, trace ids, faults, journal, live
+        /// verdict, automatic claims).
+        envelope: Envelope,
+    }
 }
 
 /// The root state of the router: cheap to clone (one `Arc`).
 #[derive(Clone)]
 pub(crate) struct App(Arc<Parts>);
 
-/// `FromRef` for each substate: the only place that knows where each concern lives.
-macro_rules! substates {
-    ($($field:ident: $ty:ty),* $(,)?) => {$(
-        impl FromRef<App> for $ty {
-            fn from_ref(app: &App) -> Self {
-                app.0.$field.clone()
-            }
-        }
-    )*};
-}
-
 impl FromRef<App> for crate::auth::grant::Grants {
     fn from_ref(app: &App) -> Self {
         crate::auth::grant::Grants { clock: app.0.clock.clone(), store: app.0.store.clone(), tokens: app.0.tokens.clone() }
     }
-}
-
-substates! {
-    clock: Arc<Clock>,
-    store: Arc<ViopayStore>,
-    kustom: Arc<KustomStore>,
-    faults: Arc<Faults>,
-    journal: Arc<Journal>,
-    trace: Arc<TraceIds>,
-    tokens: Arc<TokenIssuer>,
-    key: Arc<SigningKey>,
-    portal: Arc<Sessions>,
-    auto_claims: Arc<AutoClaims>,
-    settings: Arc<Settings>,
-    restart: Restart,
-    api: ApiClient,
 }
 
 impl App {

@@ -2,34 +2,21 @@
 //! sign-in, one merchant's data only, escaped values, no secret in the page, same-origin posts,
 //! and never a 5xx or a stack trace whatever is sent to it.
 
+#[path = "shared/hostile.rs"]
+mod hostile;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use tower::ServiceExt;
-use viopay_sim::{Fixtures, SimConfig, Simulator};
+use viopay_sim::{SimConfig, Simulator};
 
 const EVIL: &str = "Evil <script>alert(1)</script> & \"Co\"";
 
 fn simulator(control: bool) -> Router {
-    let extra = r#"
-[[merchants]]
-id = "e0000000-0000-4000-8000-000000000001"
-name = "Evil <script>alert(1)</script> & \"Co\""
-client_id = "evil"
-client_secret = "evil-secret"
-
-[[devices]]
-id = "POS-E0000001"
-merchant_id = "e0000000-0000-4000-8000-000000000001"
-
-[[users]]
-username = "eve"
-password = "evil-portal"
-merchant_id = "e0000000-0000-4000-8000-000000000001"
-"#;
-    let fixtures = Fixtures::parse(&format!("{}{extra}", viopay_sim::BUILTIN_TOML), "portal-test").expect("fixtures");
+    let fixtures = hostile::with_hostile_tenant(EVIL, "eve", "portal-test");
     let mut c = SimConfig::new(fixtures).with_virtual_clock(time::macros::datetime!(2025-12-13 14:25:30 UTC));
     c.seed = Some(3);
     c.control = control;

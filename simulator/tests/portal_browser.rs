@@ -7,6 +7,8 @@
 mod browser;
 #[allow(dead_code)]
 mod firmware;
+#[path = "shared/hostile.rs"]
+mod hostile;
 
 use std::path::PathBuf;
 
@@ -18,26 +20,7 @@ use viopay_sim::{Fixtures, RunningSimulator, SimConfig};
 const EVIL_NAME: &str = "Evil <script>window.__xss=1</script> & Co";
 
 fn fixtures() -> Fixtures {
-    let extra = format!(
-        r#"
-[[merchants]]
-id = "e0000000-0000-4000-8000-000000000001"
-name = "{}"
-client_id = "evil"
-client_secret = "evil-secret"
-
-[[devices]]
-id = "POS-E0000001"
-merchant_id = "e0000000-0000-4000-8000-000000000001"
-
-[[users]]
-username = "eve<b>bold</b>@evil.example"
-password = "evil-portal"
-merchant_id = "e0000000-0000-4000-8000-000000000001"
-"#,
-        EVIL_NAME.replace('"', "\\\"")
-    );
-    Fixtures::parse(&format!("{}{extra}", viopay_sim::BUILTIN_TOML), "browser-test").expect("fixtures")
+    hostile::with_hostile_tenant(EVIL_NAME, "eve<b>bold</b>@evil.example", "browser-test")
 }
 
 async fn simulator() -> RunningSimulator {

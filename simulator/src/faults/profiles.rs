@@ -1,7 +1,7 @@
 //! Named fault profiles: sets of faults a firmware CI arms by name (`--fault-profile flaky-3g`,
 //! `POST /_sim/faults/profiles/flaky-3g`). The built-in ones are written in the faults-file format
-//! itself, so they double as its example; a `--faults FILE` adds profiles or replaces built-in
-//! ones of the same name.
+//! itself (`fixtures/fault-profiles.toml`), so they double as its example; a `--faults FILE` adds
+//! profiles or replaces built-in ones of the same name.
 //!
 //! ```toml
 //! [[profiles.my-profile]]
@@ -18,101 +18,9 @@ use serde::Deserialize;
 
 use super::spec::{FaultError, FaultSpec};
 
-/// What every simulator knows without a faults file.
-pub(crate) const BUILTIN: &str = r#"
-# Shop Wi-Fi on a bad day: every answer late, some refused by the gateway, some connections lost.
-[[profiles.flaky-3g]]
-kind = "latency"
-min_ms = 200
-max_ms = 2500
-probability = 1.0
-
-[[profiles.flaky-3g]]
-kind = "status"
-status = 503
-headers = { "Retry-After" = "2" }
-probability = 0.1
-
-[[profiles.flaky-3g]]
-kind = "reset"
-probability = 0.05
-
-[[profiles.flaky-3g]]
-kind = "hang"
-max_ms = 20000
-probability = 0.03
-
-# A load balancer in front of the API failing a quarter of the requests with its own page.
-[[profiles.gateway-502]]
-kind = "status"
-status = 502
-probability = 0.25
-
-# Every step's first two requests get 503 with Retry-After: 1, then everything succeeds.
-[[profiles.retry-twice]]
-kind = "status"
-step = 1
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-[[profiles.retry-twice]]
-kind = "status"
-step = 2
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-[[profiles.retry-twice]]
-kind = "status"
-step = 3
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-[[profiles.retry-twice]]
-kind = "status"
-step = 5
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-[[profiles.retry-twice]]
-kind = "status"
-step = 6
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-[[profiles.retry-twice]]
-kind = "status"
-step = 7
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-[[profiles.retry-twice]]
-kind = "status"
-step = 8
-status = 503
-headers = { "Retry-After" = "1" }
-count = 2
-
-# Answers that arrive slowly or damaged: a fifth dribbled over 8 s, some cut short or broken.
-[[profiles.slow-and-broken]]
-kind = "dribble"
-over_ms = 8000
-chunks = 16
-probability = 0.2
-
-[[profiles.slow-and-broken]]
-kind = "truncate"
-probability = 0.05
-
-[[profiles.slow-and-broken]]
-kind = "malformed"
-probability = 0.05
-"#;
+/// What every simulator knows without a faults file: `fixtures/fault-profiles.toml`, a faults
+/// file like any other.
+pub(crate) const BUILTIN: &str = include_str!("../../fixtures/fault-profiles.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

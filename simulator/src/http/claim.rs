@@ -3,15 +3,13 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::bearer::Merchant;
 use super::error::ApiError;
-use super::json_body;
+use super::json_body::{self, JsonObject};
 use super::note::JournalNote;
 use crate::clock::Clock;
 use crate::domain::{ClaimError, ClaimRequest};
@@ -33,10 +31,8 @@ pub(crate) async fn claim(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
     merchant: Merchant,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Response, ApiError> {
-    let obj = json_body::object(&headers, &body)?;
     let raw = json_body::required_string(&obj, "pairing_code", CLAIM_06_MESSAGE)?;
     let expected_device = json_body::optional_string(&obj, "device_id")?;
     // CLAIM-11. CLAIM-23 leaves open whether details echo the raw or the normalised value: the

@@ -2,8 +2,11 @@
 //! extractor: every failure must be the documented envelope with a `details.message`, and the
 //! "required" validator message must be exact (CLAIM-06).
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -19,6 +22,21 @@ pub(crate) fn object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Val
         )));
     }
     any_object(body)
+}
+
+/// The body of a JSON endpoint as a JSON object ([`object`]), the handler's last argument, so
+/// that what is read from the head (the token) is checked first. A body that does not arrive
+/// whole is axum's own answer, as with a `Bytes` argument.
+pub(crate) struct JsonObject(pub(crate) Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        object(&headers, &body).map(JsonObject).map_err(IntoResponse::into_response)
+    }
 }
 
 /// A JSON object, whatever the `Content-Type` (the control API accepts `curl -d` as it is).

@@ -42,33 +42,6 @@ pub(crate) fn guarded<S: Clone + Send + Sync + 'static>(route: MethodRouter<S>) 
     route.route_layer(middleware::GuardLayer::new(&middleware::VIOPAY))
 }
 
-/// The handler of each VioPay endpoint of the table ([`crate::endpoints`]).
-fn handler<S>(route: ViopayRoute) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Arc<Clock>: FromRef<S>,
-    Arc<ViopayStore>: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<AutoClaims>: FromRef<S>,
-    Arc<TokenIssuer>: FromRef<S>,
-    Grants: FromRef<S>,
-{
-    match route {
-        ViopayRoute::Bootstrap => post(bootstrap::bootstrap),
-        ViopayRoute::PairingCode => post(pairing_code::pairing_code),
-        ViopayRoute::Status => get(status::status),
-        ViopayRoute::Claim => post(claim::claim),
-        ViopayRoute::Attest => post(attest::attest),
-        ViopayRoute::Keys => post(keys::keys),
-        ViopayRoute::Config => post(config::config),
-        ViopayRoute::TerminalParameters => post(config::terminal_parameters),
-        ViopayRoute::Activate => post(activate::activate),
-        ViopayRoute::ClientSession | ViopayRoute::AuthToken => post(session::client_session),
-        ViopayRoute::SessionInitiate => post(session::initiate),
-        ViopayRoute::Health => get(health::live),
-    }
-}
-
 /// VioPay's routes: every VioPay endpoint of the table, plus the simulator's Keycloak-shaped
 /// realm, over whatever root state hands out the substates the handlers take.
 pub(crate) fn routes<S>() -> Router<S>
@@ -81,6 +54,23 @@ where
     Arc<TokenIssuer>: FromRef<S>,
     Grants: FromRef<S>,
 {
+    // The handler of each VioPay endpoint of the table ([`crate::endpoints`]).
+    let handler = |route: ViopayRoute| -> MethodRouter<S> {
+        match route {
+            ViopayRoute::Bootstrap => post(bootstrap::bootstrap),
+            ViopayRoute::PairingCode => post(pairing_code::pairing_code),
+            ViopayRoute::Status => get(status::status),
+            ViopayRoute::Claim => post(claim::claim),
+            ViopayRoute::Attest => post(attest::attest),
+            ViopayRoute::Keys => post(keys::keys),
+            ViopayRoute::Config => post(config::config),
+            ViopayRoute::TerminalParameters => post(config::terminal_parameters),
+            ViopayRoute::Activate => post(activate::activate),
+            ViopayRoute::ClientSession | ViopayRoute::AuthToken => post(session::client_session),
+            ViopayRoute::SessionInitiate => post(session::initiate),
+            ViopayRoute::Health => get(health::live),
+        }
+    };
     let mut router = Router::new();
     for e in &crate::endpoints::ENDPOINTS {
         if let Route::Viopay(route) = e.route {

@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::bearer::Merchant;
 use super::error::ApiError;
-use super::json_body;
+use super::json_body::{self, JsonObject};
 use crate::auth::grant::Grants;
 use crate::errors::AUTH_07;
 use crate::store::ViopayStore;
@@ -27,8 +26,7 @@ pub(crate) struct TokenBody {
 
 /// AUTH-04/AUTH-05: client credentials for a Keycloak-shaped access token. Body errors are the
 /// same 400 `"4000"` `Invalid request body` as claim (Q-13: the real answer is unknown).
-pub(crate) async fn client_session(State(grants): State<Grants>, headers: HeaderMap, body: Bytes) -> Result<Json<TokenBody>, ApiError> {
-    let obj = json_body::object(&headers, &body)?;
+pub(crate) async fn client_session(State(grants): State<Grants>, JsonObject(obj): JsonObject) -> Result<Json<TokenBody>, ApiError> {
     let client_id = json_body::required_string(&obj, "client_id", &json_body::go_required("ClientSessionRequest", "ClientID"))?;
     let client_secret = json_body::required_string(&obj, "client_secret", &json_body::go_required("ClientSessionRequest", "ClientSecret"))?;
     // The same grant as the realm's token endpoint; every refusal of the client is AUTH-07 here.
@@ -55,10 +53,8 @@ pub(crate) struct SessionBody {
 pub(crate) async fn initiate(
     State(store): State<Arc<ViopayStore>>,
     merchant: Merchant,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Response, ApiError> {
-    let obj = json_body::object(&headers, &body)?;
     let host = json_body::required_string(&obj, "host", &json_body::go_required("InitiateSessionRequest", "Host"))?;
     let store = store.read();
     let idx = match merchant.resolve(&store.state) {

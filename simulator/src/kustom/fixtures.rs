@@ -8,35 +8,8 @@ use toml::Spanned;
 use super::domain::ids::{is_simulator_key, is_username_of, parse_uuid};
 use super::domain::{KustomState, Location, Merchant};
 
-/// The built-in `[kustom]` part (also in `fixtures/builtin.toml`, which this must equal).
-pub(crate) const BUILTIN: &str = r#"
-[[kustom.merchants]]
-id = "merchant_12345"
-name = "Nordic Coffee"
-api_key = "kco_test_ipp_ujzde8gxd6ncf10epf91dhod"
-username = "merchant_12345-k3v9qa"
-
-[[kustom.merchants.locations]]
-id = "46910cc3-ab41-4b80-b4a7-94dab9f1b795"
-name = "Downtown Store"
-city = "Stockholm"
-
-[[kustom.merchants]]
-id = "merchant_67890"
-name = "Fjord Bakery"
-api_key = "kco_test_ipp_7hq2mv9xk4c8w1rz5tb3n6pd"
-username = "merchant_67890-p2x7mb"
-
-[[kustom.merchants.locations]]
-id = "660e8400-e29b-41d4-a716-446655440001"
-name = "Harbour Store"
-city = "Gothenburg"
-
-[[kustom.merchants.locations]]
-id = "660e8400-e29b-41d4-a716-446655440002"
-name = "Airport Kiosk"
-city = "Malmö"
-"#;
+/// The built-in fixtures file, whose `[kustom]` part is also what a file without one gets.
+const BUILTIN_FILE: &str = include_str!("../../fixtures/builtin.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +37,7 @@ struct LocationFixture {
     city: String,
 }
 
+/// The file's `[kustom]` part alone (the rest of the file is VioPay's, read elsewhere).
 #[derive(Deserialize)]
 struct Wrapper {
     kustom: KustomFile,
@@ -71,7 +45,7 @@ struct Wrapper {
 
 /// The built-in merchants.
 pub(crate) fn builtin() -> KustomState {
-    toml::from_str::<Wrapper>(BUILTIN).ok().and_then(|w| build(w.kustom).ok()).unwrap_or_default()
+    toml::from_str::<Wrapper>(BUILTIN_FILE).ok().and_then(|w| build(w.kustom).ok()).unwrap_or_default()
 }
 
 /// Checks the part; an error is the span it is about and the message.

@@ -6,16 +6,15 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
 use maud::html;
 use serde_json::Value;
 
 use super::api::Answer;
 use super::api::ApiClient;
-use super::form;
+use super::form::Posted;
 use super::layout::{Tab, page, respond};
 use super::session::{Flash, Sessions, SignedIn};
 use crate::auth::grant::Grants;
@@ -46,15 +45,10 @@ pub(crate) async fn submit(
     State(sessions): State<Arc<Sessions>>,
     State(grants): State<Grants>,
     State(api): State<ApiClient>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
+    form: Posted,
 ) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
-    let typed: String = fields.get("pairing_code").trim().chars().take(MAX_CODE).collect();
+    let who = &form.who;
+    let typed: String = form.fields.get("pairing_code").trim().chars().take(MAX_CODE).collect();
     let flash = if typed.is_empty() {
         Flash { ok: false, title: "Type the code shown on the terminal.".into(), detail: String::new(), rule: None }
     } else {
@@ -65,8 +59,7 @@ pub(crate) async fn submit(
             }
         }
     };
-    sessions.set_flash(&who.session, flash);
-    Redirect::to("/portal/claim").into_response()
+    form.answer(flash, "/portal/claim")
 }
 
 async fn call_claim(api: &ApiClient, token: &str, code: &str) -> Answer {

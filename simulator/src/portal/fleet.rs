@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State, rejection::QueryRejection};
+use axum::extract::{FromRef, FromRequestParts, Query, rejection::QueryRejection};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use maud::{Markup, html};
@@ -16,7 +17,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::layout::{Tab, page, respond};
-use super::session::SignedIn;
+use super::session::{NotSignedIn, SignedIn};
 use crate::clock::Clock;
 use crate::domain::{CodeStatus, DeviceStatus};
 use crate::ids::DeviceId;
@@ -198,19 +199,35 @@ fn ago(now: OffsetDateTime, at: OffsetDateTime) -> String {
     }
 }
 
-fn filter_of(query: Result<Query<Filter>, QueryRejection>) -> Filter {
-    query.map(|Query(f)| f).unwrap_or_default()
+/// What the page and its rows both answer from: the signed-in user, the filter asked for (an
+/// unreadable query is no filter), and the listing it selects.
+pub(crate) struct Listed {
+    who: SignedIn,
+    filter: Filter,
+    listing: Listing,
 }
 
-pub(crate) async fn show(
-    State(clock): State<Arc<Clock>>,
-    State(store): State<Arc<ViopayStore>>,
-    State(journal): State<Arc<Journal>>,
-    who: SignedIn,
-    query: Result<Query<Filter>, QueryRejection>,
-) -> Response {
-    let filter = filter_of(query);
-    let listing = list(&Sources { clock, store, journal }, &who, &filter);
+impl<S> FromRequestParts<S> for Listed
+where
+    S: Send + Sync,
+    SignedIn: FromRequestParts<S, Rejection = NotSignedIn>,
+    Arc<Clock>: FromRef<S>,
+    Arc<ViopayStore>: FromRef<S>,
+    Arc<Journal>: FromRef<S>,
+{
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let who = SignedIn::from_request_parts(parts, state).await?;
+        let query: Result<Query<Filter>, QueryRejection> = Query::from_request_parts(parts, state).await;
+        let filter = query.map(|Query(f)| f).unwrap_or_default();
+        let sources = Sources { clock: FromRef::from_ref(state), store: FromRef::from_ref(state), journal: FromRef::from_ref(state) };
+        let listing = list(&sources, &who, &filter);
+        Ok(Listed { who, filter, listing })
+    }
+}
+
+pub(crate) async fn show(Listed { who, filter, listing }: Listed) -> Response {
     let status_option = |value: &str, label: &str| {
         html! { option value=(value) selected[filter.status == value] { (label) } }
     };
@@ -253,15 +270,7 @@ pub(crate) async fn show(
 }
 
 /// The rows alone, for the page's script.
-pub(crate) async fn rows(
-    State(clock): State<Arc<Clock>>,
-    State(store): State<Arc<ViopayStore>>,
-    State(journal): State<Arc<Journal>>,
-    who: SignedIn,
-    query: Result<Query<Filter>, QueryRejection>,
-) -> Response {
-    let filter = filter_of(query);
-    let listing = list(&Sources { clock, store, journal }, &who, &filter);
+pub(crate) async fn rows(Listed { listing, .. }: Listed) -> Response {
     let mut res = respond(StatusCode::OK, rows_markup(&listing));
     let h = res.headers_mut();
     if let Ok(total) = HeaderValue::from_str(&listing.total.to_string()) {

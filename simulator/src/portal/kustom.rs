@@ -6,17 +6,17 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{FromRef, FromRequest, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, post};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::api::{Answer, ApiClient};
-use super::form::{self, Fields};
+use super::form::{Fields, Posted};
 use super::layout::{Tab, page, problem, respond};
-use super::session::{Flash, Sessions, SignedIn};
+use super::session::{Flash, SignedIn};
 use crate::kustom::{KustomStore, Merchant};
 
 /// The lifetimes the form offers (KEN-08's `ttl`).
@@ -181,25 +181,15 @@ fn enrollment_body(fields: &Fields) -> Value {
     json!({ "metadata": metadata, "ttl": fields.get("ttl"), "location_id": fields.get("location_id") })
 }
 
-/// Runs one write through the API, sets the flash, and goes back to the tab.
-/// What a write reads: Kustom's merchants (its key), the API it calls, the session for the flash.
-struct Act {
-    kustom: Arc<KustomStore>,
-    api: ApiClient,
-    sessions: Arc<Sessions>,
-}
-
-async fn act(sim: &Act, who: &SignedIn, headers: &HeaderMap, body: &[u8], run: Action) -> Response {
-    let fields = match form::read(headers, body) {
-        Ok(f) => f,
-        Err(refusal) => return refusal.page(Some(who)),
-    };
-    let Some(m) = merchant(&sim.kustom, who) else { return Redirect::to("/portal/kustom").into_response() };
+/// Runs one write through the API with the merchant's key, and answers with the flash on the tab.
+async fn act(kustom: &KustomStore, api: &ApiClient, form: Posted, run: Action) -> Response {
+    let (who, fields) = (&form.who, &form.fields);
+    let Some(m) = merchant(kustom, who) else { return Redirect::to("/portal/kustom").into_response() };
     let auth = format!("Basic {}", m.api_key);
     let headers = [("authorization", auth.as_str())];
     let id = fields.get("id").to_owned();
     let flash = match run {
-        Action::Create => match sim.api.call(Method::POST, "/ipp/v1/enrollments", &headers, Some(enrollment_body(&fields))).await {
+        Action::Create => match api.call(Method::POST, "/ipp/v1/enrollments", &headers, Some(enrollment_body(fields))).await {
             Answer::Http(StatusCode::CREATED, Some(e)) => Flash {
                 ok: true,
                 title: format!("Enrollment created: code {}", e["enrollment_code"].as_str().unwrap_or_default()),
@@ -209,7 +199,7 @@ async fn act(sim: &Act, who: &SignedIn, headers: &HeaderMap, body: &[u8], run: A
             Answer::Http(status, body) => refused("No enrollment was created.", body.as_ref(), status),
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
-        Action::Cancel => match sim.api.call(Method::DELETE, &format!("/ipp/v1/enrollments/{}", urlencode(&id)), &headers, None).await {
+        Action::Cancel => match api.call(Method::DELETE, &format!("/ipp/v1/enrollments/{}", urlencode(&id)), &headers, None).await {
             Answer::Http(StatusCode::NO_CONTENT, _) => Flash {
                 ok: true,
                 title: "Enrollment cancelled.".into(),
@@ -219,7 +209,7 @@ async fn act(sim: &Act, who: &SignedIn, headers: &HeaderMap, body: &[u8], run: A
             Answer::Http(status, body) => refused("The enrollment was not cancelled.", body.as_ref(), status),
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
-        Action::Deregister => match sim.api.call(Method::DELETE, &format!("/ipp/v1/devices/{}", urlencode(&id)), &headers, None).await {
+        Action::Deregister => match api.call(Method::DELETE, &format!("/ipp/v1/devices/{}", urlencode(&id)), &headers, None).await {
             Answer::Http(StatusCode::NO_CONTENT, _) => Flash {
                 ok: true,
                 title: "Device deregistered.".into(),
@@ -230,50 +220,31 @@ async fn act(sim: &Act, who: &SignedIn, headers: &HeaderMap, body: &[u8], run: A
             Answer::Broken(why) => Flash { ok: false, title: "Kustom did not answer properly.".into(), detail: why, rule: None },
         },
     };
-    sim.sessions.set_flash(&who.session, flash);
-    Redirect::to("/portal/kustom").into_response()
+    form.answer(flash, "/portal/kustom")
 }
 
 fn urlencode(raw: &str) -> String {
     percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// The tab's writes, each its own route.
 #[derive(Clone, Copy)]
-enum Action {
+pub(crate) enum Action {
     Create,
     Cancel,
     Deregister,
 }
 
-pub(crate) async fn create(
-    State(kustom): State<Arc<KustomStore>>,
-    State(api): State<ApiClient>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    act(&Act { kustom, api, sessions }, &who, &headers, &body, Action::Create).await
-}
-
-pub(crate) async fn cancel(
-    State(kustom): State<Arc<KustomStore>>,
-    State(api): State<ApiClient>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    act(&Act { kustom, api, sessions }, &who, &headers, &body, Action::Cancel).await
-}
-
-pub(crate) async fn deregister(
-    State(kustom): State<Arc<KustomStore>>,
-    State(api): State<ApiClient>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    act(&Act { kustom, api, sessions }, &who, &headers, &body, Action::Deregister).await
+/// The route of one write: what it reads is Kustom's merchants (the key), the API it calls, and
+/// the signed-in post.
+pub(crate) fn action<S>(run: Action) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<KustomStore>: FromRef<S>,
+    ApiClient: FromRef<S>,
+    Posted: FromRequest<S, Rejection = Response>,
+{
+    post(move |State(kustom): State<Arc<KustomStore>>, State(api): State<ApiClient>, form: Posted| async move {
+        act(&kustom, &api, form, run).await
+    })
 }

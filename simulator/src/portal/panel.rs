@@ -5,17 +5,16 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State, rejection::QueryRejection};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 use time::Duration;
 
-use super::form::{self, Fields};
+use super::form::{Fields, Posted};
 use super::layout::{Tab, page, respond};
-use super::session::{Flash, Sessions, SignedIn};
+use super::session::{Flash, SignedIn};
 use crate::auto_claim::AutoClaims;
 use crate::clock::{Clock, ClockMode};
 use crate::faults::{FAULTABLE, FaultSpec, Faults};
@@ -207,49 +206,29 @@ fn devices_card(picked: &str, journal: Option<Result<(DeviceId, Vec<crate::journ
     }
 }
 
-/// Applies one action and goes back to the panel (post, redirect, get), the answer as a flash.
-fn back(sessions: &Sessions, who: &SignedIn, flash: Flash, device: &str) -> Response {
-    sessions.set_flash(&who.session, flash);
+/// The action's answer as a flash on the panel (post, redirect, get), showing `device` if any.
+fn back(form: &Posted, flash: Flash, device: &str) -> Response {
     let to = if device.is_empty() {
         "/portal/simulator".to_owned()
     } else {
         format!("/portal/simulator?{}", form_urlencoded::Serializer::new(String::new()).append_pair("device", device).finish())
     };
-    Redirect::to(&to).into_response()
+    form.answer(flash, &to)
 }
 
-pub(crate) async fn advance(
-    State(clock): State<Arc<Clock>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
-    let flash = match fields.get("seconds").trim().parse::<u32>() {
+pub(crate) async fn advance(State(clock): State<Arc<Clock>>, form: Posted) -> Response {
+    let flash = match form.fields.get("seconds").trim().parse::<u32>() {
         Ok(secs) if secs > 0 => match clock.advance(Duration::seconds(i64::from(secs))) {
             Ok(now) => ok(format!("The clock moved {secs} s on, to {}.", rfc3339(now))),
             Err(e) => refused("The clock did not move.", e.to_string()),
         },
         _ => refused("The clock did not move.", "Give a whole number of seconds, 1 or more."),
     };
-    back(&sessions, &who, flash, "")
+    back(&form, flash, "")
 }
 
-pub(crate) async fn set(
-    State(clock): State<Arc<Clock>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
+pub(crate) async fn set(State(clock): State<Arc<Clock>>, form: Posted) -> Response {
+    let fields = &form.fields;
     let flash = match parse_rfc3339(fields.get("now").trim()) {
         Ok(to) => match clock.set(to) {
             Ok(now) => ok(format!("The clock is now {}.", rfc3339(now))),
@@ -257,7 +236,7 @@ pub(crate) async fn set(
         },
         Err(e) => refused("The clock did not move.", format!("“{}” is not an RFC 3339 time: {e}", fields.get("now"))),
     };
-    back(&sessions, &who, flash, "")
+    back(&form, flash, "")
 }
 
 /// The form's fields as the JSON `POST /_sim/faults` takes, checked by the same parser.
@@ -285,90 +264,45 @@ fn fault_spec(fields: &Fields) -> Result<FaultSpec, String> {
     serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| e.to_string())
 }
 
-pub(crate) async fn arm(
-    State(faults): State<Arc<Faults>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
-    let flash = match fault_spec(&fields).and_then(|spec| faults.arm(&spec).map_err(|e| e.to_string())) {
+pub(crate) async fn arm(State(faults): State<Arc<Faults>>, form: Posted) -> Response {
+    let flash = match fault_spec(&form.fields).and_then(|spec| faults.arm(&spec).map_err(|e| e.to_string())) {
         Ok(fault) => ok(format!("Fault {} armed: {}.", fault.id, fault.spec.kind.as_deref().unwrap_or("error"))),
         Err(why) => refused("No fault was armed.", why),
     };
-    back(&sessions, &who, flash, "")
+    back(&form, flash, "")
 }
 
-pub(crate) async fn remove(
-    State(faults): State<Arc<Faults>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
-    let id = fields.get("id");
+pub(crate) async fn remove(State(faults): State<Arc<Faults>>, form: Posted) -> Response {
+    let id = form.fields.get("id");
     let flash = if id.parse::<u64>().is_ok_and(|n| faults.remove(n)) {
         ok(format!("Fault {id} removed."))
     } else {
         refused("No fault was removed.", format!("No armed fault has the id “{id}”."))
     };
-    back(&sessions, &who, flash, "")
+    back(&form, flash, "")
 }
 
-pub(crate) async fn profile(
-    State(faults): State<Arc<Faults>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
-    let flash = match faults.arm_profile(fields.get("name")) {
-        Ok(faults) => ok(format!("Profile {} armed ({} faults).", fields.get("name"), faults.len())),
+pub(crate) async fn profile(State(faults): State<Arc<Faults>>, form: Posted) -> Response {
+    let name = form.fields.get("name");
+    let flash = match faults.arm_profile(name) {
+        Ok(faults) => ok(format!("Profile {name} armed ({} faults).", faults.len())),
         Err(e) => refused("No profile was armed.", e.to_string()),
     };
-    back(&sessions, &who, flash, "")
+    back(&form, flash, "")
 }
 
-pub(crate) async fn clear(
-    State(faults): State<Arc<Faults>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(refused) = form::read(&headers, &body) {
-        return refused.page(Some(&who));
-    }
+pub(crate) async fn clear(State(faults): State<Arc<Faults>>, form: Posted) -> Response {
     faults.clear();
-    back(&sessions, &who, ok("Every fault is cleared."), "")
+    back(&form, ok("Every fault is cleared."), "")
 }
 
 pub(crate) async fn reset_device(
     State(store): State<Arc<ViopayStore>>,
     State(auto_claims): State<Arc<AutoClaims>>,
-    State(sessions): State<Arc<Sessions>>,
-    who: SignedIn,
-    headers: HeaderMap,
-    body: Bytes,
+    form: Posted,
 ) -> Response {
-    let fields = match form::read(&headers, &body) {
-        Ok(f) => f,
-        Err(refused) => return refused.page(Some(&who)),
-    };
-    let raw = fields.get("device_id");
-    let flash = match own_device(&store, &who, raw) {
+    let raw = form.fields.get("device_id");
+    let flash = match own_device(&store, &form.who, raw) {
         Ok(id) => match store.write().state.reset_device(id) {
             Ok(()) => {
                 auto_claims.forget(id);
@@ -378,11 +312,14 @@ pub(crate) async fn reset_device(
         },
         Err(flash) => flash,
     };
-    back(&sessions, &who, flash, raw.trim())
+    back(&form, flash, raw.trim())
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderMap;
+
+    use super::super::form;
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::schemas::{key_matches, schemas};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request};
@@ -34,47 +35,15 @@ pub fn config() -> SimConfig {
     c
 }
 
-struct Schemas {
-    catalog: Value,
-    validators: std::collections::HashMap<String, jsonschema::Validator>,
-}
-
-fn schemas() -> &'static Schemas {
-    static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
-        let read = |name: &str| -> Value {
-            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("schema file")).expect("schema JSON")
-        };
-        let catalog = read("catalog.json");
-        let mut validators = std::collections::HashMap::new();
-        for entry in std::fs::read_dir(&dir).expect("schemas dir") {
-            let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && name != "catalog.json" {
-                let v = jsonschema::draft202012::new(&read(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-                validators.insert(name, v);
-            }
-        }
-        Schemas { catalog, validators }
-    })
-}
-
 /// The catalogue key (`METHOD /path/{param}`) a request matches.
 fn route_key(method: &Method, path: &str) -> Option<String> {
     let responses = schemas().catalog["responses"].as_object()?;
-    responses
-        .keys()
-        .find(|key| {
-            let Some((m, template)) = key.split_once(' ') else { return false };
-            let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-            m == method.as_str() && t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
-        })
-        .cloned()
+    responses.keys().find(|key| key_matches(key, method.as_str(), path)).cloned()
 }
 
 /// Validates `instance` against a schema file, panicking with every violation.
 pub fn assert_schema(schema: &str, instance: &Value) {
-    let v = schemas().validators.get(schema).unwrap_or_else(|| panic!("no schema {schema}"));
+    let v = schemas().validator(schema).unwrap_or_else(|| panic!("no schema {schema}"));
     let errors: Vec<String> = v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "response violates {schema}: {errors:?}\nbody: {instance}");
 }

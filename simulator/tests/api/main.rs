@@ -14,5 +14,7 @@ mod fleet;
 mod headers;
 mod openapi;
 mod pairing;
+#[path = "../shared/schemas.rs"]
+mod schemas;
 mod snapshots;
 mod status;

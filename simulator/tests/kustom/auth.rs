@@ -44,14 +44,8 @@ async fn kauth_03_kauth_10_kauth_11_refusals() {
 #[tokio::test]
 async fn kauth_05_the_key_alone_names_the_merchant() {
     let k = Kustom::new();
-    let auth = format!("Basic {KEY1}");
     let r = k
-        .send(
-            Method::POST,
-            "/ipp/v1/enrollments",
-            &[("authorization", &auth), ("x-merchant-id", MID2)],
-            r#"{"merchant_id": "merchant_67890"}"#,
-        )
+        .merchant_with(Method::POST, "/ipp/v1/enrollments", KEY1, &[("x-merchant-id", MID2)], r#"{"merchant_id": "merchant_67890"}"#)
         .await;
     assert_eq!((r.status, r.str("/location_id")), (201, L1.to_owned()), "merchant 1's enrollment, whatever the header and body say");
     assert_eq!(k.list("/ipp/v1/enrollments", KEY2).await.body["total_elements"], 0);

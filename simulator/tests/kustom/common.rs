@@ -2,6 +2,7 @@
 //! rules that hold for all of them: problem details on errors (KERR-01…KERR-04), JSON on success
 //! and an empty 204 (KCONV-07).
 
+use crate::schemas::{key_matches, schemas};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request};
@@ -87,8 +88,14 @@ impl Kustom {
     }
 
     pub async fn merchant(&self, method: Method, path: &str, key: &str, body: &str) -> Reply {
+        self.merchant_with(method, path, key, &[], body).await
+    }
+
+    /// A merchant's request with more headers than its key.
+    pub async fn merchant_with(&self, method: Method, path: &str, key: &str, more: &[(&str, &str)], body: &str) -> Reply {
         let auth = format!("Basic {key}");
-        self.send(method, path, &[("authorization", &auth)], body.to_owned()).await
+        let headers: Vec<(&str, &str)> = std::iter::once(("authorization", auth.as_str())).chain(more.iter().copied()).collect();
+        self.send(method, path, &headers, body.to_owned()).await
     }
 
     /// A list or get-location request with `x-merchant-id` (KAUTH-06).
@@ -138,40 +145,11 @@ fn shared_key() -> std::sync::Arc<viopay_sim::SigningKey> {
     KEY.get_or_init(|| std::sync::Arc::new(viopay_sim::SigningKey::generate(Some(7)).expect("key"))).clone()
 }
 
-struct Schemas {
-    catalog: Value,
-    validators: std::collections::HashMap<String, jsonschema::Validator>,
-}
-
-/// `schemas/catalog.json` and the schemas it names, compiled once.
-fn schemas() -> &'static Schemas {
-    static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
-        let read = |name: &str| -> Value {
-            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("schema file")).expect("schema JSON")
-        };
-        let catalog = read("catalog.json");
-        let mut validators = std::collections::HashMap::new();
-        for entry in std::fs::read_dir(&dir).expect("schemas dir").flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if (name.starts_with("kustom-") || name.starts_with("sim-kustom-")) && name.ends_with(".json") {
-                validators.insert(name.clone(), jsonschema::draft202012::new(&read(&name)).unwrap_or_else(|e| panic!("{name}: {e}")));
-            }
-        }
-        Schemas { catalog, validators }
-    })
-}
-
 /// The schema the catalogue names for an answer: the route's own for a success, its error schema
 /// for an error.
 fn schema_for(method: &Method, path: &str, status: u16) -> Option<String> {
     let path = path.split('?').next().unwrap_or(path);
-    let matches = |key: &str| {
-        let Some((m, template)) = key.split_once(' ') else { return false };
-        let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-        m == method.as_str() && t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
-    };
+    let matches = |key: &str| key_matches(key, method.as_str(), path);
     let c = &schemas().catalog;
     if status >= 400 {
         return c["errors"].as_object()?.iter().find(|(k, _)| matches(k)).and_then(|(_, v)| v.as_str()).map(str::to_owned);
@@ -189,7 +167,7 @@ fn check_shape(method: &Method, path: &str, r: &Reply) {
     }
     if path.starts_with("/ipp/v1/") || path.starts_with("/_sim/kustom/") {
         if let Some(schema) = schema_for(method, path, r.status) {
-            let v = schemas().validators.get(&schema).unwrap_or_else(|| panic!("no schema {schema}"));
+            let v = schemas().validator(&schema).unwrap_or_else(|| panic!("no schema {schema}"));
             let errors: Vec<String> = v.iter_errors(&r.body).map(|e| format!("{e} at {}", e.instance_path())).collect();
             assert!(errors.is_empty(), "{method} {path} {}: violates {schema}: {errors:?}\n{}", r.status, r.body);
         } else if r.status != 204 && path.starts_with("/ipp/v1/") && r.status != 404 && r.status != 405 && r.status != 413 {

@@ -45,18 +45,18 @@ async fn kconv_06_kconv_10_ids_are_lowercase_uuids_and_a_non_uuid_names_nothing(
 #[tokio::test]
 async fn kconv_07_kconv_08_lenient_bodies_json_answers_empty_204() {
     let k = Kustom::new();
-    let auth = format!("Basic {KEY1}");
     // Any Content-Type, an empty body, unknown and null members.
     let r = k
-        .send(
+        .merchant_with(
             Method::POST,
             "/ipp/v1/enrollments",
-            &[("authorization", &auth), ("content-type", "text/plain")],
+            KEY1,
+            &[("content-type", "text/plain")],
             r#"{"colour": "red", "metadata": null}"#,
         )
         .await;
     assert_eq!((r.status, r.body["metadata"].clone()), (201, json!({})), "{}", r.body);
-    let r = k.send(Method::POST, "/ipp/v1/enrollments", &[("authorization", &auth)], "").await;
+    let r = k.enroll(KEY1, "").await;
     assert_eq!(r.status, 201);
     let cancel = k.merchant(Method::DELETE, &format!("/ipp/v1/enrollments/{}", r.str("/enrollment_id")), KEY1, "ignored body").await;
     assert_eq!(cancel.status, 204, "a DELETE's body is ignored");

@@ -11,4 +11,6 @@ mod flow;
 mod locations;
 mod registration;
 mod rule_names;
+#[path = "../shared/schemas.rs"]
+mod schemas;
 mod snapshots;

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth;
 use super::body;
-use super::enrollments::filters;
 use super::paging;
 use super::problem::Problem;
-use super::query::{Invalid, Query};
+use super::query::Invalid;
+use super::request::{self, Listing};
 use crate::auth::SigningKey;
 use crate::kustom::KustomStore;
 use crate::kustom::domain::metadata::{self, Metadata};
@@ -23,10 +23,7 @@ use crate::kustom::domain::metadata::{self, Metadata};
 pub(crate) async fn list(State(kustom): State<Arc<KustomStore>>, headers: HeaderMap, uri: Uri) -> Result<Response, Problem> {
     let store = kustom.read();
     let k = &store.state;
-    let merchant = auth::listing(k, &headers)?;
-    let q = Query::parse(uri.query());
-    let mut invalid = Invalid::default();
-    let f = filters(&q, &mut invalid);
+    let Listing { merchant, invalid, f, .. } = request::listing(k, &headers, &uri)?;
     invalid.finish()?;
     // KDEV-09: registered devices of the merchant; KDEV-08: a detached device matches no location.
     let views = k.list_devices(merchant, &f.filter).into_iter().map(|d| k.device_view(d)).collect();

@@ -12,14 +12,14 @@ use serde_json::Value;
 use time::Duration;
 
 use super::auth;
-use super::body;
 use super::paging;
 use super::problem::Problem;
-use super::query::{Invalid, Query};
+use super::query::Invalid;
+use super::request::{self, Listing, Write};
 use crate::clock::Clock;
 use crate::kustom::KustomStore;
 use crate::kustom::domain::metadata::{self, Metadata};
-use crate::kustom::domain::{DEFAULT_LIFETIME_MS, KustomState, ListFilter, MAX_LIFETIME_MS, MIN_LIFETIME_MS, NewEnrollment, ttl};
+use crate::kustom::domain::{DEFAULT_LIFETIME_MS, KustomState, MAX_LIFETIME_MS, MIN_LIFETIME_MS, NewEnrollment, ttl};
 
 /// KEN-06/KEN-17, KEN-07/KEN-18, KEN-08/KEN-09/KEN-19, KEN-10/KEN-20: every member checked, every
 /// invalid one reported (KERR-03).
@@ -63,31 +63,12 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let now = clock.now();
-    let mut store = kustom.write();
-    let store = &mut *store;
-    let merchant = auth::merchant(&store.state, &headers)?;
-    let obj = body::object(&body)?;
-    let new = new_enrollment(&store.state, merchant, &obj)?;
-    let idx = store.state.create_enrollment(merchant, new, now, &mut store.rng);
-    let view = store.state.enrollment_view(&store.state.enrollments[idx], now);
-    Ok((StatusCode::CREATED, Json(view)).into_response())
-}
-
-/// The list filters shared by enrollments and devices (KEN-24, KEN-25, KEN-30, KEN-31, KDEV-08),
-/// and the page asked for.
-pub(crate) struct Filters {
-    pub(crate) filter: ListFilter,
-    pub(crate) paging: paging::Paging,
-}
-
-pub(crate) fn filters(q: &Query, invalid: &mut Invalid) -> Filters {
-    let location_id = invalid.check("location_id", q.one("location_id"), "KEN-31").flatten().and_then(|raw| {
-        invalid.check("location_id", crate::kustom::domain::ids::parse_uuid(raw).ok_or_else(|| "must be a UUID".to_owned()), "KEN-31")
-    });
-    let metadata = invalid.check("metadata", metadata::parse_filters(q.all("metadata")), "KEN-30").unwrap_or_default();
-    let paging = paging::parse(q, 100, invalid);
-    Filters { filter: ListFilter { location_id, metadata }, paging }
+    request::merchant_write(&clock, &kustom, &headers, &body, |Write { store, merchant, obj, now }| {
+        let new = new_enrollment(&store.state, merchant, &obj)?;
+        let idx = store.state.create_enrollment(merchant, new, now, &mut store.rng);
+        let view = store.state.enrollment_view(&store.state.enrollments[idx], now);
+        Ok((StatusCode::CREATED, Json(view)).into_response())
+    })
 }
 
 /// `GET /ipp/v1/enrollments`.
@@ -100,10 +81,7 @@ pub(crate) async fn list(
     let now = clock.now();
     let store = kustom.read();
     let k = &store.state;
-    let merchant = auth::listing(k, &headers)?;
-    let q = Query::parse(uri.query());
-    let mut invalid = Invalid::default();
-    let f = filters(&q, &mut invalid);
+    let Listing { merchant, q, mut invalid, f } = request::listing(k, &headers, &uri)?;
     // KEN-26.
     let include_consumed = match invalid.check("include_consumed", q.one("include_consumed"), "KEN-31").flatten() {
         None => true,
@@ -120,6 +98,13 @@ pub(crate) async fn list(
     Ok(Json(paging::page(views, f.paging)).into_response())
 }
 
+/// What get and cancel both address: the enrollment `id` of the merchant the key names; one that
+/// is unknown or another merchant's is 404 `Enrollment not found`.
+fn own_enrollment(k: &KustomState, headers: &HeaderMap, id: &str) -> Result<usize, Problem> {
+    let merchant = auth::merchant(k, headers)?;
+    k.enrollment(merchant, id).ok_or_else(Problem::enrollment_not_found)
+}
+
 /// `GET /ipp/v1/enrollments/{id}`.
 pub(crate) async fn get(
     State(clock): State<Arc<Clock>>,
@@ -130,8 +115,7 @@ pub(crate) async fn get(
     let now = clock.now();
     let store = kustom.read();
     let k = &store.state;
-    let merchant = auth::merchant(k, &headers)?;
-    let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
+    let idx = own_enrollment(k, &headers, &id)?;
     Ok(Json(k.enrollment_view(&k.enrollments[idx], now)).into_response())
 }
 
@@ -145,8 +129,7 @@ pub(crate) async fn cancel(
     let now = clock.now();
     let mut store = kustom.write();
     let k = &mut store.state;
-    let merchant = auth::merchant(k, &headers)?;
-    let idx = k.enrollment(merchant, &id).ok_or_else(Problem::enrollment_not_found)?;
+    let idx = own_enrollment(k, &headers, &id)?;
     k.cancel(idx, now).map_err(|status| Problem::enrollment_not_pending(status.as_str()))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

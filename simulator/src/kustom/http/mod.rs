@@ -10,6 +10,7 @@ mod paging;
 mod problem;
 mod query;
 mod registration;
+mod request;
 
 use std::sync::Arc;
 
@@ -50,27 +51,6 @@ fn too_large() -> axum::response::Response {
     res
 }
 
-/// The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
-fn handler<S>(route: KustomRoute) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Arc<Clock>: FromRef<S>,
-    Arc<KustomStore>: FromRef<S>,
-    Arc<SigningKey>: FromRef<S>,
-{
-    match route {
-        KustomRoute::Enrollments => with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"),
-        KustomRoute::Enrollment => with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"),
-        KustomRoute::Register => with_allow(post(registration::register), "POST"),
-        KustomRoute::DeviceMe => with_allow(get(devices::me), "GET"),
-        KustomRoute::Devices => with_allow(get(devices::list), "GET"),
-        KustomRoute::Device => with_allow(put(devices::update).merge(delete(devices::deregister)), "PUT, DELETE"),
-        KustomRoute::Locations => with_allow(get(locations::list), "GET"),
-        KustomRoute::Location => with_allow(get(locations::get), "GET"),
-        KustomRoute::SimulatedDevice => with_allow(post(registration::simulated), "POST"),
-    }
-}
-
 /// Kustom's routes: every Kustom endpoint of the table, and KERR-06 for any other path under
 /// `/ipp/v1`, over whatever root state hands out the substates the handlers take. None of them
 /// takes VioPay's store: Kustom traffic never waits for VioPay's lock.
@@ -81,6 +61,20 @@ where
     Arc<KustomStore>: FromRef<S>,
     Arc<SigningKey>: FromRef<S>,
 {
+    // The handler of each Kustom endpoint of the table ([`crate::endpoints`]), with its `Allow`.
+    let handler = |route: KustomRoute| -> MethodRouter<S> {
+        match route {
+            KustomRoute::Enrollments => with_allow(post(enrollments::create).get(enrollments::list), "GET, POST"),
+            KustomRoute::Enrollment => with_allow(get(enrollments::get).delete(enrollments::cancel), "GET, DELETE"),
+            KustomRoute::Register => with_allow(post(registration::register), "POST"),
+            KustomRoute::DeviceMe => with_allow(get(devices::me), "GET"),
+            KustomRoute::Devices => with_allow(get(devices::list), "GET"),
+            KustomRoute::Device => with_allow(put(devices::update).merge(delete(devices::deregister)), "PUT, DELETE"),
+            KustomRoute::Locations => with_allow(get(locations::list), "GET"),
+            KustomRoute::Location => with_allow(get(locations::get), "GET"),
+            KustomRoute::SimulatedDevice => with_allow(post(registration::simulated), "POST"),
+        }
+    };
     let mut router = Router::new();
     for e in &crate::endpoints::ENDPOINTS {
         if let Route::Kustom(route) = e.route {

@@ -16,6 +16,7 @@ use super::auth;
 use super::body;
 use super::problem::Problem;
 use super::query::Invalid;
+use super::request::{self, Write};
 use crate::auth::SigningKey;
 use crate::clock::Clock;
 use crate::kustom::KustomStore;
@@ -120,24 +121,21 @@ pub(crate) async fn simulated(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let now = clock.now();
-    let mut store = kustom.write();
-    let store = &mut *store;
-    let merchant = auth::merchant(&store.state, &headers)?;
-    let obj = body::object(&body)?;
-    let mut invalid = Invalid::default();
-    let name = obj.get("name").map_or_else(|| Err("is required".to_owned()), |v| body::text(v, 128, true));
-    let name = invalid.check("name", name, "KREG-30");
-    // KREG-24, KREG-28: `simulated` = "true" replaces any value sent; KEN-06 applies to the result.
-    let mut sent = obj.get("metadata").cloned().unwrap_or_else(|| serde_json::json!({}));
-    if let Some(m) = sent.as_object_mut() {
-        m.insert("simulated".into(), "true".into());
-    }
-    let metadata: Option<Metadata> = invalid.check("metadata", metadata::parse(&sent), "KEN-17");
-    let location = invalid.check("location_id", store.state.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
-    invalid.finish()?;
-    let (Some(name), Some(metadata), Some(Some(location_id))) = (name, metadata, location) else { return Err(Problem::unreadable()) };
-    let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(DEFAULT_LIFETIME_MS), location_id };
-    let device = store.state.simulated_device(merchant, name, new, now, &mut store.rng);
-    Ok(registered(&key, store, device))
+    request::merchant_write(&clock, &kustom, &headers, &body, |Write { store, merchant, obj, now }| {
+        let mut invalid = Invalid::default();
+        let name = obj.get("name").map_or_else(|| Err("is required".to_owned()), |v| body::text(v, 128, true));
+        let name = invalid.check("name", name, "KREG-30");
+        // KREG-24, KREG-28: `simulated` = "true" replaces any value sent; KEN-06 applies to the result.
+        let mut sent = obj.get("metadata").cloned().unwrap_or_else(|| serde_json::json!({}));
+        if let Some(m) = sent.as_object_mut() {
+            m.insert("simulated".into(), "true".into());
+        }
+        let metadata: Option<Metadata> = invalid.check("metadata", metadata::parse(&sent), "KEN-17");
+        let location = invalid.check("location_id", store.state.resolve_location(merchant, obj.get("location_id"), true), "KEN-20");
+        invalid.finish()?;
+        let (Some(name), Some(metadata), Some(Some(location_id))) = (name, metadata, location) else { return Err(Problem::unreadable()) };
+        let new = NewEnrollment { metadata, lifetime: Duration::milliseconds(DEFAULT_LIFETIME_MS), location_id };
+        let device = store.state.simulated_device(merchant, name, new, now, &mut store.rng);
+        Ok(registered(&key, store, device))
+    })
 }
