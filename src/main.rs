@@ -59,15 +59,8 @@ struct RunArgs {
     /// Differences on SIMULATOR rules fail the run.
     #[arg(long)]
     strict: bool,
-    /// Write a JUnit XML report here.
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// Write a JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write a self-contained HTML report here (the rule matrix with evidence and replays).
-    #[arg(long)]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    reports: Reports,
     /// Rule IDs of known deviations (one per line, # comments): reported, not failing.
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -80,15 +73,8 @@ struct RunArgs {
     /// Read features from this directory instead of the built-in ones.
     #[arg(long)]
     features: Option<PathBuf>,
-    /// Seconds any single request may take.
-    #[arg(long, default_value_t = 30)]
-    timeout: u64,
-    /// Seconds the reachability probe waits before giving up (exit 3).
-    #[arg(long, default_value_t = 8.0)]
-    probe_timeout: f64,
-    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
-    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
-    control_token: Option<String>,
+    #[command(flatten)]
+    conn: Connection,
 }
 
 /// Which API a command certifies.
@@ -136,30 +122,16 @@ struct FuzzArgs {
     /// File where failing seeds are kept and replayed first ("none" to turn off).
     #[arg(long, default_value = "viopay-fuzz.proptest-regressions")]
     persist: String,
-    /// Seconds any single request may take.
-    #[arg(long, default_value_t = 30)]
-    timeout: u64,
-    /// Seconds the reachability probe waits before giving up (exit 3).
-    #[arg(long, default_value_t = 8.0)]
-    probe_timeout: f64,
-    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
-    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
-    control_token: Option<String>,
+    #[command(flatten)]
+    conn: Connection,
     /// Cases at once where cases cannot disturb one another: a target whose clock the harness
     /// does not move (VioPay: each case on devices of its own) and, for Kustom, that is not
     /// reset between cases (each case judges the records it made). Default 8 there; always 1
     /// on a clock the harness moves or a target reset before each case, which every case shares.
     #[arg(long)]
     jobs: Option<usize>,
-    /// Write a JUnit XML report here (a test case per rule the run judged).
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// Write a JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write a self-contained HTML report here.
-    #[arg(long)]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    reports: Reports,
 }
 
 #[derive(clap::Args)]
@@ -209,24 +181,10 @@ struct DiffArgs {
     /// Read features from this directory instead of the built-in ones.
     #[arg(long)]
     features: Option<PathBuf>,
-    /// Seconds any single request may take.
-    #[arg(long, default_value_t = 30)]
-    timeout: u64,
-    /// Seconds the reachability probe waits before giving up (exit 3).
-    #[arg(long, default_value_t = 8.0)]
-    probe_timeout: f64,
-    /// The control token of simulators started with --control-token (sent on /_sim/ requests only).
-    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
-    control_token: Option<String>,
-    /// Write a JUnit XML report here (a test case per difference group).
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// Write a JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write a self-contained HTML report here.
-    #[arg(long)]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    conn: Connection,
+    #[command(flatten)]
+    reports: Reports,
 }
 
 #[derive(clap::Args)]
@@ -263,7 +221,8 @@ struct LoadArgs {
     /// terminal: its identity key and ZMK from the simulator or the profile).
     #[arg(long, default_value = "1-8")]
     steps: String,
-    /// `journey`, or `claim-burst`: every merchant claims at the same second.
+    /// `journey`; `claim-burst`: every merchant claims at the same second; `attest-storm`: every
+    /// activated terminal attests again at the same second.
     #[arg(long, default_value = "journey")]
     scenario: String,
     /// Merchants the fleet belongs to (2–26).
@@ -284,24 +243,10 @@ struct LoadArgs {
     /// Seconds between progress lines (0: none).
     #[arg(long, default_value_t = 5.0)]
     progress: f64,
-    /// Seconds any single request may take.
-    #[arg(long, default_value_t = 30)]
-    timeout: u64,
-    /// Seconds the reachability probe waits before giving up (exit 3).
-    #[arg(long, default_value_t = 8.0)]
-    probe_timeout: f64,
-    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
-    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
-    control_token: Option<String>,
-    /// Write a JUnit XML report here (a test case per objective and per rule judged).
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// Write a JSON report here.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write a self-contained HTML report here (latency over time, percentiles, rules, objectives).
-    #[arg(long)]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    conn: Connection,
+    #[command(flatten)]
+    reports: Reports,
     /// Instead of running, write the same fleet as a runnable Locust project into DIR (`locust`
     /// is the one format), for Locust's distributed engine past one machine.
     #[arg(long, num_args = 2, value_names = ["FORMAT", "DIR"])]
@@ -329,7 +274,9 @@ fn load(args: LoadArgs) -> i32 {
         let scenario = match args.scenario.as_str() {
             "journey" => Scenario::Journey,
             "claim-burst" => Scenario::ClaimBurst,
-            other => anyhow::bail!("--scenario `{other}`: journey or claim-burst"),
+            "attest-storm" if args.steps == "1-8" => Scenario::AttestStorm,
+            "attest-storm" => anyhow::bail!("--scenario attest-storm needs --steps 1-8 (terminals attest after activating)"),
+            other => anyhow::bail!("--scenario `{other}`: journey, claim-burst or attest-storm"),
         };
         let slos = args.slo.iter().map(|s| s.parse()).collect::<Result<Vec<viopay_check::load::Slo>, _>>()?;
         if args.terminals == 0 {
@@ -338,9 +285,9 @@ fn load(args: LoadArgs) -> i32 {
         let check = CheckOptions {
             strict: args.strict,
             baseline: read_baseline(args.baseline.as_deref())?,
-            request_timeout: Duration::from_secs(args.timeout.max(1)),
-            probe_timeout: seconds(args.probe_timeout),
-            control_token: args.control_token.clone(),
+            request_timeout: Duration::from_secs(args.conn.timeout.max(1)),
+            probe_timeout: seconds(args.conn.probe_timeout),
+            control_token: args.conn.control_token.clone(),
             ..Default::default()
         };
         let opts = LoadOptions {
@@ -353,6 +300,7 @@ fn load(args: LoadArgs) -> i32 {
                 never_claim: share("--never-claim", args.never_claim)?,
                 double_claim: share("--double-claim", args.double_claim)?,
                 burst_at: None,
+                storm_at: None,
                 activate: match args.steps.as_str() {
                     "1-8" => true,
                     "1-4" => false,
@@ -405,19 +353,7 @@ fn load(args: LoadArgs) -> i32 {
         }
     };
     print!("{}", report.render());
-    let mut code = report.exit_code();
-    for (flag, path) in [("--junit", &args.junit), ("--json", &args.json), ("--html", &args.html)] {
-        let Some(path) = path else { continue };
-        let text = match flag {
-            "--junit" => report.to_junit(),
-            "--json" => serde_json::to_string_pretty(&report.to_json()).unwrap_or_default(),
-            _ => report.to_html(),
-        };
-        if !write_report(flag, path, &text) {
-            code = 2;
-        }
-    }
-    code
+    args.reports.write(report.exit_code(), || report.to_junit(), || report.to_json(), || report.to_html())
 }
 
 /// A deployment named on the command line: `embedded`, a profile file, or a simulator's URL.
@@ -451,9 +387,9 @@ fn diff(args: DiffArgs) -> i32 {
         let check = CheckOptions {
             run: RunOptions { tags: args.tags.clone(), ..Default::default() },
             features: load_features(args.features.as_deref(), args.api)?,
-            request_timeout: Duration::from_secs(args.timeout.max(1)),
-            probe_timeout: seconds(args.probe_timeout),
-            control_token: args.control_token.clone(),
+            request_timeout: Duration::from_secs(args.conn.timeout.max(1)),
+            probe_timeout: seconds(args.conn.probe_timeout),
+            control_token: args.conn.control_token.clone(),
             ..Default::default()
         };
         let opts = viopay_check::diff::DiffOptions {
@@ -489,19 +425,7 @@ fn diff(args: DiffArgs) -> i32 {
         }
     };
     print!("{}", report.render());
-    let mut code = report.exit_code();
-    for (flag, path, text) in [("--junit", &args.junit, None), ("--json", &args.json, None), ("--html", &args.html, None::<String>)] {
-        let Some(path) = path else { continue };
-        let text = text.unwrap_or_else(|| match flag {
-            "--junit" => report.to_junit(),
-            "--json" => serde_json::to_string_pretty(&report.to_json()).unwrap_or_default(),
-            _ => report.to_html(),
-        });
-        if !write_report(flag, path, &text) {
-            code = 2;
-        }
-    }
-    code
+    args.reports.write(report.exit_code(), || report.to_junit(), || report.to_json(), || report.to_html())
 }
 
 /// A seed for a run that names none (printed in the report, so the run can be replayed).
@@ -512,6 +436,64 @@ fn rand_seed() -> u64 {
 /// A positive number of seconds (a flag such as `--probe-timeout 0.5`).
 fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(if value.is_finite() && value > 0.0 { value } else { 0.001 })
+}
+
+/// How a command reaches its target: its bounds, and a simulator's control token.
+#[derive(clap::Args, Default)]
+struct Connection {
+    /// Seconds any single request may take.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Seconds the reachability probe waits before giving up (exit 3).
+    #[arg(long, default_value_t = 8.0)]
+    probe_timeout: f64,
+    /// The control token of a simulator started with --control-token (sent on /_sim/ requests only).
+    #[arg(long, env = "VIOPAY_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+}
+
+/// The report files every command can write besides what it prints.
+#[derive(clap::Args, Default)]
+struct Reports {
+    /// Write a JUnit XML report here (a test case per rule, difference group or objective).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+/// A report's text, built only when its file is asked for.
+type Lazy<'a> = Box<dyn FnOnce() -> String + 'a>;
+
+impl Reports {
+    /// Writes the files asked for (each built only if asked); returns `exit`, or 2 when one cannot
+    /// be written.
+    fn write<'a>(
+        &self,
+        exit: i32,
+        junit: impl FnOnce() -> String + 'a,
+        json: impl FnOnce() -> serde_json::Value + 'a,
+        html: impl FnOnce() -> String + 'a,
+    ) -> i32 {
+        let files: [(&str, &Option<PathBuf>, Lazy<'a>); 3] = [
+            ("--junit", &self.junit, Box::new(junit)),
+            ("--json", &self.json, Box::new(move || serde_json::to_string_pretty(&json()).unwrap_or_default())),
+            ("--html", &self.html, Box::new(html)),
+        ];
+        let mut code = exit;
+        for (flag, path, text) in files {
+            if let Some(path) = path
+                && !write_report(flag, path, &text())
+            {
+                code = 2;
+            }
+        }
+        code
+    }
 }
 
 /// Writes a report file; a file that cannot be written is a usage error (exit 2).
@@ -575,9 +557,9 @@ fn run(args: RunArgs) -> i32 {
             strict: args.strict,
             baseline,
             features: load_features(args.features.as_deref(), args.api)?,
-            request_timeout: Duration::from_secs(args.timeout.max(1)),
-            probe_timeout: seconds(args.probe_timeout),
-            control_token: args.control_token.clone(),
+            request_timeout: Duration::from_secs(args.conn.timeout.max(1)),
+            probe_timeout: seconds(args.conn.probe_timeout),
+            control_token: args.conn.control_token.clone(),
             tape: false,
         };
         Ok((spec, opts))
@@ -603,23 +585,7 @@ fn run(args: RunArgs) -> i32 {
         }
     };
     print!("{}", report::summary(&report));
-    let mut code = report.exit_code;
-    if let Some(path) = &args.junit
-        && !write_report("--junit", path, &report::to_junit(&report))
-    {
-        code = 2;
-    }
-    if let Some(path) = &args.json
-        && !write_report("--json", path, &serde_json::to_string_pretty(&report::to_json(&report)).unwrap_or_default())
-    {
-        code = 2;
-    }
-    if let Some(path) = &args.html
-        && !write_report("--html", path, &report::to_html(&report))
-    {
-        code = 2;
-    }
-    code
+    args.reports.write(report.exit_code, || report::to_junit(&report), || report::to_json(&report), || report::to_html(&report))
 }
 
 /// A `--baseline` file's rule IDs (none without the option).
@@ -657,14 +623,17 @@ fn fuzz(args: FuzzArgs) -> i32 {
         strict: args.strict,
         baseline,
         persist: (args.persist != "none").then(|| PathBuf::from(&args.persist)),
-        request_timeout: Duration::from_secs(args.timeout.max(1)),
-        probe_timeout: seconds(args.probe_timeout),
+        request_timeout: Duration::from_secs(args.conn.timeout.max(1)),
+        probe_timeout: seconds(args.conn.probe_timeout),
         jobs: args.jobs,
-        control_token: args.control_token.clone(),
+        control_token: args.conn.control_token.clone(),
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::fuzz::fuzz(runtime.handle(), &spec, &opts) {
-        Ok(report) => fuzz_reports(&args, &report.render(), report.exit_code(), [report.to_junit(), report.to_html()], || report.to_json()),
+        Ok(report) => {
+            print!("{}", report.render());
+            args.reports.write(report.exit_code(), || report.to_junit(), || report.to_json(), || report.to_html())
+        }
         Err(e) => {
             eprintln!("viopay-check: {e}");
             e.exit_code()
@@ -683,28 +652,6 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-/// Prints a fuzz report and writes the files asked for; a file that cannot be written is exit 2.
-fn fuzz_reports(args: &FuzzArgs, text: &str, exit: i32, [junit, html]: [String; 2], json: impl FnOnce() -> serde_json::Value) -> i32 {
-    print!("{text}");
-    let mut code = exit;
-    if let Some(path) = &args.junit
-        && !write_report("--junit", path, &junit)
-    {
-        code = 2;
-    }
-    if let Some(path) = &args.html
-        && !write_report("--html", path, &html)
-    {
-        code = 2;
-    }
-    if let Some(path) = &args.json
-        && !write_report("--json", path, &serde_json::to_string_pretty(&json()).unwrap_or_default())
-    {
-        code = 2;
-    }
-    code
-}
-
 fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec, baseline: std::collections::BTreeSet<String>) -> i32 {
     let opts = viopay_check::kustom::KustomFuzzOptions {
         cases: args.cases,
@@ -712,13 +659,16 @@ fn fuzz_kustom(args: &FuzzArgs, spec: &TargetSpec, baseline: std::collections::B
         seed: args.seed,
         strict: args.strict,
         baseline,
-        request_timeout: Duration::from_secs(args.timeout.max(1)),
+        request_timeout: Duration::from_secs(args.conn.timeout.max(1)),
         jobs: args.jobs,
-        control_token: args.control_token.clone(),
+        control_token: args.conn.control_token.clone(),
     };
     let Some(runtime) = runtime() else { return 1 };
     match viopay_check::kustom::fuzz(runtime.handle(), spec, &opts) {
-        Ok(report) => fuzz_reports(args, &report.render(), report.exit_code(), [report.to_junit(), report.to_html()], || report.to_json()),
+        Ok(report) => {
+            print!("{}", report.render());
+            args.reports.write(report.exit_code(), || report.to_junit(), || report.to_json(), || report.to_html())
+        }
         Err(e) => {
             eprintln!("viopay-check: {e}");
             e.exit_code()

@@ -85,6 +85,54 @@ pub struct Profile {
     pub merchants: Vec<ProfileMerchant>,
     /// The `min_supported_version` the deployment is configured with (BOOT-06); default `1.3.5`.
     pub min_supported_version: Option<String>,
+    /// More devices, one JSON object per line (a fleet has thousands): `{"merchant": NAME, "id":
+    /// …, "identity_key_id"?, "identity_secret"?, "identity_secret_env"?, "zmk"?, "zmk_env"?}`,
+    /// relative to the profile's folder. They join their merchant's `devices`.
+    pub devices_file: Option<String>,
+}
+
+/// One line of a `devices_file`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetLine {
+    merchant: String,
+    id: String,
+    identity_key_id: Option<String>,
+    identity_secret: Option<String>,
+    identity_secret_env: Option<String>,
+    zmk: Option<String>,
+    zmk_env: Option<String>,
+}
+
+/// Adds the devices of a `devices_file` (its text) to their merchants, secrets resolved.
+fn add_fleet(
+    text: &str,
+    file: &str,
+    merchants: &mut [MerchantCredentials],
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<usize, String> {
+    let mut added = 0;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = |e: String| format!("{file}:{}: {e}", n + 1);
+        let l: FleetLine = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
+        let Some(m) = merchants.iter_mut().find(|m| m.name == l.merchant) else {
+            return Err(at(format!("no [[merchants]] named `{}`", l.merchant)));
+        };
+        let entry = DeviceEntry {
+            id: l.id,
+            identity_key_id: l.identity_key_id,
+            identity_secret: l.identity_secret,
+            identity_secret_env: l.identity_secret_env,
+            zmk: l.zmk,
+            zmk_env: l.zmk_env,
+        };
+        if let Some(s) = device_secrets(&entry, env).map_err(at)? {
+            m.secrets.push((entry.id.clone(), s));
+        }
+        m.devices.push(entry.id);
+        added += 1;
+    }
+    Ok(added)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +186,16 @@ impl Profile {
     pub fn load(path: &Path) -> Result<(Profile, Vec<MerchantCredentials>), ProfileError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io { path: shown.clone(), source })?;
-        Self::parse(&text, &shown, |var| std::env::var(var).ok())
+        let env = |var: &str| std::env::var(var).ok();
+        let (profile, mut merchants) = Self::parse(&text, &shown, env)?;
+        if let Some(file) = &profile.devices_file {
+            let fleet = path.parent().unwrap_or(Path::new(".")).join(file);
+            let shown_fleet = fleet.display().to_string();
+            let text = std::fs::read_to_string(&fleet).map_err(|source| ProfileError::Io { path: shown_fleet.clone(), source })?;
+            add_fleet(&text, &shown_fleet, &mut merchants, &env)
+                .map_err(|message| ProfileError::Invalid { path: shown.clone(), message })?;
+        }
+        Ok((profile, merchants))
     }
 
     /// Parses and resolves secrets through `env` (injected so that tests need not touch the
@@ -188,6 +245,22 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_devices_file_adds_devices_with_their_secrets_to_their_merchants() {
+        let (_, mut merchants) = Profile::parse(GOOD, "p.toml", env).expect("the profile parses");
+        let before = merchants[0].devices.len();
+        let secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let text = format!(
+            "{{\"merchant\": \"acme\", \"id\": \"POS-0000A001\"}}\n\n{{\"merchant\": \"acme\", \"id\": \"POS-0000A002\", \"identity_key_id\": \"k1\", \"identity_secret\": \"{secret}\"}}\n"
+        );
+        assert_eq!(add_fleet(&text, "fleet.jsonl", &mut merchants, &|_| None), Ok(2));
+        assert_eq!(merchants[0].devices.len(), before + 2);
+        assert!(merchants[0].secrets.iter().any(|(id, s)| id == "POS-0000A002" && s.identity_key_id == "k1"));
+        let unknown = add_fleet("{\"merchant\": \"nobody\", \"id\": \"POS-0000A003\"}", "fleet.jsonl", &mut merchants, &|_| None);
+        assert_eq!(unknown, Err("fleet.jsonl:1: no [[merchants]] named `nobody`".to_owned()));
+        assert!(add_fleet("{\"merchant\": \"acme\", \"idd\": 1}", "f", &mut merchants, &|_| None).is_err(), "a typo is refused");
+    }
 
     const GOOD: &str = r#"
 base_url = "https://staging.example.com"

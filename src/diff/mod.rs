@@ -152,7 +152,7 @@ pub fn diff(handle: &Handle, targets: &DiffTargets, opts: &DiffOptions) -> Resul
     let mut found = differences(&baseline, &candidate, &filter);
     compare::adopt_grounds(&mut found);
     let catalogue = Catalogue::builtin();
-    Ok(DiffReport::new(report::Parts {
+    let report = DiffReport {
         api: opts.api,
         baseline: baseline.description.clone(),
         candidate: candidate.description.clone(),
@@ -165,9 +165,9 @@ pub fn diff(handle: &Handle, targets: &DiffTargets, opts: &DiffOptions) -> Resul
         noise: filter.noise.into_iter().collect(),
         noise_exchanges,
         suppressed: all.len().saturating_sub(found.len()),
-        differences: found,
+        groups: Vec::new(),
         accept: opts.accept.clone(),
-        catalogue: &catalogue,
         duration: started.elapsed(),
-    }))
+    };
+    Ok(report.grouped(found, &catalogue))
 }

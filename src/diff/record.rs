@@ -2,8 +2,6 @@
 //! scenario's and case's tape. The sequences are drawn once and shared, so every target runs the
 //! same operations; each target runs them in its own state (its own devices, merchants, clock).
 
-use std::sync::atomic::AtomicU64;
-
 use parking_lot::Mutex;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -110,20 +108,8 @@ impl<'a> Plan<'a> {
                 if description.is_empty() {
                     description = target.description.clone();
                 }
-                let ctx = FuzzContext {
-                    target,
-                    client,
-                    schemas: Schemas::builtin()?,
-                    judge: Judge::new(Catalogue::builtin(), false, Default::default()).taping(true),
-                    devices: self.opts.devices.max(1),
-                    merchants: self.opts.merchants.max(2),
-                    seen_codes: Mutex::default(),
-                    operations: AtomicU64::new(0),
-                    requests: AtomicU64::new(0),
-                    advisories: Mutex::default(),
-                    notes: Mutex::default(),
-                    exercised: Mutex::default(),
-                };
+                let judge = Judge::new(Catalogue::builtin(), false, Default::default()).taping(true);
+                let ctx = FuzzContext::new(target, client, Schemas::builtin()?, judge, self.opts.devices, self.opts.merchants);
                 for (i, ops) in sequences.iter().enumerate() {
                     let run = driver::run_case(&ctx, handle, ops, None);
                     let stop = match run.result {

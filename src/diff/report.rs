@@ -54,35 +54,17 @@ pub struct DiffReport {
     pub duration: Duration,
 }
 
-pub(super) struct Parts<'a> {
-    pub api: Api,
-    pub baseline: String,
-    pub candidate: String,
-    pub baseline2: Option<String>,
-    pub seed: u64,
-    pub units: usize,
-    pub scenarios: usize,
-    pub exchanges: usize,
-    pub candidate_exchanges: usize,
-    pub noise: Vec<String>,
-    pub noise_exchanges: usize,
-    pub suppressed: usize,
-    pub differences: Vec<Difference>,
-    pub accept: BTreeSet<String>,
-    pub catalogue: &'a Catalogue,
-    pub duration: Duration,
-}
-
 impl DiffReport {
-    pub(super) fn new(p: Parts<'_>) -> Self {
+    /// The report with `differences` grouped by endpoint, rules and meaning.
+    pub(super) fn grouped(mut self, differences: Vec<Difference>, catalogue: &Catalogue) -> Self {
         let mut groups: Vec<Group> = Vec::new();
-        for d in p.differences {
+        for d in differences {
             let found = groups.iter_mut().find(|g| g.endpoint == d.endpoint && g.rules == d.rules && g.kind == d.kind);
             let group = match found {
                 Some(g) => g,
                 None => {
-                    let levels = d.rules.iter().map(|r| p.catalogue.id(r).map_or("?", |id| id.level().as_str())).collect();
-                    let accepted = !d.rules.is_empty() && d.rules.iter().all(|r| p.accept.contains(r));
+                    let levels = d.rules.iter().map(|r| catalogue.id(r).map_or("?", |id| id.level().as_str())).collect();
+                    let accepted = !d.rules.is_empty() && d.rules.iter().all(|r| self.accept.contains(r));
                     groups.push(Group {
                         endpoint: d.endpoint.clone(),
                         rules: d.rules.clone(),
@@ -113,23 +95,8 @@ impl DiffReport {
             }
         }
         groups.sort_by(|a, b| a.accepted.cmp(&b.accepted).then(a.kind.cmp(&b.kind)).then(b.count.cmp(&a.count)));
-        DiffReport {
-            api: p.api,
-            baseline: p.baseline,
-            candidate: p.candidate,
-            baseline2: p.baseline2,
-            seed: p.seed,
-            units: p.units,
-            scenarios: p.scenarios,
-            exchanges: p.exchanges,
-            candidate_exchanges: p.candidate_exchanges,
-            noise: p.noise,
-            noise_exchanges: p.noise_exchanges,
-            suppressed: p.suppressed,
-            groups,
-            accept: p.accept,
-            duration: p.duration,
-        }
+        self.groups = groups;
+        self
     }
 
     /// Groups `--accept` does not cover.

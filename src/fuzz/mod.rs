@@ -172,20 +172,8 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
     }
     let clock = target.clock == ClockControl::Control;
     let description = target.description.clone();
-    let ctx = FuzzContext {
-        target,
-        client,
-        schemas,
-        judge: crate::judge::Judge::new(Catalogue::builtin(), opts.strict, opts.baseline.clone()),
-        devices: opts.devices.max(1),
-        merchants: opts.merchants.max(2),
-        seen_codes: Mutex::default(),
-        operations: AtomicU64::new(0),
-        requests: AtomicU64::new(0),
-        advisories: Mutex::default(),
-        notes: Mutex::default(),
-        exercised: Mutex::default(),
-    };
+    let judge = crate::judge::Judge::new(Catalogue::builtin(), opts.strict, opts.baseline.clone());
+    let ctx = FuzzContext::new(target, client, schemas, judge, opts.devices, opts.merchants);
 
     let seed = opts.seed.unwrap_or_else(rand::random);
     let mut seed_bytes = [0u8; 32];

@@ -89,6 +89,8 @@ pub struct Workload {
     pub double_claim: f64,
     /// `claim-burst`: every claim at this second of the run (all merchants typing at once).
     pub burst_at: Option<f64>,
+    /// `attest-storm`: every activated terminal attests again at this second of the run.
+    pub storm_at: Option<f64>,
     /// Steps 5–8 after the claim (`--steps 1-8`): attest, keys, config, terminal parameters and
     /// activate, as the terminal (its identity key and ZMK from the target or the profile).
     pub activate: bool,
@@ -96,7 +98,15 @@ pub struct Workload {
 
 impl Default for Workload {
     fn default() -> Self {
-        Workload { poll: (3.0, 5.0), claim_after: (10.0, 90.0), never_claim: 0.05, double_claim: 0.2, burst_at: None, activate: true }
+        Workload {
+            poll: (3.0, 5.0),
+            claim_after: (10.0, 90.0),
+            never_claim: 0.05,
+            double_claim: 0.2,
+            burst_at: None,
+            storm_at: None,
+            activate: true,
+        }
     }
 }
 
@@ -108,6 +118,9 @@ pub enum Scenario {
     Journey,
     /// Every merchant claims at the same second, once every terminal has a code.
     ClaimBurst,
+    /// Every terminal, once activated, attests again at the same second (a fleet rebooting after
+    /// an update): ATT-19 under load.
+    AttestStorm,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +322,10 @@ pub async fn load(
         workload.burst_at = Some(opts.last_arrival() + workload.poll.1 + 2.0);
     }
     let natural = opts.last_arrival() + workload.burst_at.unwrap_or(0.0).max(workload.claim_after.1) + 2.0 * workload.poll.1 + 10.0;
+    if opts.scenario == Scenario::AttestStorm {
+        workload.storm_at = Some(natural);
+    }
+    let natural = natural + if workload.storm_at.is_some() { 15.0 } else { 0.0 };
     let deadline = opts.duration.map_or(natural, |d| d.as_secs_f64());
     let probe_tokens = !target.frozen || !target.tokens_follow_clock;
     let merchants = (0..target.merchants.len()).map(|_| tokio::sync::Mutex::new(MerchantAuth::default())).collect();

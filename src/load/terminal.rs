@@ -245,6 +245,16 @@ impl Terminal {
                 self.shared.rule(Ruling::broken(p.rule, p.message), Some(&ex))?;
             }
         }
+        if let Some(at) = self.shared.workload.storm_at {
+            // The storm: every activated terminal attests again at the same second (ATT-19).
+            self.shared.sleep_until(at).await;
+            self.sync_clock();
+            let model_now = self.model.now;
+            let call = pos.attest(&AttestFault::None, OffsetDateTime::now_utc(), model_now).ok_or(Halt::Failed)?;
+            let expect = self.model.attest(0, &AttestFault::None);
+            let (ex, label) = self.send(at, "attest", call.request.clone(), &expect).await?;
+            pos.attested(&call, &ex, label, model_now);
+        }
         Ok(())
     }
 

@@ -263,30 +263,7 @@ fn kustom_other_statuses_where_open_differ_on_those_rules_only() {
 /// KEN-11 (SIMULATOR): nine-character codes instead of eight; the code's length is compared.
 #[test]
 fn kustom_nine_character_codes_differ_on_ken_11_only() {
-    let report = against(
-        Api::Kustom,
-        Breakage::around(|mut req, next| {
-            let path = req.path.clone();
-            if req.method.as_str() == "POST" && path == "/ipp/v1/devices/register" {
-                let mut b: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
-                if let Some(code) = b["enrollment_code"].as_str().and_then(|c| c.trim().strip_suffix(['X', 'x'])).map(str::to_owned) {
-                    b["enrollment_code"] = json!(code);
-                    req.body = b.to_string().into_bytes();
-                }
-                return next(req);
-            }
-            let created = req.method.as_str() == "POST" && path == "/ipp/v1/enrollments";
-            let mut res = next(req);
-            if created && res.status == 201 {
-                let mut v = res.json();
-                v["enrollment_code"] = json!(format!("{}X", v["enrollment_code"].as_str().unwrap_or_default()));
-                res.set_json(&v);
-            }
-            res
-        }),
-        60,
-        false,
-    );
+    let report = against(Api::Kustom, crate::kustom::nine_character_codes(), 60, false);
     differs_only_on(&report, &["KEN-11"]);
 }
 

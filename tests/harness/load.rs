@@ -88,6 +88,18 @@ pub fn real_time_config(token_secs: i64) -> SimConfig {
     config(token_secs)
 }
 
+/// Every activated terminal attests again at the same second: the simulator answers each (ATT-19).
+#[test]
+fn an_attest_storm_after_activation_holds() {
+    let rt = runtime();
+    let sim = rt.block_on(spawn_sim(config(300)));
+    let opts = LoadOptions { scenario: viopay_check::load::Scenario::AttestStorm, ..options(20, &["attest.p99<2s"]) };
+    let report = rt.block_on(load(&TargetSpec::Simulator(sim.base_url.clone()), &opts, None, |_| {})).expect("the load runs");
+    assert_eq!(report.exit_code(), 0, "{}", report.render());
+    assert!(report.exercised.iter().any(|r| r == "ATT-19"), "{:?}", report.exercised);
+    assert_eq!(report.stats.endpoints["attest"].len(), 2 * report.fleet.activated, "{}", report.render());
+}
+
 /// Both of two claims of one code sent at once answered 200.
 #[test]
 fn two_winners_for_one_code_fail_claim_21() {

@@ -44,6 +44,26 @@ pub struct FuzzContext {
     pub exercised: Mutex<std::collections::BTreeSet<String>>,
 }
 
+impl FuzzContext {
+    /// A run's context: at least one device per case and the two merchants ownership needs.
+    pub fn new(target: Target, client: Client, schemas: Schemas, judge: Judge, devices: usize, merchants: usize) -> Self {
+        FuzzContext {
+            target,
+            client,
+            schemas,
+            judge,
+            devices: devices.max(1),
+            merchants: merchants.max(2),
+            seen_codes: Mutex::default(),
+            operations: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            advisories: Mutex::default(),
+            notes: Mutex::default(),
+            exercised: Mutex::default(),
+        }
+    }
+}
+
 /// One executed operation, for the failure report.
 #[derive(Debug, Clone)]
 pub struct Step {
