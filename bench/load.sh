@@ -33,7 +33,7 @@ start_sim() {
 
 # 1. The ceiling on GET /pos/status.
 start_sim
-$CHECK load --target $URL --terminals 200 --arrival 0s --never-claim 1 --poll 0s..0s --duration "${SECS}s" \
+$CHECK load --target $URL --terminals 200 --connections 200 --arrival 0s --never-claim 1 --poll 0s..0s --duration "${SECS}s" \
   --progress 0 --json "$OUT/load-ceiling.json" > "$OUT/load-ceiling.txt" || true
 M=$(curl -sf -X POST $URL/_sim/merchants -H 'Content-Type: application/json' -d '{"name":"bench"}')
 MID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$M")
@@ -61,7 +61,7 @@ start_sim
     echo "$peak $cpu0 $cpu $t0 $(date +%s.%N)" > "$OUT/load-sim-sample.txt"; sleep 1
   done ) &
 SAMPLER=$!; pids+=($SAMPLER)
-$CHECK load --target $URL --terminals "$TERMINALS" --arrival 60s --duration 150s --progress 15 \
+$CHECK load --target $URL --terminals "$TERMINALS" --connections 256 --arrival 60s --duration 150s --progress 15 \
   --slo 'status.p99<200ms' --slo 'errors<0.1%' --json "$OUT/load-fleet.json" | tail -30 > "$OUT/load-fleet.txt" || true
 read -r PEAK CPU0 CPU1 T0 T1 < "$OUT/load-sim-sample.txt"
 kill $SIM_PID; wait $SIM_PID 2>/dev/null || true

@@ -51,6 +51,9 @@ pub struct Client {
     control_token: Option<String>,
 }
 
+/// Connections kept open between requests, by default.
+const DEFAULT_POOL: usize = 64;
+
 /// The header a simulator started with `--control-token` reads it from.
 pub const CONTROL_TOKEN_HEADER: &str = "X-Sim-Control-Token";
 
@@ -61,9 +64,17 @@ pub struct ClientError(#[from] reqwest::Error);
 impl Client {
     /// `timeout` bounds every request, so a hung target is reported, never waited on forever.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, ClientError> {
+        Self::with_pool(base_url, timeout, DEFAULT_POOL)
+    }
+
+    /// The same, keeping up to `idle` connections open between requests (`load` keeps as many
+    /// as it sends at once, so a fleet's polls reuse sockets instead of opening new ones).
+    pub fn with_pool(base_url: &str, timeout: Duration, idle: usize) -> Result<Self, ClientError> {
         let build = |title: bool| {
-            let b =
-                reqwest::Client::builder().timeout(timeout).connect_timeout(timeout.min(Duration::from_secs(5))).pool_max_idle_per_host(64);
+            let b = reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .pool_max_idle_per_host(idle);
             if title { b.http1_title_case_headers().build() } else { b.build() }
         };
         Ok(Client { base_url: base_url.trim_end_matches('/').to_owned(), lower: build(false)?, title: build(true)?, control_token: None })

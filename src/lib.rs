@@ -108,6 +108,7 @@ pub async fn certify(spec: &TargetSpec, opts: &CheckOptions, progress: impl Fn(&
         merchants: 2,
         control_token: opts.control_token.clone(),
         real_time: false,
+        pool: 64,
     };
     let (target, client) = targets::connect(spec, &connect).await?;
     let description = target.description.clone();

@@ -240,6 +240,10 @@ struct LoadArgs {
     /// Rule IDs of known deviations (one per line, # comments): reported, not failing.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Requests in flight at most: the sockets the fleet shares (a request waiting for one counts
+    /// the wait in its latency).
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
     /// Seconds between progress lines (0: none).
     #[arg(long, default_value_t = 5.0)]
     progress: f64,
@@ -311,6 +315,7 @@ fn load(args: LoadArgs) -> i32 {
             merchants: usize::try_from(args.merchants).unwrap_or(4),
             slos,
             seed: args.seed,
+            connections: args.connections.max(1),
             check,
         };
         Ok((spec, opts))

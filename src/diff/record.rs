@@ -160,6 +160,7 @@ fn connect_options(opts: &DiffOptions) -> ConnectOptions {
         merchants: opts.merchants.max(2),
         control_token: opts.check.control_token.clone(),
         real_time: false,
+        pool: 64,
     }
 }
 

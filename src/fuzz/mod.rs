@@ -161,6 +161,7 @@ pub fn fuzz(handle: &Handle, spec: &TargetSpec, opts: &FuzzOptions) -> Result<Fu
         merchants: opts.merchants,
         control_token: opts.control_token.clone(),
         real_time: false,
+        pool: 64,
     };
     let (target, client) = handle.block_on(targets::connect(spec, &connect))?;
     if target.merchants.len() < opts.merchants {

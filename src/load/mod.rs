@@ -135,6 +135,9 @@ pub struct LoadOptions {
     pub merchants: usize,
     pub slos: Vec<Slo>,
     pub seed: u64,
+    /// Requests in flight at most (`--connections`): the fleet's sockets, reused; a request that
+    /// waits for one waits from its due time, so the wait counts in its latency.
+    pub connections: usize,
     /// Timeouts, control token, `--strict` and `--baseline`, as `run` takes them.
     pub check: CheckOptions,
 }
@@ -150,6 +153,7 @@ impl Default for LoadOptions {
             merchants: 4,
             slos: Vec::new(),
             seed: 1,
+            connections: 64,
             check: CheckOptions::default(),
         }
     }
@@ -216,6 +220,8 @@ pub(crate) struct Shared {
     fleet: Mutex<crate::pos::verify::Fleet>,
     /// Tokens expire on real time here, so an expired one can be tried (AUTH-14).
     probe_tokens: bool,
+    /// One permit per request in flight (`--connections`).
+    inflight: tokio::sync::Semaphore,
 }
 
 /// A token is renewed this long before it would expire (or at a third of a short lifetime),
@@ -280,10 +286,16 @@ impl Shared {
         auth.current.as_ref().map(|(t, _, _)| (t.clone(), stale))
     }
 
+    /// Sends one request once a connection is free.
+    async fn send(&self, req: &crate::client::ApiRequest) -> crate::exchange::Exchange {
+        let _permit = self.inflight.acquire().await;
+        self.client.send(req).await
+    }
+
     /// A merchant-side request, recorded and checked like every other.
     async fn signed(&self, due: f64, endpoint: &'static str, req: &crate::client::ApiRequest) -> Option<crate::exchange::Exchange> {
         let sent = Instant::now();
-        let ex = self.client.send(req).await;
+        let ex = self.send(req).await;
         self.recorded(due, endpoint, &ex, sent);
         if ex.status.is_none() {
             self.note_transport(&ex);
@@ -314,6 +326,7 @@ pub async fn load(
         merchants: opts.merchants,
         control_token: opts.check.control_token.clone(),
         real_time: true,
+        pool: opts.connections,
     };
     let (target, client) = targets::connect(spec, &connect).await?;
     let description = target.description.clone();
@@ -348,6 +361,7 @@ pub async fn load(
         merchants,
         fleet: Mutex::default(),
         probe_tokens,
+        inflight: tokio::sync::Semaphore::new(opts.connections.max(1)),
     });
     let mut claimable = Vec::new();
     let mut unclaimed = Vec::new();

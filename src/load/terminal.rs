@@ -55,7 +55,11 @@ impl Terminal {
             return;
         }
         let label = shared.target.merchants.get(merchant).map_or("A", |m| m.label);
-        let device = match shared.target.take_device(&shared.client, label).await {
+        let taken = {
+            let _permit = shared.inflight.acquire().await;
+            shared.target.take_device(&shared.client, label).await
+        };
+        let device = match taken {
             Ok(id) => id,
             Err(e) => {
                 shared.stop(format!("terminal {index} could not be given a device: {e}"));
@@ -110,7 +114,7 @@ impl Terminal {
         self.send(due, "bootstrap", Session::pos("POST", "/pos/bootstrap", &self.device), &bootstrap).await?;
         let mut claim = self.new_code(due).await?;
         self.shared.progress.waiting.fetch_add(1, Ordering::Relaxed);
-        let mut poll = due + self.uniform(self.shared.workload.poll);
+        let mut poll = self.next_poll(due);
         let result = loop {
             let claim_first = claim.as_ref().is_some_and(|c| c.at <= poll);
             due = if claim_first { claim.as_ref().map_or(poll, |c| c.at) } else { poll };
@@ -134,10 +138,18 @@ impl Terminal {
             if reading == "expired" {
                 claim = self.new_code(due).await?;
             }
-            poll += self.uniform(self.shared.workload.poll);
+            poll = self.next_poll(poll);
         };
         self.shared.progress.waiting.fetch_sub(1, Ordering::Relaxed);
         result
+    }
+
+    /// When the next poll is due: on the schedule (a poll late behind a slow answer keeps its due
+    /// time, so its wait counts), or right away when polls have no pause (a closed loop, whose
+    /// intended time is the previous answer's arrival).
+    fn next_poll(&mut self, last: f64) -> f64 {
+        let pause = self.uniform(self.shared.workload.poll);
+        if pause > 0.0 { last + pause } else { self.shared.start.elapsed().as_secs_f64() }
     }
 
     /// Requests a pairing code and plans its claim.
@@ -176,10 +188,17 @@ impl Terminal {
         }
         self.sync_clock();
         let sent = Instant::now();
-        let (a, b) = join(self.shared.client.send(&req), self.shared.client.send(&req)).await;
-        let mut winners = 0;
+        let (a, b) = join(self.shared.send(&req), self.shared.send(&req)).await;
         for ex in [&a, &b] {
             self.shared.recorded(c.at, "claim", ex, sent);
+        }
+        if let Some(lost) = [&a, &b].into_iter().find(|ex| ex.status.is_none()) {
+            // No answer is no verdict: the claim may or may not have landed.
+            self.shared.note_transport(lost);
+            return Err(Halt::Failed);
+        }
+        let mut winners = 0;
+        for ex in [&a, &b] {
             self.shared.checked(&req, ex)?;
             winners += usize::from(ex.status == Some(200));
         }
@@ -204,7 +223,11 @@ impl Terminal {
     /// KCV checked), config and terminal parameters (opened under the MSK), activate with the
     /// three flags. Each answer judged by the model, each payload by the terminal's own checks.
     async fn activate(&mut self) -> Result<(), Halt> {
-        let secrets = match self.shared.target.device_secrets(&self.shared.client, &self.device).await {
+        let secrets = {
+            let _permit = self.shared.inflight.acquire().await;
+            self.shared.target.device_secrets(&self.shared.client, &self.device).await
+        };
+        let secrets = match secrets {
             Ok(s) => s,
             Err(e) => {
                 self.shared.stop(format!("steps 5–8 need each device's identity key and ZMK (or give --steps 1-4): {e}"));
@@ -268,7 +291,7 @@ impl Terminal {
     async fn send(&mut self, due: f64, endpoint: &'static str, req: ApiRequest, expect: &Expect) -> Result<(Exchange, &'static str), Halt> {
         self.sync_clock();
         let sent = Instant::now();
-        let ex = self.shared.client.send(&req).await;
+        let ex = self.shared.send(&req).await;
         self.shared.recorded(due, endpoint, &ex, sent);
         if ex.status.is_none() {
             self.shared.note_transport(&ex);

@@ -50,6 +50,8 @@ pub struct ConnectOptions {
     /// The embedded simulator runs on the system clock (`load`: codes and tokens expire in real
     /// time) instead of a virtual one the harness moves.
     pub real_time: bool,
+    /// Connections kept open between requests (`load --connections`).
+    pub pool: usize,
 }
 
 impl Default for ConnectOptions {
@@ -60,6 +62,7 @@ impl Default for ConnectOptions {
             merchants: 2,
             control_token: None,
             real_time: false,
+            pool: 64,
         }
     }
 }
@@ -75,7 +78,7 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
             config.journal_capacity = 1000;
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             let running = viopay_sim::spawn(config, addr).await.map_err(|e| TargetError::Setup(e.to_string()))?;
-            let client = client(&running.base_url, request_timeout, None)?;
+            let client = client(&running.base_url, request_timeout, None, opts.pool)?;
             let mut target = simulator(&client, "embedded simulator", merchants).await?;
             target.embedded = Some(running);
             Ok((target, client))
@@ -84,14 +87,14 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(TargetError::Usage(format!("--target `{url}` must be an http:// or https:// URL")));
             }
-            let client = client(url, request_timeout, opts.control_token.clone())?;
+            let client = client(url, request_timeout, opts.control_token.clone(), opts.pool)?;
             probe(&client, opts.probe_timeout).await?;
             let target = simulator(&client, url, merchants).await?;
             Ok((target, client))
         }
         TargetSpec::Profile(path) => {
             let (p, merchants) = Profile::load(path)?;
-            let client = client(&p.base_url, request_timeout, opts.control_token.clone())?;
+            let client = client(&p.base_url, request_timeout, opts.control_token.clone(), opts.pool)?;
             probe(&client, opts.probe_timeout).await?;
             // A controllable clock may also be readable, which lets BOOT-03 compare server_time.
             let clock_readable = p.clock.mode == profile::ClockMode::Control && {
@@ -126,8 +129,8 @@ pub async fn connect(spec: &TargetSpec, opts: &ConnectOptions) -> Result<(Target
     }
 }
 
-fn client(url: &str, timeout: Duration, control_token: Option<String>) -> Result<Client, TargetError> {
-    Client::new(url, timeout).map(|c| c.with_control_token(control_token)).map_err(|e| TargetError::Setup(e.to_string()))
+fn client(url: &str, timeout: Duration, control_token: Option<String>, pool: usize) -> Result<Client, TargetError> {
+    Client::with_pool(url, timeout, pool).map(|c| c.with_control_token(control_token)).map_err(|e| TargetError::Setup(e.to_string()))
 }
 
 /// Any HTTP answer to `GET /health/live` means reachable; no answer within `timeout` is exit 3.
