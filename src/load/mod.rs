@@ -366,8 +366,9 @@ pub async fn load(
     let mut claimable = Vec::new();
     let mut unclaimed = Vec::new();
     for i in 0..opts.terminals {
-        let handle = tokio::spawn(terminal::Terminal::run(shared.clone(), i, opts.arrival_of(i), plan(opts.seed, i, &workload)));
-        if plan(opts.seed, i, &workload).0 { unclaimed.push(handle) } else { claimable.push(handle) }
+        let planned = plan(opts.seed, i, &workload);
+        let handle = tokio::spawn(terminal::Terminal::run(shared.clone(), i, opts.arrival_of(i), planned));
+        if planned.0 { unclaimed.push(handle) } else { claimable.push(handle) }
     }
     let ticker = every.map(|every| {
         let shared = shared.clone();
