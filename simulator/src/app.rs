@@ -18,7 +18,7 @@ use crate::clock::{Clock, ClockMode};
 use crate::config::{DEFAULT_MIN_VERSION, KeySource, SEEDED_START, SimConfig};
 use crate::control::Restart;
 use crate::faults::Faults;
-use crate::http::middleware::Envelope;
+use crate::http::envelope::{Envelope, EnvelopeLayer};
 use crate::ids::AppVersion;
 use crate::journal::Journal;
 use crate::kustom::KustomStore;
@@ -82,7 +82,7 @@ parts! {
     own {
         /// What the envelope layer reads on every request (clock, trace ids, faults, journal, live
         /// verdict, automatic claims).
-        envelope: Envelope,
+        envelope: EnvelopeLayer,
     }
 }
 
@@ -142,14 +142,14 @@ impl App {
             control_token: config.control_token,
             chunk_size: config.chunk_size,
         });
-        let envelope = Envelope {
+        let envelope = EnvelopeLayer::new(Arc::new(Envelope {
             clock: clock.clone(),
             trace: trace.clone(),
             faults: faults.clone(),
             journal: journal.clone(),
             live: live.clone(),
             auto_claims: auto_claims.clone(),
-        };
+        }));
         let restart = Restart {
             fixtures: Arc::new(fixtures),
             clock: clock.clone(),
@@ -234,7 +234,6 @@ fn now_whole_second() -> time::OffsetDateTime {
 mod tests {
     use axum::body::Body;
     use axum::http::Request;
-    use axum::middleware::from_fn_with_state;
     use axum::routing::get;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -251,8 +250,7 @@ mod tests {
         let mut config = SimConfig::new(Fixtures::builtin().expect("fixtures"));
         config.seed = Some(1);
         let app = App::new(config, "http://sim.test").expect("sim");
-        let router: Router =
-            Router::new().route("/boom", get(panics)).layer(from_fn_with_state(app.0.envelope.clone(), crate::http::middleware::envelope));
+        let router: Router = Router::new().route("/boom", get(panics)).layer(app.0.envelope.clone());
         let res = router.oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("infallible");
         assert_eq!(res.status(), 500);
         let trace = res.headers().get("x-trace-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();

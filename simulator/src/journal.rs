@@ -2,7 +2,9 @@
 //! cannot exhaust memory.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use axum::http::Method;
 use parking_lot::Mutex;
@@ -122,19 +124,19 @@ pub(crate) enum ConnectionEnd {
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub(crate) struct ClientEvidence {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) user_agent: Option<Box<str>>,
+    pub(crate) user_agent: Option<Text>,
     /// `X-Client-Type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) client_type: Option<Box<str>>,
+    pub(crate) client_type: Option<Text>,
     /// Attest's `X-Timestamp` as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) x_timestamp: Option<Box<str>>,
+    pub(crate) x_timestamp: Option<Text>,
     /// Attest's `X-Nonce` as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) x_nonce: Option<Box<str>>,
+    pub(crate) x_nonce: Option<Text>,
     /// The `Content-Type` of a request with a body.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) content_type: Option<Box<str>>,
+    pub(crate) content_type: Option<Text>,
     /// The request declared a body (a `Content-Length` above 0, or chunked).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) has_body: bool,
@@ -149,6 +151,60 @@ pub(crate) struct ClientEvidence {
     pub(crate) device_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) is_claimed: Option<bool>,
+}
+
+/// A header value as the journal keeps it. The same text as a recent entry's (a fleet sends one
+/// `User-Agent` a million times) shares that entry's allocation, so recording a status poll
+/// allocates nothing for it, and the ring drops nothing but a count when it overwrites it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text(Arc<str>);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl Text {
+    /// Whether two values share one allocation (a cheap "same text as last time" for callers
+    /// that cache a judgement of it).
+    pub(crate) fn same(&self, other: &Text) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// How many recent header values each thread keeps for [`intern`].
+const RECENT: usize = 8;
+
+/// A header value as [`Text`] (not UTF-8: lossily), shared with an equal value this thread kept
+/// recently.
+pub(crate) fn intern(bytes: &[u8]) -> Text {
+    thread_local! {
+        static KEPT: RefCell<(usize, [Option<Text>; RECENT])> = const { RefCell::new((0, [const { None }; RECENT])) };
+    }
+    KEPT.with_borrow_mut(|(next, kept)| {
+        if let Some(found) = kept.iter().flatten().find(|t| t.0.as_bytes() == bytes) {
+            return found.clone();
+        }
+        let text = Text(Arc::from(String::from_utf8_lossy(bytes)));
+        kept[*next] = Some(text.clone());
+        *next = (*next + 1) % RECENT;
+        text
+    })
 }
 
 /// A token named without the token: the journal is readable by anyone with the control API, and

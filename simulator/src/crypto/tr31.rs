@@ -15,7 +15,7 @@
 
 use aes::Aes256;
 use aes::cipher::block_padding::NoPadding;
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyIvInit};
 use cmac::{Cmac, KeyInit, Mac};
 
 use super::Key32;
@@ -45,8 +45,18 @@ impl Header {
         Header { key_usage: key_usage.to_owned(), algorithm: 'A', mode_of_use, key_version: "00".into(), exportability: 'E' }
     }
 
-    fn text(&self, block_len: usize) -> String {
-        format!("D{block_len:04}{}{}{}{}{}0000", self.key_usage, self.algorithm, self.mode_of_use, self.key_version, self.exportability)
+    /// The 16 header characters (`D` and the block's length first), appended to `out` without
+    /// the formatting machinery (six blocks per keys answer).
+    fn write(&self, block_len: usize, out: &mut String) {
+        out.push('D');
+        let digits = [block_len / 1000 % 10, block_len / 100 % 10, block_len / 10 % 10, block_len % 10];
+        out.extend(digits.iter().map(|d| char::from(b'0' + u8::try_from(*d).unwrap_or(0))));
+        out.push_str(&self.key_usage);
+        out.push(self.algorithm);
+        out.push(self.mode_of_use);
+        out.push_str(&self.key_version);
+        out.push(self.exportability);
+        out.push_str("0000");
     }
 }
 
@@ -103,17 +113,18 @@ pub fn padding_len(key_len: usize) -> usize {
     BLOCK - (2 + key_len) % BLOCK
 }
 
-/// A wrapping key with its derived KBEK and KBAK, for wrapping several keys under one parent (the
-/// KEK wraps four per `/pos/keys` answer) without deriving them again.
+/// A wrapping key with its derived KBEK and KBAK, each with its AES key schedule, for wrapping
+/// several keys under one parent (the KEK wraps four per `/pos/keys` answer) without deriving or
+/// expanding them again.
 pub struct Kbpk {
-    kbek: Key32,
-    kbak: Key32,
+    kbek: Aes256,
+    kbak: Cmac<Aes256>,
 }
 
 impl Kbpk {
     pub fn new(kbpk: &Key32) -> Self {
         let (kbek, kbak) = derive(kbpk);
-        Kbpk { kbek, kbak }
+        Kbpk { kbek: <Aes256 as KeyInit>::new(&kbek.into()), kbak: <Cmac<Aes256> as KeyInit>::new(&kbak.into()) }
     }
 
     /// Wraps `key`. `padding` supplies the random padding ([`padding_len`] bytes are used), so the
@@ -128,7 +139,7 @@ pub fn wrap(kbpk: &Key32, header: &Header, key: &[u8], padding: &[u8]) -> Result
     Kbpk::new(kbpk).wrap(header, key, padding)
 }
 
-fn wrap_with(kbek: &Key32, kbak: &Key32, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
+fn wrap_with(kbek: &Aes256, kbak: &Cmac<Aes256>, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
     let bits = u16::try_from(key.len() * 8).map_err(|_| Tr31Error::KeyTooLong(key.len()))?;
     let pad = padding_len(key.len());
     let mut data = Vec::with_capacity(2 + key.len() + pad);
@@ -136,10 +147,16 @@ fn wrap_with(kbek: &Key32, kbak: &Key32, header: &Header, key: &[u8], padding: &
     data.extend_from_slice(key);
     data.extend((0..pad).map(|i| padding.get(i).copied().unwrap_or(0)));
     let block_len = HEADER_LEN + 2 * data.len() + 2 * MAC_LEN;
-    let header = header.text(block_len);
-    let tag: [u8; 16] = mac(kbak, &header, &data).finalize().into_bytes().into();
-    let encrypted = cbc::Encryptor::<Aes256>::new(&(*kbek).into(), &tag.into()).encrypt_padded_vec::<NoPadding>(&data);
-    Ok(format!("{header}{}{}", hex::encode_upper(encrypted), hex::encode_upper(tag)))
+    let mut block = String::with_capacity(block_len);
+    header.write(block_len, &mut block);
+    let mut mac = kbak.clone();
+    mac.update(block.as_bytes());
+    mac.update(&data);
+    let tag: [u8; 16] = mac.finalize().into_bytes().into();
+    let encrypted = cbc::Encryptor::<Aes256>::inner_iv_init(kbek.clone(), &tag.into()).encrypt_padded_vec::<NoPadding>(&data);
+    block.push_str(&hex::encode_upper(encrypted));
+    block.push_str(&hex::encode_upper(tag));
+    Ok(block)
 }
 
 /// Unwraps a version D key block: checks the length field and the MAC; returns the header and

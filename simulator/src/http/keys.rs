@@ -1,16 +1,16 @@
 //! `POST /pos/keys`, step 6 (KEYS-*): the device's key set, each key in a TR-31 block under its
 //! parent (KEYS-03, KEYS-11): TMK under the ZMK, KEK under the TMK, the rest under the KEK.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngExt;
-use serde_json::{Map, Value, json};
 
 use super::attestation::authorize;
 use super::error::ApiError;
@@ -54,20 +54,56 @@ pub(crate) async fn keys(
     };
     // Each parent's KBEK and KBAK are derived once: the ZMK's, the TMK's and the KEK's.
     let parents = [Kbpk::new(&zmk), Kbpk::new(&set.keys[0]), Kbpk::new(&set.keys[1])];
-    let mut keys = Map::new();
+    let mut keys = BTreeMap::new();
     for (i, (usage, key_usage, mode, parent)) in ENTRIES.iter().enumerate() {
         let wrapping = &parents[parent.map_or(0, |p| p + 1)];
         let block =
             wrapping.wrap(&Header::aes(key_usage, *mode), &set.keys[i], &paddings[i]).map_err(|e| ApiError::invalid_body(e.to_string()))?;
-        keys.insert(
-            KEY_NAMES[i].to_owned(),
-            json!({ "key_id": set.id(KEY_NAMES[i]), "key_block": STANDARD.encode(block), "usage": usage, "kcv": set.kcvs[i] }),
-        );
+        let entry = KeyEntry { kcv: &set.kcvs[i], key_block: STANDARD.encode(block), key_id: set.id(KEY_NAMES[i]), usage };
+        keys.insert(KEY_NAMES[i], entry);
     }
-    let body = json!({
-        "key_set": { "key_set_id": set.id("ks"), "issued_at": rfc3339(set.issued_at), "expires_at": rfc3339(set.expires_at()) },
-        "transport": { "format": "TR31", "encryption": "AES-256", "wrapped_under": "kek" },
-        "keys": Value::Object(keys),
-    });
-    Ok(JournalNote::device(id).attach(Json(body).into_response()))
+    let answer = KeysAnswer {
+        key_set: KeySetView { expires_at: rfc3339(set.expires_at()), issued_at: rfc3339(set.issued_at), key_set_id: set.id("ks") },
+        keys,
+        transport: Transport { encryption: "AES-256", format: "TR31", wrapped_under: "kek" },
+    };
+    // Written into a buffer of the answer's size at once (about 2.6 KB): `Json` starts at 128
+    // bytes and copies the answer five times as it grows.
+    let mut body = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut body, &answer).map_err(|e| ApiError::invalid_body(e.to_string()))?;
+    let res = ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    Ok(JournalNote::device(id).attach(res))
+}
+
+// The answer's shape (KEYS-02, KEYS-05, KEYS-06). Fields are declared in alphabetical order, the
+// order in which the simulator has always written them (a `serde_json::Value` map sorts its keys),
+// so typed answers keep the bytes on the wire the same.
+
+#[derive(serde::Serialize)]
+struct KeysAnswer<'a> {
+    key_set: KeySetView,
+    keys: BTreeMap<&'static str, KeyEntry<'a>>,
+    transport: Transport,
+}
+
+#[derive(serde::Serialize)]
+struct KeySetView {
+    expires_at: String,
+    issued_at: String,
+    key_set_id: String,
+}
+
+#[derive(serde::Serialize)]
+struct KeyEntry<'a> {
+    kcv: &'a str,
+    key_block: String,
+    key_id: String,
+    usage: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct Transport {
+    encryption: &'static str,
+    format: &'static str,
+    wrapped_under: &'static str,
 }

@@ -7,8 +7,10 @@ mod bearer;
 mod bootstrap;
 mod claim;
 mod config;
+pub(crate) mod envelope;
 pub(crate) mod error;
 mod fallback;
+pub(crate) mod header_names;
 mod health;
 pub(crate) mod json_body;
 mod keys;
@@ -25,7 +27,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::TokenIssuer;
@@ -84,10 +85,6 @@ where
 }
 
 /// The generic errors and the envelope around a set of routes, and the root state they take.
-pub(crate) fn finish<S: Clone + Send + Sync + 'static>(routes: Router<S>, envelope: middleware::Envelope, state: S) -> Router {
-    routes
-        .fallback(fallback::route_not_found)
-        .method_not_allowed_fallback(fallback::method_not_allowed)
-        .layer(from_fn_with_state(envelope, middleware::envelope))
-        .with_state(state)
+pub(crate) fn finish<S: Clone + Send + Sync + 'static>(routes: Router<S>, envelope: envelope::EnvelopeLayer, state: S) -> Router {
+    routes.fallback(fallback::route_not_found).method_not_allowed_fallback(fallback::method_not_allowed).layer(envelope).with_state(state)
 }

@@ -46,12 +46,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PosDevice {
 /// HDR-12: `HeaderMap` matches names case-insensitively.
 pub(crate) fn pos_device(headers: &HeaderMap) -> Result<PosDevice, ApiError> {
     // HDR-02, then HDR-03/HDR-04/HDR-05.
-    let raw = headers.get("x-device-id").ok_or_else(|| ApiError::of(&HDR_02))?;
+    let raw = headers.get(super::header_names::X_DEVICE_ID).ok_or_else(|| ApiError::of(&HDR_02))?;
     let id = raw.to_str().ok().and_then(|s| DeviceId::parse(s).ok()).ok_or_else(|| ApiError::of(&HDR_04))?;
     // HDR-06/HDR-07; HDR-08: only the prefix is checked.
     let ua = headers.get(USER_AGENT).filter(|ua| ua.as_bytes().starts_with(UA_PREFIX)).ok_or_else(|| ApiError::of(&HDR_07))?;
     // HDR-09/HDR-10: exactly `pos`.
-    if headers.get("x-client-type").map(|v| v.as_bytes()) != Some(b"pos".as_slice()) {
+    if headers.get(super::header_names::X_CLIENT_TYPE).map(|v| v.as_bytes()) != Some(b"pos".as_slice()) {
         return Err(ApiError::of(&HDR_10));
     }
     Ok(PosDevice { id, user_agent: ua.clone() })

@@ -4,6 +4,7 @@
 //! Each rule is reported once per device, so a firmware polling with a bad header does not flood
 //! the log.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use parking_lot::Mutex;
@@ -11,7 +12,7 @@ use parking_lot::Mutex;
 use super::headers::{documented_ua, exact_ua, is_header_error, is_json};
 use super::history::describe;
 use super::rules::{self, Level};
-use crate::journal::JournalEntry;
+use crate::journal::{JournalEntry, Text};
 
 /// Past this many (device, rule) pairs the memory is cleared: a rule may then be reported again.
 const MAX_REPORTED: usize = 10_000;
@@ -32,11 +33,12 @@ pub(crate) fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
         if is_header_error(e.rule) {
             broken.push("CLI-01");
         }
-        if let Some(ua) = e.client.user_agent.as_deref() {
-            if !documented_ua(ua) {
+        if let Some(ua) = &e.client.user_agent {
+            let (documented, exact) = ua_shape(ua);
+            if !documented {
                 broken.push("CLI-02");
             }
-            if !exact_ua(ua) {
+            if !exact {
                 broken.push("CLI-03");
             }
         }
@@ -62,6 +64,23 @@ pub(crate) fn broken_by(e: &JournalEntry) -> Vec<&'static str> {
         broken.push("CLI-16");
     }
     broken
+}
+
+/// CLI-02 and CLI-03 for one `User-Agent`, remembered per thread for the last value seen: a
+/// journaled value shares its allocation with an equal recent one, so a fleet's every poll is one
+/// pointer comparison here instead of two parses.
+fn ua_shape(ua: &Text) -> (bool, bool) {
+    thread_local! {
+        static LAST: RefCell<Option<(Text, bool, bool)>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((seen, documented, exact)) if seen.same(ua) => (*documented, *exact),
+        _ => {
+            let shape = (documented_ua(ua), exact_ua(ua));
+            *last = Some((ua.clone(), shape.0, shape.1));
+            shape
+        }
+    })
 }
 
 impl Live {
