@@ -64,17 +64,33 @@ struct Compiled {
 
 struct Route {
     method: String,
+    /// The path template itself when it has no `{…}` segment: matched by one comparison.
+    literal: Option<String>,
     segments: Vec<String>,
     by_status: HashMap<u16, String>,
 }
 
 impl Route {
+    fn new(method: &str, template: &str, by_status: HashMap<u16, String>) -> Self {
+        Route {
+            method: method.to_owned(),
+            literal: (!template.contains('{')).then(|| template.to_owned()),
+            segments: template.split('/').map(str::to_owned).collect(),
+            by_status,
+        }
+    }
+
+    /// Every answer is looked up here (a load run's every poll): no allocation.
     fn matches(&self, method: &str, path: &str) -> bool {
-        let path = path.split('?').next().unwrap_or(path);
-        let segs: Vec<&str> = path.split('/').collect();
-        self.method == method
-            && self.segments.len() == segs.len()
-            && self.segments.iter().zip(&segs).all(|(t, s)| t.starts_with('{') || t == s)
+        if self.method != method {
+            return false;
+        }
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        if let Some(literal) = &self.literal {
+            return literal == path;
+        }
+        let mut segs = path.split('/');
+        self.segments.iter().all(|t| segs.next().is_some_and(|s| t.starts_with('{') || t == s)) && segs.next().is_none()
     }
 }
 
@@ -111,13 +127,12 @@ impl Schemas {
                 let status = status.parse::<u16>().map_err(|_| SchemaError::Catalog(format!("{key}: status {status}")))?;
                 by_status.insert(status, schema.as_str().unwrap_or_default().to_owned());
             }
-            routes.push(Route { method: method.to_owned(), segments: template.split('/').map(str::to_owned).collect(), by_status });
+            routes.push(Route::new(method, template, by_status));
         }
         let mut errors = Vec::new();
         for (key, schema) in catalog["errors"].as_object().into_iter().flatten() {
             let (Some((method, template)), Some(schema)) = (key.split_once(' '), schema.as_str()) else { continue };
-            let route =
-                Route { method: method.to_owned(), segments: template.split('/').map(str::to_owned).collect(), by_status: HashMap::new() };
+            let route = Route::new(method, template, HashMap::new());
             errors.push((route, schema.to_owned()));
         }
         let mut schemas = HashMap::new();
@@ -155,13 +170,20 @@ impl Schemas {
     /// schema where the catalogue has one. A body that is not JSON at all breaks CONV-02 (and
     /// ERR-01 on errors).
     pub fn check(&self, method: &str, path: &str, status: u16, body: &str) -> Vec<Violation> {
+        let value = crate::json::parse(body).map(|p| p.value);
+        self.check_parsed(method, path, status, value.as_ref())
+    }
+
+    /// [`Schemas::check`] on a body already parsed (`None`: not JSON), so a caller that reads the
+    /// body too parses it once.
+    pub fn check_parsed(&self, method: &str, path: &str, status: u16, body: Option<&Value>) -> Vec<Violation> {
         let schema = if status >= 400 {
             Some(self.error_schema(method, path))
         } else {
             self.route(method, path).and_then(|r| r.by_status.get(&status)).map(String::as_str)
         };
         let Some(schema) = schema else { return Vec::new() };
-        let Some(value) = crate::json::parse(body).map(|p| p.value) else {
+        let Some(value) = body else {
             let rule = if status >= 400 { "ERR-01" } else { "CONV-02" };
             return vec![Violation {
                 rule: rule.into(),
@@ -170,7 +192,7 @@ impl Schemas {
                 message: "the body is not JSON".into(),
             }];
         };
-        self.validate(schema, &value)
+        self.validate(schema, value)
     }
 
     pub fn validate(&self, schema: &str, value: &Value) -> Vec<Violation> {

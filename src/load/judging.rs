@@ -8,7 +8,7 @@ use super::Shared;
 use crate::client::ApiRequest;
 use crate::exchange::Exchange;
 use crate::judge::Ruling;
-use crate::model::{Expect, judge};
+use crate::model::{Expect, judge_parsed};
 
 /// Why a terminal stopped before its journey's end.
 pub(super) enum Halt {
@@ -39,10 +39,15 @@ impl Shared {
 
     /// The checks that hold for every answer (schemas, trace ids, no 5xx).
     pub(super) fn checked(&self, req: &ApiRequest, ex: &Exchange) -> Result<(), Halt> {
-        let (findings, _) = crate::checks::exchange_findings(&self.schemas, req, ex);
+        self.checked_parsed(req, ex, crate::json::parse(&ex.response_body).as_ref())
+    }
+
+    /// [`Shared::checked`] on a body already parsed (`None`: not JSON).
+    pub(super) fn checked_parsed(&self, req: &ApiRequest, ex: &Exchange, parsed: Option<&crate::json::Parsed>) -> Result<(), Halt> {
+        let (findings, _) = crate::checks::exchange_findings_parsed(&self.schemas, req, ex, parsed);
         let mut halt = false;
         for (rule, message) in findings {
-            self.exercised.lock().insert(rule.clone());
+            self.exercise(&rule);
             match self.judge.finding(&rule, message, Some(ex)) {
                 Ok(finding) => {
                     halt |= finding.is_failure(self.judge.strict);
@@ -57,6 +62,14 @@ impl Shared {
         if halt { Err(Halt::Broken) } else { Ok(()) }
     }
 
+    /// Notes a rule as judged in this run (allocating only the first time: every answer passes).
+    fn exercise(&self, rule: &str) {
+        let mut exercised = self.exercised.lock();
+        if !exercised.contains(rule) {
+            exercised.insert(rule.to_owned());
+        }
+    }
+
     fn tally(&self, finding: crate::verdict::Finding) {
         let mut tally = self.findings.lock();
         tally.entry(finding.rule.to_string()).or_insert_with(|| (0, finding)).0 += 1;
@@ -64,8 +77,13 @@ impl Shared {
 
     /// The model's verdict on one answer, weighed; returns the branch the target took.
     pub(super) fn verdict(&self, expect: &Expect, ex: &Exchange) -> Result<&'static str, Halt> {
-        self.exercised.lock().insert(expect.rule.to_owned());
-        let verdict = judge(expect, ex);
+        self.verdict_parsed(expect, ex, &ex.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    /// [`Shared::verdict`] on a body already parsed (`Null`: not JSON).
+    pub(super) fn verdict_parsed(&self, expect: &Expect, ex: &Exchange, body: &serde_json::Value) -> Result<&'static str, Halt> {
+        self.exercise(expect.rule);
+        let verdict = judge_parsed(expect, ex, body);
         if let Some(ruling) = Ruling::from_verdict(&verdict) {
             self.rule(ruling, Some(ex))?;
         }
@@ -74,7 +92,7 @@ impl Shared {
 
     /// Weighs a ruling and tallies its finding; a failure-level one halts the terminal.
     pub(super) fn rule(&self, ruling: Ruling, ex: Option<&Exchange>) -> Result<(), Halt> {
-        self.exercised.lock().insert(ruling.rule().to_owned());
+        self.exercise(ruling.rule());
         let weighed = match self.judge.weigh(ruling, ex) {
             Ok(w) => w,
             Err(e) => {

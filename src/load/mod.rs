@@ -11,6 +11,7 @@ mod report;
 pub mod slo;
 mod stats;
 mod terminal;
+mod transport;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -201,6 +202,8 @@ struct MerchantAuth {
 /// What every terminal of a run shares.
 pub(crate) struct Shared {
     client: Client,
+    /// The API requests of terminals and merchants (`client` serves the target's set-up).
+    wire: transport::Transport,
     target: Target,
     judge: Judge,
     schemas: Schemas,
@@ -234,7 +237,11 @@ fn fresh(age: f64, life: f64) -> bool {
 
 impl Shared {
     async fn sleep_until(&self, secs: f64) {
-        tokio::time::sleep_until((self.start + Duration::from_secs_f64(secs.max(0.0))).into()).await;
+        let at = self.start + Duration::from_secs_f64(secs.max(0.0));
+        // A time already past needs no timer (a closed loop's every poll).
+        if at > Instant::now() {
+            tokio::time::sleep_until(at.into()).await;
+        }
     }
 
     fn deadline_secs(&self) -> f64 {
@@ -289,7 +296,7 @@ impl Shared {
     /// Sends one request once a connection is free.
     async fn send(&self, req: &crate::client::ApiRequest) -> crate::exchange::Exchange {
         let _permit = self.inflight.acquire().await;
-        self.client.send(req).await
+        self.wire.send(req).await
     }
 
     /// A merchant-side request, recorded and checked like every other.
@@ -343,6 +350,7 @@ pub async fn load(
     let probe_tokens = !target.frozen || !target.tokens_follow_clock;
     let merchants = (0..target.merchants.len()).map(|_| tokio::sync::Mutex::new(MerchantAuth::default())).collect();
     let shared = Arc::new(Shared {
+        wire: transport::Transport::new(&client, opts.check.request_timeout),
         client,
         target,
         judge: Judge::new(Catalogue::builtin(), opts.check.strict, opts.check.baseline.clone()),

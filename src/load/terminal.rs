@@ -42,6 +42,10 @@ pub(super) struct Terminal {
     rng: StdRng,
     never_claimed: bool,
     double: bool,
+    /// The body of the last answer [`Terminal::send`] judged, as parsed for judging (`Null` when
+    /// it was not JSON): the journey reads a status answer's reading from it without parsing
+    /// the body again.
+    answer: serde_json::Value,
 }
 
 impl Terminal {
@@ -77,6 +81,7 @@ impl Terminal {
             rng,
             never_claimed,
             double,
+            answer: serde_json::Value::Null,
         };
         let started = Instant::now();
         let mut outcome = t.journey(arrive).await;
@@ -129,13 +134,12 @@ impl Terminal {
                 continue;
             }
             let expect = self.model.status(0);
-            let (ex, label) = self.send(due, "status", Session::pos("GET", "/pos/status", &self.device), &expect).await?;
+            let (_, label) = self.send(due, "status", Session::pos("GET", "/pos/status", &self.device), &expect).await?;
             self.model.status_read(0, label);
-            let reading = ex.json().and_then(|v| v["pairing_code_status"].as_str().map(str::to_owned)).unwrap_or_default();
             if self.model.devices[0].claimed {
                 break Ok(());
             }
-            if reading == "expired" {
+            if self.answer["pairing_code_status"] == "expired" {
                 claim = self.new_code(due).await?;
             }
             poll = self.next_poll(poll);
@@ -300,8 +304,11 @@ impl Terminal {
         // The answer may have been decided any time during the exchange: the model's window.
         self.model.slack = if self.clock.running() { 1.5 + ex.elapsed_ms as f64 / 1000.0 } else { 0.0 };
         let timer = Instant::now();
-        self.shared.checked(&req, &ex)?;
-        let label = self.shared.verdict(expect, &ex)?;
+        // One parse of the body serves the checks and the model.
+        let parsed = crate::json::parse(&ex.response_body);
+        self.shared.checked_parsed(&req, &ex, parsed.as_ref())?;
+        self.answer = parsed.map_or(serde_json::Value::Null, |p| p.value);
+        let label = self.shared.verdict_parsed(expect, &ex, &self.answer)?;
         self.shared.stats.lock().judged(timer.elapsed());
         Ok((ex, label))
     }

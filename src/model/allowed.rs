@@ -46,8 +46,13 @@ impl Outcome {
     }
 
     pub fn matches(&self, ex: &Exchange) -> bool {
-        let Some(status) = ex.status else { return false };
-        let body = ex.json().unwrap_or(Value::Null);
+        self.matches_body(ex.status, &ex.json().unwrap_or(Value::Null))
+    }
+
+    /// [`Outcome::matches`] on an answer whose body is already parsed (`Null` when it is not
+    /// JSON): one parse serves every alternative.
+    fn matches_body(&self, status: Option<u16>, body: &Value) -> bool {
+        let Some(status) = status else { return false };
         let status_ok = match &self.status {
             StatusMatch::Exact(s) => status == *s,
             StatusMatch::OneOf(list) => list.contains(&status),
@@ -56,7 +61,7 @@ impl Outcome {
         let error = &body["error"];
         let code_ok = self.codes.is_empty() || self.codes.iter().any(|c| error["code"].as_str() == Some(c));
         let message_ok = self.message.is_none_or(|m| error["message"].as_str() == Some(m));
-        let holder = if status >= 400 { &error["details"] } else { &body };
+        let holder = if status >= 400 { &error["details"] } else { body };
         let fields_ok = self.fields.as_ref().and_then(Value::as_object).is_none_or(|want| want.iter().all(|(k, v)| &holder[k] == v));
         status_ok && code_ok && message_ok && fields_ok
     }
@@ -161,14 +166,19 @@ impl Verdict {
 }
 
 pub fn judge(expect: &Expect, ex: &Exchange) -> Verdict {
-    let got = ex.excerpt();
-    match expect.alternatives.iter().find(|a| a.outcome.matches(ex)) {
-        None => Verdict::Broken { rule: expect.rule, message: format!("expected {}; got {got}", expect.describe()) },
+    judge_parsed(expect, ex, &ex.json().unwrap_or(Value::Null))
+}
+
+/// [`judge`] on an answer whose body the caller has parsed (`Null` when it is not JSON).
+pub fn judge_parsed(expect: &Expect, ex: &Exchange, body: &Value) -> Verdict {
+    match expect.alternatives.iter().find(|a| a.outcome.matches_body(ex.status, body)) {
+        None => Verdict::Broken { rule: expect.rule, message: format!("expected {}; got {}", expect.describe(), ex.excerpt()) },
         Some(Alternative { outcome, basis: Basis::Choice }) => Verdict::Choice { label: outcome.label },
         Some(Alternative { outcome, basis: basis @ (Basis::Differs(rule) | Basis::Permitted(rule)) }) => {
             let advisory = matches!(basis, Basis::Differs(_));
             let simulator = expect.choice().map_or_else(|| "-".to_owned(), Outcome::describe);
-            Verdict::Alternative { label: outcome.label, rule, advisory, message: format!("the simulator answers {simulator}; got {got}") }
+            let message = format!("the simulator answers {simulator}; got {}", ex.excerpt());
+            Verdict::Alternative { label: outcome.label, rule, advisory, message }
         }
     }
 }

@@ -11,6 +11,6 @@ pub mod clock;
 pub mod viopay;
 
 pub use activation::{ActivateBody, AttestFault, Credential, SignatureHeader, Step};
-pub use allowed::{Expect, Outcome, StatusMatch, Verdict, judge};
+pub use allowed::{Expect, Outcome, StatusMatch, Verdict, judge, judge_parsed};
 pub use call::{ContentType, HeaderFault, Malformed};
 pub use viopay::{Device, Model, PosEndpoint};

@@ -1,0 +1,282 @@
+//! How `load` puts a request on the wire. Against a plain-HTTP target it keeps its own pool of
+//! HTTP/1.1 connections (hyper's connection API) instead of going through reqwest: a fleet's
+//! status polls are the harness's hot path, and per request reqwest parses the URL, clones its
+//! connector and client, checks a keyed pool out and hands the request to the connection's own
+//! task and the answer back, which cost the harness more CPU than the simulator spent answering
+//! (bench/load.sh). Here a request takes an idle connection (or opens one), is written by the
+//! connection's task, and gives the connection back when its answer was read whole.
+//! (Driving the connection from the requesting task instead, as oha does, measured no faster.)
+//! Over HTTPS the requests go through the harness's reqwest client, as every other command's do.
+//! Either way the answer is the same [`Exchange`], judged the same way.
+
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{ACCEPT, HOST, HeaderName, HeaderValue};
+use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
+use tokio::time::Sleep;
+
+use crate::client::{ApiRequest, Client};
+use crate::exchange::Exchange;
+
+pub(super) enum Transport {
+    Plain(Plain),
+    Reqwest(Client),
+}
+
+impl Transport {
+    /// A plain-HTTP base URL gets the pool; anything else goes through `client`.
+    pub(super) fn new(client: &Client, timeout: Duration) -> Self {
+        match Plain::for_base(client.base_url(), timeout) {
+            Some(plain) => Transport::Plain(plain),
+            None => Transport::Reqwest(client.clone()),
+        }
+    }
+
+    pub(super) async fn send(&self, req: &ApiRequest) -> Exchange {
+        match self {
+            Transport::Plain(plain) => plain.send(req).await,
+            Transport::Reqwest(client) => client.send(req).await,
+        }
+    }
+}
+
+/// Idle HTTP/1.1 connections to one `host:port`, reused most recently idle first.
+pub(super) struct Plain {
+    base_url: String,
+    authority: String,
+    /// The base URL's path, if it has one, in front of every request path.
+    prefix: String,
+    host: HeaderValue,
+    timeout: Duration,
+    idle: Mutex<Vec<Lane>>,
+}
+
+/// An open connection, and the timer that bounds each request on it. The timer is reset per
+/// request rather than made anew: a fresh timer per request (`tokio::time::timeout`) registered
+/// and dropped a wheel entry each time, 5% of the ceiling in `bench/load.sh`.
+struct Lane {
+    conn: SendRequest<Full<Bytes>>,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl Plain {
+    fn for_base(base_url: &str, timeout: Duration) -> Option<Self> {
+        let rest = base_url.strip_prefix("http://")?;
+        // A base URL with a path prefix keeps it in front of every request path.
+        let rest = rest.trim_end_matches('/');
+        let (authority, prefix) = rest.split_once('/').map_or((rest, String::new()), |(a, p)| (a, format!("/{p}")));
+        if authority.is_empty() || authority.contains(['@', '?', '#']) || prefix.contains(['?', '#']) {
+            return None;
+        }
+        let host = HeaderValue::from_str(authority).ok()?;
+        Some(Plain {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            authority: authority.to_owned(),
+            prefix,
+            host,
+            timeout,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    async fn send(&self, req: &ApiRequest) -> Exchange {
+        let url = format!("{}{}", self.base_url, req.path);
+        let mut exchange = Exchange {
+            method: req.method.clone(),
+            url,
+            request_headers: req.headers.clone(),
+            request_body: req.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: String::new(),
+            elapsed_ms: 0,
+            transport_error: None,
+        };
+        let started = Instant::now();
+        if let Err(e) = self.exchange(req, &mut exchange).await {
+            exchange.transport_error = Some(e);
+        }
+        exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        exchange
+    }
+
+    /// One request on an idle or a new connection, within the timeout; the connection goes back
+    /// to the pool when the answer was read whole and the server keeps it open.
+    async fn exchange(&self, req: &ApiRequest, exchange: &mut Exchange) -> Result<(), String> {
+        let request = self.request(req, &exchange.url)?;
+        let mut lane = self.checkout().await?;
+        let Lane { conn, timer } = &mut lane;
+        timer.as_mut().reset(tokio::time::Instant::now() + self.timeout);
+        let work = async {
+            let res = conn.send_request(request).await.map_err(|e| describe("request failed", &e))?;
+            let (head, body) = res.into_parts();
+            let body = body.collect().await.map_err(|e| describe("reading the body", &e))?.to_bytes();
+            Ok::<_, String>((head, body))
+        };
+        let answered = tokio::select! {
+            biased;
+            answered = work => answered,
+            () = timer.as_mut() => Err(format!("timed out: no complete answer within {} ms", self.timeout.as_millis())),
+        };
+        let (head, body) = answered?;
+        exchange.status = Some(head.status.as_u16());
+        exchange.response_headers =
+            head.headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        exchange.response_body = String::from_utf8_lossy(&body).into_owned();
+        if !lane.conn.is_closed() {
+            self.idle.lock().push(lane);
+        }
+        Ok(())
+    }
+
+    fn request(&self, req: &ApiRequest, url: &str) -> Result<hyper::Request<Full<Bytes>>, String> {
+        let method = hyper::Method::from_bytes(req.method.as_bytes()).map_err(|e| format!("invalid method: {e}"))?;
+        let target = if self.prefix.is_empty() { req.path.clone() } else { format!("{}{}", self.prefix, req.path) };
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(target)
+            .body(Full::new(req.body.as_ref().map_or_else(Bytes::new, |b| Bytes::from(b.clone()))))
+            .map_err(|e| format!("invalid request to {url}: {e}"))?;
+        let headers = request.headers_mut();
+        for (name, value) in &req.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("invalid header name `{name}`: {e}"))?;
+            let value = HeaderValue::from_str(value).map_err(|e| format!("invalid value of header `{name}`: {e}"))?;
+            headers.append(name, value);
+        }
+        // What reqwest would have added: the target sees the same request either way.
+        if !headers.contains_key(HOST) {
+            headers.insert(HOST, self.host.clone());
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        Ok(request)
+    }
+
+    async fn checkout(&self) -> Result<Lane, String> {
+        loop {
+            let Some(mut lane) = self.idle.lock().pop() else { break };
+            if lane.conn.ready().await.is_ok() {
+                return Ok(lane);
+            }
+        }
+        let timeout = |what: &str| format!("timed out: {what} within {} ms", self.timeout.as_millis());
+        let stream = tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(&self.authority))
+            .await
+            .map_err(|_| timeout("no connection"))?
+            .map_err(|e| format!("connection failed: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (conn, driver) =
+            tokio::time::timeout(self.timeout, http1::Builder::new().title_case_headers(true).handshake(TokioIo::new(stream)))
+                .await
+                .map_err(|_| timeout("no connection"))?
+                .map_err(|e| describe("connection failed", &e))?;
+        tokio::spawn(async move {
+            // The connection's end is the request's error, reported by `send_request`.
+            let _ = driver.await;
+        });
+        Ok(Lane { conn, timer: Box::pin(tokio::time::sleep(self.timeout)) })
+    }
+}
+
+fn describe(kind: &str, e: &dyn std::error::Error) -> String {
+    let mut msg = format!("{kind}: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::Router;
+    use axum::extract::ConnectInfo;
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+
+    use super::*;
+
+    /// A server answering every request under `/api` with the client's port and the `Host` it
+    /// sent; `close`: each answer says `Connection: close`.
+    async fn server(close: bool) -> String {
+        let app = Router::new().route(
+            "/api/pos/status",
+            get(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| async move {
+                let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_owned();
+                let body = format!(r#"{{"port":{},"host":"{host}"}}"#, peer.port());
+                if close { ([("connection", "close")], body) } else { ([("x-kept", "open")], body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
+        format!("http://{addr}/api")
+    }
+
+    fn plain(base: &str, timeout: Duration) -> Plain {
+        Plain::for_base(base, timeout).expect("a plain-HTTP base URL")
+    }
+
+    fn port(ex: &Exchange) -> u64 {
+        ex.json().and_then(|v| v["port"].as_u64()).unwrap_or_else(|| panic!("no port in {ex:?}"))
+    }
+
+    #[tokio::test]
+    async fn requests_keep_the_base_path_send_host_and_reuse_the_connection() {
+        let base = server(false).await;
+        let client = plain(&base, Duration::from_secs(5));
+        let req = ApiRequest::new("GET", "/pos/status").header("X-Device-Id", "POS-00000001");
+        let first = client.send(&req).await;
+        let second = client.send(&req).await;
+        assert_eq!((first.status, second.status), (Some(200), Some(200)), "{first:?}");
+        assert_eq!(first.url, format!("{base}/pos/status"));
+        let authority = base.trim_start_matches("http://").trim_end_matches("/api");
+        assert_eq!(first.json().and_then(|v| v["host"].as_str().map(str::to_owned)).as_deref(), Some(authority));
+        assert_eq!(port(&first), port(&second), "the second request takes the idle connection");
+        assert_eq!(first.request_headers, req.headers);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closes_is_not_reused() {
+        let base = server(true).await;
+        let client = plain(&base, Duration::from_secs(5));
+        let req = ApiRequest::new("GET", "/pos/status");
+        let (first, second) = (client.send(&req).await, client.send(&req).await);
+        assert_eq!((first.status, second.status), (Some(200), Some(200)), "{second:?}");
+        assert_ne!(port(&first), port(&second), "a new connection after `Connection: close`");
+    }
+
+    /// A target that accepts and never answers is reported as timed out, on a paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn a_target_that_never_answers_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let client = plain(&format!("http://{addr}"), Duration::from_secs(30));
+        let ex = client.send(&ApiRequest::new("GET", "/pos/status")).await;
+        assert_eq!(ex.status, None);
+        assert!(ex.transport_error.as_deref().is_some_and(|e| e.starts_with("timed out")), "{ex:?}");
+    }
+
+    #[test]
+    fn only_plain_http_base_urls_take_the_pool() {
+        assert!(Plain::for_base("https://backend.example", Duration::from_secs(1)).is_none());
+        assert!(Plain::for_base("http://user@backend.example", Duration::from_secs(1)).is_none());
+        let p = plain("http://127.0.0.1:8080/v1/", Duration::from_secs(1));
+        assert_eq!((p.authority.as_str(), p.prefix.as_str(), p.base_url.as_str()), ("127.0.0.1:8080", "/v1", "http://127.0.0.1:8080/v1"));
+    }
+}
