@@ -259,4 +259,48 @@ mod tests {
         let entry = app.0.journal.entries(None, Some(10)).0.into_iter().last().expect("journaled");
         assert!(entry.warning.as_deref().is_some_and(|w| w.contains("a defect in a handler")), "{entry:?}");
     }
+
+    /// Issue 20: a fleet onboarding at once (each terminal asking for a code and polling, with a
+    /// `User-Agent` the live log reports) leaves the simulator's per-request memory at its bounds:
+    /// the journal at its ring's capacity, the live log's memory of reported rules at its cap.
+    #[tokio::test]
+    async fn a_fleet_onboarding_keeps_the_journal_and_the_live_log_bounded() {
+        const DEVICES: u32 = 6_000;
+        let fixtures = Fixtures::parse(
+            &format!(
+                "[[merchants]]\nid = \"550e8400-e29b-41d4-a716-446655440000\"\nname = \"Fleet\"\nclient_id = \"fleet\"\n\
+                 client_secret = \"fleet-secret\"\n[[device_ranges]]\nmerchant_id = \"550e8400-e29b-41d4-a716-446655440000\"\n\
+                 first = \"POS-A0000000\"\ncount = {DEVICES}\n"
+            ),
+            "fleet",
+        )
+        .expect("fixtures");
+        let mut config = SimConfig::new(fixtures);
+        config.seed = Some(7);
+        config.journal_capacity = 500;
+        let app = App::new(config, "http://sim.test").expect("sim");
+        let router = app.router();
+        let request = |method: &str, path: &str, device: &str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header("X-Device-Id", device)
+                // Not the documented shape (CLI-02, CLI-03): every device has the live log remember it.
+                .header("User-Agent", "Viopay-POS/1.4.2")
+                .header("X-Client-Type", "pos")
+                .body(Body::empty())
+                .expect("request")
+        };
+        for i in 0..DEVICES {
+            let device = format!("POS-{:08X}", 0xA000_0000_u32 + i);
+            for (method, path) in [("POST", "/pos/pairing-code"), ("GET", "/pos/status")] {
+                let res = router.clone().oneshot(request(method, path, &device)).await.expect("infallible");
+                assert_eq!(res.status(), 200, "{method} {path} for {device}");
+            }
+        }
+        let (entries, total) = app.0.journal.entries(None, None);
+        assert_eq!((entries.len(), total), (500, u64::from(DEVICES) * 2), "the ring keeps its newest 500 of every exchange");
+        let remembered = app.0.envelope.remembered_live();
+        assert!(remembered > 0 && remembered <= 10_000, "the live log remembers {remembered} (device, rule) pairs");
+    }
 }

@@ -207,6 +207,19 @@ mod tests {
         assert_ne!(t, later);
     }
 
+    /// Issue 20, an attest storm: a device attesting every second for hours holds at most the
+    /// tokens of the last five minutes (ATT-18), give or take the sweep's slack.
+    #[test]
+    fn att_18_a_storm_of_attests_keeps_only_live_tokens() {
+        let mut s = state(DeviceStatus::Claimed);
+        let ttl = TOKEN_TTL.whole_seconds() as usize;
+        for i in 0..5_000_i64 {
+            let now = T0 + Duration::seconds(i);
+            attest(&mut s, now, &format!("nonce{i:08}"), now).expect("attest");
+            assert!(s.tokens.len() <= 2 * (ttl + 1) + 64, "{} tokens held after {i} s", s.tokens.len());
+        }
+    }
+
     #[test]
     fn att_30_an_unknown_key_id_is_refused_before_the_window() {
         let mut s = state(DeviceStatus::Claimed);

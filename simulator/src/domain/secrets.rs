@@ -145,4 +145,18 @@ mod tests {
         assert!(!ext.nonce_seen("a1b2c3d4e5f6", t + time::Duration::seconds(361)));
         assert!(ext.nonces.is_empty(), "forgotten once irrelevant");
     }
+
+    /// Issue 20: a device sending nonces faster than the window forgets them keeps at most
+    /// `MAX_NONCES`, the oldest dropped first.
+    #[test]
+    fn att_16_nonce_memory_is_capped() {
+        let t = datetime!(2025-12-13 14:25:30 UTC);
+        let mut ext = DeviceExt::default();
+        for i in 0..(MAX_NONCES + 1_000) {
+            ext.remember_nonce(&format!("nonce{i:08}"), t);
+        }
+        assert_eq!(ext.nonces.len(), MAX_NONCES);
+        assert!(!ext.nonce_seen("nonce00000000", t), "the oldest went first");
+        assert!(ext.nonce_seen(&format!("nonce{:08}", MAX_NONCES + 999), t));
+    }
 }

@@ -53,6 +53,14 @@ impl EnvelopeLayer {
     }
 }
 
+#[cfg(test)]
+impl EnvelopeLayer {
+    /// What the live log remembers (see [`Live::remembered`]).
+    pub(crate) fn remembered_live(&self) -> usize {
+        self.0.live.remembered()
+    }
+}
+
 impl<S> tower::Layer<S> for EnvelopeLayer {
     type Service = EnvelopeService<S>;
 

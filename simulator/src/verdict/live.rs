@@ -109,6 +109,12 @@ impl Live {
         }
     }
 
+    /// How many (device, rule) pairs are remembered (never more than [`MAX_REPORTED`]).
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.reported.lock().len()
+    }
+
     pub(crate) fn reset(&self) {
         self.reported.lock().clear();
     }
