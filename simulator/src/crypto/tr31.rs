@@ -85,19 +85,20 @@ pub enum Tr31Error {
 fn derive(kbpk: &Key32) -> (Key32, Key32) {
     // CMAC takes any AES-256 key: 32 bytes cannot be refused.
     #[allow(clippy::expect_used)]
-    let keyed = <Cmac<Aes256> as KeyInit>::new_from_slice(kbpk).expect("an AES-256 key");
-    let part = |counter: u8, usage: u8| -> [u8; 16] {
-        let mut mac = keyed.clone();
+    let mut mac = <Cmac<Aes256> as KeyInit>::new_from_slice(kbpk).expect("an AES-256 key");
+    // One CMAC reset between the four blocks, rather than a copy of its key schedule for each.
+    let mut part = |counter: u8, usage: u8| -> [u8; 16] {
         mac.update(&[counter, 0x00, usage, 0x00, 0x00, 0x04, 0x01, 0x00]);
-        mac.finalize().into_bytes().into()
+        mac.finalize_reset().into_bytes().into()
     };
-    let key = |usage: u8| -> Key32 {
+    let mut key = |usage: u8| -> Key32 {
         let mut k = [0u8; 32];
         k[..16].copy_from_slice(&part(1, usage));
         k[16..].copy_from_slice(&part(2, usage));
         k
     };
-    (key(0x00), key(0x01))
+    let kbek = key(0x00);
+    (kbek, key(0x01))
 }
 
 fn mac(kbak: &Key32, header: &str, key_data: &[u8]) -> Cmac<Aes256> {

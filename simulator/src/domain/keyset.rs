@@ -51,7 +51,23 @@ pub(crate) enum ActivateError {
 impl KeySet {
     /// KEYS-13: `ks-` + year of issue + `-` + the two-digit sequence; key ids likewise per entry.
     pub(crate) fn id(&self, name: &str) -> String {
-        format!("{name}-{}-{:02}", self.issued_at.year(), self.seq)
+        let (year, seq) = (self.issued_at.year(), self.seq);
+        if !(0..=9999).contains(&year) || seq > 99 {
+            return format!("{name}-{year}-{seq:02}");
+        }
+        // Seven ids per keys answer: written without the formatting machinery.
+        let mut id = String::with_capacity(name.len() + 8);
+        id.push_str(name);
+        id.push('-');
+        let digit = |n: i32| char::from(b'0' + u8::try_from(n % 10).unwrap_or(0));
+        let year_digits = [year / 1000, year / 100, year / 10, year];
+        // `{year}` has no leading zeros.
+        let first = year_digits.iter().position(|d| *d != 0).unwrap_or(3);
+        id.extend(year_digits[first..].iter().map(|d| digit(*d)));
+        id.push('-');
+        id.push(digit(i32::from(seq / 10)));
+        id.push(digit(i32::from(seq)));
+        id
     }
 
     pub(crate) fn expires_at(&self) -> OffsetDateTime {
@@ -148,6 +164,18 @@ mod tests {
         let m = s.add_merchant(Merchant { id: "m".into(), name: "m".into(), client_id: "c".into(), client_secret: "s".into() }).expect("m");
         s.add_device(DEV, m, DeviceStatus::Claimed).expect("device");
         s
+    }
+
+    /// KEYS-13's ids, written by hand, read as `format!("{name}-{year}-{seq:02}")` would.
+    #[test]
+    fn keys_13_ids_read_as_formatted() {
+        for year in [0, 7, 99, 999, 2025, 9999, -5] {
+            for seq in [0_u16, 1, 9, 10, 99, 100] {
+                let issued_at = time::macros::datetime!(2025-06-01 00:00 UTC).replace_year(year).expect("a year");
+                let set = KeySet { seq, issued_at, keys: [[0; 32]; 6], kcvs: Default::default() };
+                assert_eq!(set.id("ks"), format!("ks-{year}-{seq:02}"));
+            }
+        }
     }
 
     #[test]

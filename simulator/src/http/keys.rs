@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -39,15 +40,18 @@ const ENTRIES: [(&str, &str, char, Option<usize>); 6] = [
 pub(crate) async fn keys(
     State(clock): State<Arc<Clock>>,
     State(store): State<Arc<ViopayStore>>,
-    headers: HeaderMap,
+    // The request itself, not `HeaderMap` (which copies every header): KEYS-15, its body is
+    // never read.
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let headers = request.headers();
     let now = clock.now();
     // Under the lock: auth, the key set, the ZMK and the random padding. The wrapping (key
     // derivation, CMAC, AES) runs after it is released, so keys calls do not queue on the store.
     let (id, set, zmk, paddings) = {
         let mut store = store.write();
         let Store { state, rng, .. } = &mut *store;
-        let id = authorize(&headers, state, now)?;
+        let id = authorize(headers, state, now)?;
         let set = state.issue_keys(id, now, || rng.random()).map_err(|e| ApiError::with_device(&ATT_21, e.0))?;
         let paddings: [[u8; 16]; 6] = rng.random();
         (id, set, state.zmk(id), paddings)
