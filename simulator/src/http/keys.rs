@@ -1,8 +1,7 @@
 //! `POST /pos/keys`, step 6 (KEYS-*): the device's key set, each key in a TR-31 block under its
 //! parent (KEYS-03, KEYS-11): TMK under the ZMK, KEK under the TMK, the rest under the KEK.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::Request;
 use axum::extract::State;
@@ -56,16 +55,24 @@ pub(crate) async fn keys(
         let paddings: [[u8; 16]; 6] = rng.random();
         (id, set, state.zmk(id), paddings)
     };
-    // Each parent's KBEK and KBAK are derived once: the ZMK's, the TMK's and the KEK's.
-    let parents = [Kbpk::new(&zmk), Kbpk::new(&set.keys[0]), Kbpk::new(&set.keys[1])];
-    let mut keys = BTreeMap::new();
-    for (i, (usage, key_usage, mode, parent)) in ENTRIES.iter().enumerate() {
-        let wrapping = &parents[parent.map_or(0, |p| p + 1)];
-        let block =
-            wrapping.wrap(&Header::aes(key_usage, *mode), &set.keys[i], &paddings[i]).map_err(|e| ApiError::invalid_body(e.to_string()))?;
-        let entry = KeyEntry { kcv: &set.kcvs[i], key_block: STANDARD.encode(block), key_id: set.id(KEY_NAMES[i]), usage };
-        keys.insert(KEY_NAMES[i], entry);
+    // Each parent's KBEK and KBAK are derived once (the ZMK's, the TMK's, the KEK's): the entries
+    // come grouped by parent, so one wrapping key is alive at a time.
+    let mut wrapping: Option<(Option<usize>, Kbpk)> = None;
+    let mut blocks: [String; 6] = Default::default();
+    for (i, (_, _, _, parent)) in ENTRIES.iter().enumerate() {
+        let kbpk = match &wrapping {
+            Some((current, kbpk)) if current == parent => kbpk,
+            _ => &wrapping.insert((*parent, Kbpk::new(parent.map_or(&zmk, |p| &set.keys[p])))).1,
+        };
+        let block = kbpk.wrap(&HEADERS[i], &set.keys[i], &paddings[i]).map_err(|e| ApiError::invalid_body(e.to_string()))?;
+        blocks[i] = STANDARD.encode(block);
     }
+    let keys = Keys(std::array::from_fn(|i| KeyEntry {
+        kcv: &set.kcvs[i],
+        key_block: &blocks[i],
+        key_id: set.id(KEY_NAMES[i]),
+        usage: ENTRIES[i].0,
+    }));
     let answer = KeysAnswer {
         key_set: KeySetView { expires_at: rfc3339(set.expires_at()), issued_at: rfc3339(set.issued_at), key_set_id: set.id("ks") },
         keys,
@@ -86,9 +93,29 @@ pub(crate) async fn keys(
 #[derive(serde::Serialize)]
 struct KeysAnswer<'a> {
     key_set: KeySetView,
-    keys: BTreeMap<&'static str, KeyEntry<'a>>,
+    keys: Keys<'a>,
     transport: Transport,
 }
+
+/// The six entries in [`KEY_NAMES`]' order, written as a map sorted by name.
+struct Keys<'a>([KeyEntry<'a>; 6]);
+
+/// [`KEY_NAMES`]' indices in the names' alphabetical order.
+const BY_NAME: [usize; 6] = [1, 5, 2, 4, 0, 3];
+
+impl serde::Serialize for Keys<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(6))?;
+        for i in BY_NAME {
+            map.serialize_entry(KEY_NAMES[i], &self.0[i])?;
+        }
+        map.end()
+    }
+}
+
+/// KEYS-09, KEYS-10: each entry's TR-31 header, built once.
+static HEADERS: LazyLock<[Header; 6]> = LazyLock::new(|| std::array::from_fn(|i| Header::aes(ENTRIES[i].1, ENTRIES[i].2)));
 
 #[derive(serde::Serialize)]
 struct KeySetView {
@@ -100,7 +127,7 @@ struct KeySetView {
 #[derive(serde::Serialize)]
 struct KeyEntry<'a> {
     kcv: &'a str,
-    key_block: String,
+    key_block: &'a str,
     key_id: String,
     usage: &'static str,
 }
@@ -110,4 +137,16 @@ struct Transport {
     encryption: &'static str,
     format: &'static str,
     wrapped_under: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_name_is_key_names_in_alphabetical_order() {
+        let mut sorted = KEY_NAMES;
+        sorted.sort_unstable();
+        assert_eq!(BY_NAME.map(|i| KEY_NAMES[i]), sorted);
+    }
 }
