@@ -98,7 +98,26 @@ if [ -x "$VENV/bin/locust" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" ins
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 agg = next(r for r in rows if r["Name"] == "Aggregated")
-print(f"Locust, {sys.argv[2]} workers, 400 users: {float(agg['Requests/s']):.0f} req/s, {agg['Failure Count']} failures")
+print(f"Locust, {sys.argv[2]} workers, 400 users at the 3-5 s cadence: {float(agg['Requests/s']):.0f} req/s, {agg['Failure Count']} failures")
+PY
+  # Locust's own ceiling with the same file: terminals nobody claims, polling every 10 ms.
+  rm -rf "$OUT/locust-ceiling"
+  $CHECK load --target $URL --poll 10ms..10ms --never-claim 1 --export locust "$OUT/locust-ceiling" > /dev/null
+  (cd "$OUT/locust-ceiling" && ../../../"$VENV"/bin/locust -f locustfile.py --master --headless --expect-workers "$WORKERS" \
+      -u 200 -r 200 -t "${SECS}s" --csv ../locust-ceiling > ../locust-ceiling-master.log 2>&1) &
+  MASTER=$!
+  for _ in $(seq "$WORKERS"); do
+    (cd "$OUT/locust-ceiling" && ../../../"$VENV"/bin/locust -f locustfile.py --worker --master-host 127.0.0.1 > /dev/null 2>&1) &
+  done
+  wait $MASTER || true
+  python3 - "$OUT/locust-ceiling_stats.csv" "$WORKERS" "$OUT/load-ceiling.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+agg = next(r for r in rows if r["Name"] == "Aggregated")
+rps = float(agg["Requests/s"])
+load = json.load(open(sys.argv[3]))["rps"]
+print(f"Locust's ceiling, {sys.argv[2]} workers, 200 users polling every 10 ms: {rps:.0f} req/s, {agg['Failure Count']} failures "
+      f"(load's ceiling above: {load:.0f} req/s, {load / max(rps, 1):.0f}x)")
 PY
 else
   echo "Locust: could not be installed here; its figure is missing"

@@ -32,6 +32,21 @@ impl ApiRequest {
     pub fn json(self, value: &serde_json::Value) -> Self {
         self.header("Content-Type", "application/json").body(value.to_string())
     }
+
+    /// The exchange of this request sent to `url`, before any answer: what every transport fills.
+    pub(crate) fn unanswered(&self, url: String) -> Exchange {
+        Exchange {
+            method: self.method.clone(),
+            url,
+            request_headers: self.headers.clone(),
+            request_body: self.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: String::new(),
+            elapsed_ms: 0,
+            transport_error: None,
+        }
+    }
 }
 
 /// Which spelling header names have on the wire (HDR-12).
@@ -100,17 +115,7 @@ impl Client {
             HeaderCase::Lower => &self.lower,
             HeaderCase::Title => &self.title,
         };
-        let mut exchange = Exchange {
-            method: req.method.clone(),
-            url: url.clone(),
-            request_headers: req.headers.clone(),
-            request_body: req.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: String::new(),
-            elapsed_ms: 0,
-            transport_error: None,
-        };
+        let mut exchange = req.unanswered(url.clone());
         let method = match reqwest::Method::from_bytes(req.method.as_bytes()) {
             Ok(m) => m,
             Err(e) => {
@@ -159,8 +164,13 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
+    error_chain(kind, e)
+}
+
+/// `kind: error: its source: …`, the whole chain of a transport error on one line.
+pub(crate) fn error_chain(kind: &str, e: &dyn std::error::Error) -> String {
     let mut msg = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         msg.push_str(&format!(": {s}"));
         source = s.source();

@@ -85,18 +85,7 @@ impl Plain {
     }
 
     async fn send(&self, req: &ApiRequest) -> Exchange {
-        let url = format!("{}{}", self.base_url, req.path);
-        let mut exchange = Exchange {
-            method: req.method.clone(),
-            url,
-            request_headers: req.headers.clone(),
-            request_body: req.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
-            status: None,
-            response_headers: Vec::new(),
-            response_body: String::new(),
-            elapsed_ms: 0,
-            transport_error: None,
-        };
+        let mut exchange = req.unanswered(format!("{}{}", self.base_url, req.path));
         let started = Instant::now();
         if let Err(e) = self.exchange(req, &mut exchange).await {
             exchange.transport_error = Some(e);
@@ -185,13 +174,7 @@ impl Plain {
 }
 
 fn describe(kind: &str, e: &dyn std::error::Error) -> String {
-    let mut msg = format!("{kind}: {e}");
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    msg
+    crate::client::error_chain(kind, e)
 }
 
 #[cfg(test)]
