@@ -48,9 +48,11 @@ impl Transport {
 /// Idle HTTP/1.1 connections to one `host:port`, reused most recently idle first.
 pub(super) struct Plain {
     base_url: String,
-    authority: String,
+    /// Where to connect: the authority, with HTTP's port 80 when it names none.
+    address: String,
     /// The base URL's path, if it has one, in front of every request path.
     prefix: String,
+    /// The base URL's authority, sent as `Host`.
     host: HeaderValue,
     timeout: Duration,
     idle: Mutex<Vec<Lane>>,
@@ -74,14 +76,9 @@ impl Plain {
             return None;
         }
         let host = HeaderValue::from_str(authority).ok()?;
-        Some(Plain {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            authority: authority.to_owned(),
-            prefix,
-            host,
-            timeout,
-            idle: Mutex::new(Vec::new()),
-        })
+        let has_port = authority.rsplit_once(':').is_some_and(|(_, port)| !port.contains(']'));
+        let address = if has_port { authority.to_owned() } else { format!("{authority}:80") };
+        Some(Plain { base_url: base_url.trim_end_matches('/').to_owned(), address, prefix, host, timeout, idle: Mutex::new(Vec::new()) })
     }
 
     async fn send(&self, req: &ApiRequest) -> Exchange {
@@ -155,7 +152,7 @@ impl Plain {
             }
         }
         let timeout = |what: &str| format!("timed out: {what} within {} ms", self.timeout.as_millis());
-        let stream = tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(&self.authority))
+        let stream = tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(&self.address))
             .await
             .map_err(|_| timeout("no connection"))?
             .map_err(|e| format!("connection failed: {e}"))?;
@@ -260,6 +257,13 @@ mod tests {
         assert!(Plain::for_base("https://backend.example", Duration::from_secs(1)).is_none());
         assert!(Plain::for_base("http://user@backend.example", Duration::from_secs(1)).is_none());
         let p = plain("http://127.0.0.1:8080/v1/", Duration::from_secs(1));
-        assert_eq!((p.authority.as_str(), p.prefix.as_str(), p.base_url.as_str()), ("127.0.0.1:8080", "/v1", "http://127.0.0.1:8080/v1"));
+        assert_eq!(
+            (p.host.to_str().ok(), p.prefix.as_str(), p.base_url.as_str()),
+            (Some("127.0.0.1:8080"), "/v1", "http://127.0.0.1:8080/v1")
+        );
+        assert_eq!(p.address, "127.0.0.1:8080");
+        assert_eq!(plain("http://backend.example", Duration::from_secs(1)).address, "backend.example:80");
+        assert_eq!(plain("http://[::1]", Duration::from_secs(1)).address, "[::1]:80");
+        assert_eq!(plain("http://[::1]:9000/", Duration::from_secs(1)).address, "[::1]:9000");
     }
 }
