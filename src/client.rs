@@ -139,11 +139,7 @@ impl Client {
         match builder.send().await {
             Ok(res) => {
                 exchange.status = Some(res.status().as_u16());
-                exchange.response_headers = res
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                    .collect();
+                exchange.response_headers = header_pairs(res.headers());
                 match res.bytes().await {
                     Ok(bytes) => exchange.response_body = String::from_utf8_lossy(&bytes).into_owned(),
                     Err(e) => exchange.transport_error = Some(format!("reading the body: {e}")),
@@ -165,6 +161,11 @@ fn describe(e: &reqwest::Error) -> String {
         "request failed"
     };
     error_chain(kind, e)
+}
+
+/// An answer's headers as an [`Exchange`] keeps them (a value that is not UTF-8, lossily).
+pub(crate) fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
 }
 
 /// `kind: error: its source: …`, the whole chain of a transport error on one line.

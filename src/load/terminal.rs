@@ -239,13 +239,7 @@ impl Terminal {
             }
         };
         let mut pos = PosDevice::new(0, PosTerminal::new(&self.device, Some(secrets)));
-        let due = self.shared.start.elapsed().as_secs_f64();
-        self.sync_clock();
-        let model_now = self.model.now;
-        let call = pos.attest(&AttestFault::None, OffsetDateTime::now_utc(), model_now).ok_or(Halt::Failed)?;
-        let expect = self.model.attest(0, &AttestFault::None);
-        let (ex, label) = self.send(due, "attest", call.request.clone(), &expect).await?;
-        pos.attested(&call, &ex, label, model_now);
+        self.attest(&mut pos, self.shared.start.elapsed().as_secs_f64()).await?;
         for (step, endpoint) in
             [(Step::Keys, "keys"), (Step::Config, "config"), (Step::Parameters, "terminal-parameters"), (Step::Activate, "activate")]
         {
@@ -256,7 +250,11 @@ impl Terminal {
             let (ex, label) = self.send(due, endpoint, req, &expect).await?;
             self.model.stepped(0, step, ex.status);
             let served = matches!(label, "keys" | "config" | "parameters" | "activated") && ex.status == Some(200);
-            let Some(v) = ex.json().filter(|_| served) else { return Err(Halt::Failed) };
+            if !served || self.answer.is_null() {
+                return Err(Halt::Failed);
+            }
+            // The body as `send` parsed it for judging.
+            let v = std::mem::take(&mut self.answer);
             let schemas = &self.shared.schemas;
             // One fleet for all terminals: terminal ids stay unique across the whole run (CFG-06).
             let problems = {
@@ -275,13 +273,20 @@ impl Terminal {
         if let Some(at) = self.shared.workload.storm_at {
             // The storm: every activated terminal attests again at the same second (ATT-19).
             self.shared.sleep_until(at).await;
-            self.sync_clock();
-            let model_now = self.model.now;
-            let call = pos.attest(&AttestFault::None, OffsetDateTime::now_utc(), model_now).ok_or(Halt::Failed)?;
-            let expect = self.model.attest(0, &AttestFault::None);
-            let (ex, label) = self.send(at, "attest", call.request.clone(), &expect).await?;
-            pos.attested(&call, &ex, label, model_now);
+            self.attest(&mut pos, at).await?;
         }
+        Ok(())
+    }
+
+    /// Attests as the terminal (a fresh nonce, its identity key), due at `due`; the token issued
+    /// is the one the next steps carry.
+    async fn attest(&mut self, pos: &mut PosDevice, due: f64) -> Result<(), Halt> {
+        self.sync_clock();
+        let model_now = self.model.now;
+        let call = pos.attest(&AttestFault::None, OffsetDateTime::now_utc(), model_now).ok_or(Halt::Failed)?;
+        let expect = self.model.attest(0, &AttestFault::None);
+        let (ex, label) = self.send(due, "attest", call.request.clone(), &expect).await?;
+        pos.attested(&call, &ex, label, model_now);
         Ok(())
     }
 

@@ -111,8 +111,7 @@ impl Plain {
         };
         let (head, body) = answered?;
         exchange.status = Some(head.status.as_u16());
-        exchange.response_headers =
-            head.headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        exchange.response_headers = crate::client::header_pairs(&head.headers);
         exchange.response_body = String::from_utf8_lossy(&body).into_owned();
         if !lane.conn.is_closed() {
             self.idle.lock().push(lane);

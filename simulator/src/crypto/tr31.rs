@@ -148,6 +148,10 @@ fn wrap_with(kbek: &Aes256, kbak: &Cmac<Aes256>, header: &Header, key: &[u8], pa
     data.extend_from_slice(key);
     data.extend((0..pad).map(|i| padding.get(i).copied().unwrap_or(0)));
     let block_len = HEADER_LEN + 2 * data.len() + 2 * MAC_LEN;
+    // The header's length field has four digits.
+    if block_len > 9999 {
+        return Err(Tr31Error::KeyTooLong(key.len()));
+    }
     let mut block = String::with_capacity(block_len);
     header.write(block_len, &mut block);
     let mut mac = kbak.clone();
@@ -209,6 +213,18 @@ mod tests {
 
     fn key(seed: u8) -> Key32 {
         std::array::from_fn(|i| seed.wrapping_add(i as u8))
+    }
+
+    /// A block whose length needs five digits cannot be written: the header's field has four.
+    #[test]
+    fn a_block_longer_than_the_length_field_is_refused() {
+        let header = Header::aes("D0", 'B');
+        let long = vec![7u8; 5_000];
+        assert_eq!(wrap(&key(1), &header, &long, &[]), Err(Tr31Error::KeyTooLong(5_000)));
+        let fits = vec![7u8; 4_900];
+        let block = wrap(&key(1), &header, &fits, &[0; 16]).expect("a block of four-digit length");
+        assert_eq!(&block[1..5], block.len().to_string());
+        assert_eq!(unwrap(&key(1), &block).map(|(_, k)| k.len()), Ok(4_900));
     }
 
     #[test]

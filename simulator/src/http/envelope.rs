@@ -91,28 +91,40 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let envelope = self.envelope.clone();
         let exchange = envelope.begin(&req);
+        if let Some(Action::Error(spec)) = &exchange.selected.action {
+            req.extensions_mut().insert(ForcedError(*spec));
+        }
         let waits = exchange.selected.delay.is_some()
             || matches!(exchange.selected.action, Some(Action::Status { .. } | Action::Reset | Action::Hang { .. }));
         if waits {
             // The service that was polled ready goes with the request; a clone stays for the next.
             let clone = self.inner.clone();
-            let inner = std::mem::replace(&mut self.inner, clone);
-            return Box::pin(async move { Ok(envelope.faulted(exchange, req, inner).await) });
+            let mut inner = std::mem::replace(&mut self.inner, clone);
+            return Box::pin(async move { Ok(envelope.faulted(exchange, req, &mut inner).await) });
         }
-        if let Some(Action::Error(spec)) = &exchange.selected.action {
-            req.extensions_mut().insert(ForcedError(*spec));
+        let handler = call_catching(&mut self.inner, req);
+        Box::pin(async move { Ok(envelope.finish(exchange, handler.await).await) })
+    }
+}
+
+/// What a handler's panic leaves (its payload).
+type Panic = Box<dyn std::any::Any + Send>;
+
+/// Calls the handler, catching a panic in the call or in its future.
+fn call_catching<S>(inner: &mut S, req: Request) -> impl std::future::Future<Output = Result<Response, Panic>> + Send + 'static
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    let handler = std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req)));
+    async move {
+        match handler {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await.map(|answer| match answer {
+                Ok(res) => res,
+                Err(never) => match never {},
+            }),
+            Err(panic) => Err(panic),
         }
-        let handler = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
-        Box::pin(async move {
-            let res = match handler {
-                Ok(future) => AssertUnwindSafe(future).catch_unwind().await.map(|answer| match answer {
-                    Ok(res) => res,
-                    Err(never) => match never {},
-                }),
-                Err(panic) => Err(panic),
-            };
-            Ok(envelope.finish(exchange, res).await)
-        })
     }
 }
 
@@ -158,9 +170,10 @@ impl Envelope {
 
     /// A fault that waits before the handler: a delay, an answer in the handler's place, or no
     /// answer at all.
-    async fn faulted<S>(&self, mut exchange: Exchange, mut req: Request, mut inner: S) -> Response
+    async fn faulted<S>(&self, mut exchange: Exchange, req: Request, inner: &mut S) -> Response
     where
         S: tower::Service<Request, Response = Response, Error = Infallible>,
+        S::Future: Send + 'static,
     {
         if let Some(delay) = exchange.selected.delay {
             tokio::time::sleep(delay).await;
@@ -181,21 +194,14 @@ impl Envelope {
                 let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0.clone());
                 return faults::no_answer(action, conn.as_ref()).await;
             }
-            Some(Action::Error(spec)) => {
-                req.extensions_mut().insert(ForcedError(*spec));
-            }
             _ => {}
         }
-        let res = match AssertUnwindSafe(inner.call(req)).catch_unwind().await {
-            Ok(Ok(res)) => Ok(res),
-            Ok(Err(never)) => match never {},
-            Err(panic) => Err(panic),
-        };
+        let res = call_catching(inner, req).await;
         self.finish(exchange, res).await
     }
 
     /// The handler's answer (or its panic) rendered, stamped with the trace id and journaled.
-    async fn finish(&self, mut exchange: Exchange, res: Result<Response, Box<dyn std::any::Any + Send>>) -> Response {
+    async fn finish(&self, mut exchange: Exchange, res: Result<Response, Panic>) -> Response {
         let trace_id = exchange.trace_id;
         // No request ever gets a dropped connection: a handler that panics answers the 500
         // envelope, and the panic is journaled (parking_lot locks do not poison, so the state
