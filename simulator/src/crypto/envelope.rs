@@ -113,7 +113,7 @@ pub fn open(msk: &Key32, body: &[u8]) -> Result<Value, EnvelopeError> {
     }
     match envelope.get("key_kcv") {
         None => {}
-        Some(Value::String(k)) if k.eq_ignore_ascii_case(&kcv(msk)) => {}
+        Some(Value::String(k)) if k.eq_ignore_ascii_case(kcv(msk).as_str()) => {}
         Some(_) => return Err(EnvelopeError::Kcv),
     }
     let plaintext = decrypt(msk, &iv, &ciphertext).ok_or(EnvelopeError::Padding)?;

@@ -78,6 +78,9 @@ pub enum Tr31Error {
     KeyLength,
     #[error("a key of {0} bytes is longer than a key block holds")]
     KeyTooLong(usize),
+    /// Cannot happen: [`padding_len`] pads the key data to whole blocks before CBC.
+    #[error("the key data is not whole 16-byte blocks")]
+    NotWholeBlocks,
 }
 
 /// KBEK and KBAK from the wrapping key (see the module comment). One CMAC key schedule serves
@@ -130,8 +133,10 @@ impl Kbpk {
 
     /// Wraps `key`. `padding` supplies the random padding ([`padding_len`] bytes are used), so the
     /// caller decides where randomness comes from.
-    pub fn wrap(&self, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
-        wrap_with(&self.kbek, &self.kbak, header, key, padding)
+    /// `&mut`: the one CMAC state is reset after each block instead of copied for it (with its
+    /// key schedule, about 1 KB).
+    pub fn wrap(&mut self, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
+        wrap_with(&self.kbek, &mut self.kbak, header, key, padding)
     }
 }
 
@@ -140,7 +145,7 @@ pub fn wrap(kbpk: &Key32, header: &Header, key: &[u8], padding: &[u8]) -> Result
     Kbpk::new(kbpk).wrap(header, key, padding)
 }
 
-fn wrap_with(kbek: &Aes256, kbak: &Cmac<Aes256>, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
+fn wrap_with(kbek: &Aes256, kbak: &mut Cmac<Aes256>, header: &Header, key: &[u8], padding: &[u8]) -> Result<String, Tr31Error> {
     let bits = u16::try_from(key.len() * 8).map_err(|_| Tr31Error::KeyTooLong(key.len()))?;
     let pad = padding_len(key.len());
     let mut data = Vec::with_capacity(2 + key.len() + pad);
@@ -154,11 +159,14 @@ fn wrap_with(kbek: &Aes256, kbak: &Cmac<Aes256>, header: &Header, key: &[u8], pa
     }
     let mut block = String::with_capacity(block_len);
     header.write(block_len, &mut block);
-    let mut mac = kbak.clone();
-    mac.update(block.as_bytes());
-    mac.update(&data);
-    let tag: [u8; 16] = mac.finalize().into_bytes().into();
-    let encrypted = cbc::Encryptor::<Aes256>::inner_iv_init(kbek.clone(), &tag.into()).encrypt_padded_vec::<NoPadding>(&data);
+    kbak.update(block.as_bytes());
+    kbak.update(&data);
+    let tag: [u8; 16] = kbak.finalize_reset().into_bytes().into();
+    // The cipher is borrowed, not cloned: its key schedule is about 1 KB.
+    let len = data.len();
+    let encrypted = cbc::Encryptor::<&Aes256>::inner_iv_init(kbek, &tag.into())
+        .encrypt_padded::<NoPadding>(&mut data, len)
+        .map_err(|_| Tr31Error::NotWholeBlocks)?;
     block.push_str(&hex::encode_upper(encrypted));
     block.push_str(&hex::encode_upper(tag));
     Ok(block)

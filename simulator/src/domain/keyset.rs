@@ -97,14 +97,14 @@ impl State {
         let device = self.devices.get_mut(&id).ok_or(DeviceNotFound(id))?;
         let ext = device.ext.get_or_insert_with(Default::default);
         if let Some(set) = &ext.key_set {
-            return Ok(set.clone());
+            return Ok(*set);
         }
         ext.key_sets_issued = ext.key_sets_issued.saturating_add(1);
         let issued_at = now.replace_nanosecond(0).unwrap_or(now);
         let keys: [Key32; 6] = std::array::from_fn(|_| draw());
         let kcvs = keys.each_ref().map(crate::crypto::kcv::kcv);
         let set = KeySet { seq: ext.key_sets_issued, issued_at, keys, kcvs };
-        ext.key_set = Some(set.clone());
+        ext.key_set = Some(set);
         Ok(set)
     }
 
@@ -172,7 +172,7 @@ mod tests {
         for year in [0, 7, 99, 999, 2025, 9999, -5] {
             for seq in [0_u16, 1, 9, 10, 99, 100] {
                 let issued_at = time::macros::datetime!(2025-06-01 00:00 UTC).replace_year(year).expect("a year");
-                let set = KeySet { seq, issued_at, keys: [[0; 32]; 6], kcvs: Default::default() };
+                let set = KeySet { seq, issued_at, keys: [[0; 32]; 6], kcvs: [crate::crypto::kcv::kcv(&[0; 32]); 6] };
                 assert_eq!(set.id("ks"), format!("ks-{year}-{seq:02}"));
             }
         }

@@ -26,7 +26,7 @@ pub(crate) use keyset::{ActivateError, KEY_NAMES, Readiness};
 pub use merchant::Merchant;
 pub(crate) use merchant::MerchantIdx;
 pub(crate) use pairing::PairError;
-pub(crate) use secrets::{IdentityKey, SecretSeed, default_key_id};
+pub(crate) use secrets::{IdentityKey, KeySet, SecretSeed, default_key_id};
 pub(crate) use state::{ProvisionError, State};
 pub(crate) use status::StatusView;
 pub(crate) use user::{PORTAL_CLIENT_ID, User};

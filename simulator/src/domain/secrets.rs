@@ -10,6 +10,7 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 
 use crate::crypto::Key32;
+use crate::crypto::kcv::Kcv;
 use crate::ids::DeviceId;
 
 /// ATT-16: how long a nonce is remembered after its request passed the signature check.
@@ -27,14 +28,14 @@ pub(crate) struct IdentityKey {
 }
 
 /// The six keys of a key set (KEYS-05), in the order `tmk`, `kek`, `msk`, `tpk`, `tdk`, `mac`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct KeySet {
     /// The device's n-th key set, from 1 (KEYS-13).
     pub(crate) seq: u16,
     pub(crate) issued_at: OffsetDateTime,
     pub(crate) keys: [Key32; 6],
     /// KEYS-07: each key's KCV, computed once at issue.
-    pub(crate) kcvs: [String; 6],
+    pub(crate) kcvs: [Kcv; 6],
 }
 
 impl KeySet {
@@ -81,18 +82,35 @@ impl DeviceExt {
 }
 
 /// Derives the per-device secrets of IDK-05 from the simulator's secret seed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SecretSeed(pub Key32);
+///
+/// Holds the HMAC already keyed with the seed: keying absorbs two SHA-256 blocks (the padded key,
+/// inner and outer), which every derivation (a ZMK on every keys call, an identity secret on
+/// every attest) would otherwise repeat.
+#[derive(Clone, Debug)]
+pub(crate) struct SecretSeed(Hmac<Sha256>);
+
+impl Default for SecretSeed {
+    fn default() -> Self {
+        SecretSeed::from_key(&Key32::default())
+    }
+}
 
 impl SecretSeed {
     pub(crate) fn from_seed(seed: u64) -> Self {
-        SecretSeed(derive(&seed.to_le_bytes(), b"viopay-sim secret seed"))
+        SecretSeed::from_key(&derive(&seed.to_le_bytes(), b"viopay-sim secret seed"))
+    }
+
+    fn from_key(key: &Key32) -> Self {
+        // HMAC takes a key of any length.
+        #[allow(clippy::expect_used)]
+        SecretSeed(Hmac::<Sha256>::new_from_slice(key).expect("any key length"))
     }
 
     fn for_device(&self, what: &[u8], id: DeviceId) -> Key32 {
-        let mut msg = what.to_vec();
-        msg.extend_from_slice(&id.as_u32().to_be_bytes());
-        derive(&self.0, &msg)
+        let mut mac = self.0.clone();
+        mac.update(what);
+        mac.update(&id.as_u32().to_be_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// IDK-01/IDK-05: the default identity secret.

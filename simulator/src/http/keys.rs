@@ -8,16 +8,16 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use rand::RngExt;
 
 use super::attestation::authorize;
 use super::error::ApiError;
+use super::json_out::ObjectWriter;
 use super::note::JournalNote;
 use crate::clock::Clock;
-use crate::crypto::tr31::{Header, Kbpk};
-use crate::domain::KEY_NAMES;
+use crate::crypto::Key32;
+use crate::crypto::tr31::{Header, Kbpk, Tr31Error};
+use crate::domain::{KEY_NAMES, KeySet};
 use crate::errors::ATT_21;
 use crate::store::{Store, ViopayStore};
 use crate::time_fmt::rfc3339;
@@ -55,92 +55,73 @@ pub(crate) async fn keys(
         let paddings: [[u8; 16]; 6] = rng.random();
         (id, set, state.zmk(id), paddings)
     };
-    // Each parent's KBEK and KBAK are derived once (the ZMK's, the TMK's, the KEK's): the entries
-    // come grouped by parent, so one wrapping key is alive at a time.
-    let mut wrapping: Option<(Option<usize>, Kbpk)> = None;
-    let mut blocks: [String; 6] = Default::default();
-    for (i, (_, _, _, parent)) in ENTRIES.iter().enumerate() {
-        let kbpk = match &wrapping {
-            Some((current, kbpk)) if current == parent => kbpk,
-            _ => &wrapping.insert((*parent, Kbpk::new(parent.map_or(&zmk, |p| &set.keys[p])))).1,
-        };
-        let block = kbpk.wrap(&HEADERS[i], &set.keys[i], &paddings[i]).map_err(|e| ApiError::invalid_body(e.to_string()))?;
-        blocks[i] = STANDARD.encode(block);
-    }
-    let keys = Keys(std::array::from_fn(|i| KeyEntry {
-        kcv: &set.kcvs[i],
-        key_block: &blocks[i],
-        key_id: set.id(KEY_NAMES[i]),
-        usage: ENTRIES[i].0,
-    }));
-    let answer = KeysAnswer {
-        key_set: KeySetView { expires_at: rfc3339(set.expires_at()), issued_at: rfc3339(set.issued_at), key_set_id: set.id("ks") },
-        keys,
-        transport: Transport { encryption: "AES-256", format: "TR31", wrapped_under: "kek" },
-    };
+    let blocks = wrap_blocks(&zmk, &set, &paddings).map_err(|e| ApiError::invalid_body(e.to_string()))?;
     // Written into a buffer of the answer's size at once (about 2.6 KB): `Json` starts at 128
     // bytes and copies the answer five times as it grows.
     let mut body = Vec::with_capacity(4096);
-    serde_json::to_writer(&mut body, &answer).map_err(|e| ApiError::invalid_body(e.to_string()))?;
+    write_answer(&mut body, &set, &blocks).map_err(|e| ApiError::invalid_body(e.to_string()))?;
     let res = ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
     Ok(JournalNote::device(id).attach(res))
 }
 
-// The answer's shape (KEYS-02, KEYS-05, KEYS-06). Fields are declared in alphabetical order, the
-// order in which the simulator has always written them (a `serde_json::Value` map sorts its keys),
-// so typed answers keep the bytes on the wire the same.
-
-#[derive(serde::Serialize)]
-struct KeysAnswer<'a> {
-    key_set: KeySetView,
-    keys: Keys<'a>,
-    transport: Transport,
+/// KEYS-03, KEYS-11: each key's TR-31 block under its parent. Each parent's KBEK and KBAK are
+/// derived once (the ZMK's, the TMK's, the KEK's): the entries come grouped by parent.
+fn wrap_blocks(zmk: &Key32, set: &KeySet, paddings: &[[u8; 16]; 6]) -> Result<[String; 6], Tr31Error> {
+    let mut blocks: [String; 6] = Default::default();
+    let mut first = 0;
+    for group in ENTRIES.chunk_by(|a, b| a.3 == b.3) {
+        let Some((_, _, _, parent)) = group.first() else { continue };
+        // A local, not kept in an `Option` across groups: moving its key schedules (about 2 KB)
+        // in and out cost more than the AES of the block it then wraps.
+        let mut kbpk = Kbpk::new(parent.map_or(zmk, |p| &set.keys[p]));
+        for i in first..first + group.len() {
+            blocks[i] = kbpk.wrap(&HEADERS[i], &set.keys[i], &paddings[i])?;
+        }
+        first += group.len();
+    }
+    Ok(blocks)
 }
 
-/// The six entries in [`KEY_NAMES`]' order, written as a map sorted by name.
-struct Keys<'a>([KeyEntry<'a>; 6]);
+/// The answer (KEYS-02, KEYS-05, KEYS-06, KEYS-13), each block Base64 of its TR-31 text. Fields
+/// and entries are in alphabetical order, the order in which the simulator has always written
+/// them (a `serde_json::Value` map sorts its keys), so the bytes on the wire stay the same.
+fn write_answer(out: &mut Vec<u8>, set: &KeySet, blocks: &[String; 6]) -> Result<(), serde_json::Error> {
+    let mut answer = ObjectWriter::open(out);
+    let mut key_set = answer.object("key_set");
+    key_set.str("expires_at", &rfc3339(set.expires_at()))?;
+    key_set.str("issued_at", &rfc3339(set.issued_at))?;
+    key_set.str("key_set_id", &set.id("ks"))?;
+    key_set.close();
+    let mut keys = answer.object("keys");
+    for i in BY_NAME {
+        let mut entry = keys.object(KEY_NAMES[i]);
+        entry.str("kcv", set.kcvs[i].as_str())?;
+        entry.base64("key_block", blocks[i].as_bytes());
+        entry.str("key_id", &set.id(KEY_NAMES[i]))?;
+        entry.str("usage", ENTRIES[i].0)?;
+        entry.close();
+    }
+    keys.close();
+    let mut transport = answer.object("transport");
+    transport.str("encryption", "AES-256")?;
+    transport.str("format", "TR31")?;
+    transport.str("wrapped_under", "kek")?;
+    transport.close();
+    answer.close();
+    Ok(())
+}
 
 /// [`KEY_NAMES`]' indices in the names' alphabetical order.
 const BY_NAME: [usize; 6] = [1, 5, 2, 4, 0, 3];
 
-impl serde::Serialize for Keys<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(6))?;
-        for i in BY_NAME {
-            map.serialize_entry(KEY_NAMES[i], &self.0[i])?;
-        }
-        map.end()
-    }
-}
-
 /// KEYS-09, KEYS-10: each entry's TR-31 header, built once.
 static HEADERS: LazyLock<[Header; 6]> = LazyLock::new(|| std::array::from_fn(|i| Header::aes(ENTRIES[i].1, ENTRIES[i].2)));
 
-#[derive(serde::Serialize)]
-struct KeySetView {
-    expires_at: String,
-    issued_at: String,
-    key_set_id: String,
-}
-
-#[derive(serde::Serialize)]
-struct KeyEntry<'a> {
-    kcv: &'a str,
-    key_block: &'a str,
-    key_id: String,
-    usage: &'static str,
-}
-
-#[derive(serde::Serialize)]
-struct Transport {
-    encryption: &'static str,
-    format: &'static str,
-    wrapped_under: &'static str,
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
 
     #[test]
@@ -148,5 +129,34 @@ mod tests {
         let mut sorted = KEY_NAMES;
         sorted.sort_unstable();
         assert_eq!(BY_NAME.map(|i| KEY_NAMES[i]), sorted);
+    }
+
+    /// The hand-written answer reads byte for byte as serde_json writes the same answer as a
+    /// `Value` (keys sorted), which is how the simulator wrote it before.
+    #[test]
+    fn keys_02_the_answer_reads_as_serde_writes_it() {
+        let issued_at = time::macros::datetime!(2025-12-13 14:25:30 UTC);
+        let keys: [crate::crypto::Key32; 6] = std::array::from_fn(|i| [u8::try_from(i).unwrap_or(0); 32]);
+        let set = KeySet { seq: 3, issued_at, keys, kcvs: keys.each_ref().map(crate::crypto::kcv::kcv) };
+        let blocks: [String; 6] = std::array::from_fn(|i| format!("D0144{}0AB00E0000{}", ENTRIES[i].1, "9F".repeat(i + 1)));
+        let mut ours = Vec::new();
+        write_answer(&mut ours, &set, &blocks).expect("written");
+        let entries: serde_json::Map<String, serde_json::Value> = (0..6)
+            .map(|i| {
+                let entry = serde_json::json!({
+                    "kcv": set.kcvs[i].as_str(),
+                    "key_block": STANDARD.encode(&blocks[i]),
+                    "key_id": set.id(KEY_NAMES[i]),
+                    "usage": ENTRIES[i].0,
+                });
+                (KEY_NAMES[i].to_string(), entry)
+            })
+            .collect();
+        let expected = serde_json::json!({
+            "key_set": { "expires_at": "2026-12-13T14:25:30Z", "issued_at": "2025-12-13T14:25:30Z", "key_set_id": "ks-2025-03" },
+            "keys": entries,
+            "transport": { "encryption": "AES-256", "format": "TR31", "wrapped_under": "kek" },
+        });
+        assert_eq!(String::from_utf8(ours).expect("UTF-8"), expected.to_string());
     }
 }

@@ -13,6 +13,7 @@ mod fallback;
 pub(crate) mod header_names;
 mod health;
 pub(crate) mod json_body;
+mod json_out;
 mod keys;
 pub(crate) mod middleware;
 pub(crate) mod note;
