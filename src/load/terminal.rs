@@ -116,10 +116,12 @@ impl Terminal {
     async fn journey(&mut self, arrive: f64) -> Result<(), Halt> {
         let mut due = arrive;
         let bootstrap = self.model.bootstrap(0);
-        self.send(due, "bootstrap", Session::pos("POST", "/pos/bootstrap", &self.device), &bootstrap).await?;
+        self.send(due, "bootstrap", &Session::pos("POST", "/pos/bootstrap", &self.device), &bootstrap).await?;
         let mut claim = self.new_code(due).await?;
         self.shared.progress.waiting.fetch_add(1, Ordering::Relaxed);
         let mut poll = self.next_poll(due);
+        // The same request every poll: built once.
+        let status = Session::pos("GET", "/pos/status", &self.device);
         let result = loop {
             let claim_first = claim.as_ref().is_some_and(|c| c.at <= poll);
             due = if claim_first { claim.as_ref().map_or(poll, |c| c.at) } else { poll };
@@ -134,7 +136,7 @@ impl Terminal {
                 continue;
             }
             let expect = self.model.status(0);
-            let (_, label) = self.send(due, "status", Session::pos("GET", "/pos/status", &self.device), &expect).await?;
+            let (_, label) = self.send(due, "status", &status, &expect).await?;
             self.model.status_read(0, label);
             if self.model.devices[0].claimed {
                 break Ok(());
@@ -159,7 +161,7 @@ impl Terminal {
     /// Requests a pairing code and plans its claim.
     async fn new_code(&mut self, due: f64) -> Result<Option<Claim>, Halt> {
         let expect = self.model.request_code(0);
-        let (ex, label) = self.send(due, "pairing-code", Session::pos("POST", "/pos/pairing-code", &self.device), &expect).await?;
+        let (ex, label) = self.send(due, "pairing-code", &Session::pos("POST", "/pos/pairing-code", &self.device), &expect).await?;
         let Some(code) = ex.json().and_then(|v| v["pairing_code"].as_str().map(str::to_owned)).filter(|_| label == "issued") else {
             return Ok(None);
         };
@@ -181,12 +183,12 @@ impl Terminal {
         if let Some(old) = stale {
             // AUTH-14, CLAIM-03: a token past its lifetime is refused, under load as at rest.
             let expect = self.model.bad_token();
-            self.send(c.at, "claim", Session::bearer_claim(&old, &value), &expect).await?;
+            self.send(c.at, "claim", &Session::bearer_claim(&old, &value), &expect).await?;
         }
         let req = Session::bearer_claim(&token, &value);
         let expect = self.model.claim(self.merchant, 0, c.code);
         if !c.twice {
-            let (ex, label) = self.send(c.at, "claim", req, &expect).await?;
+            let (ex, label) = self.send(c.at, "claim", &req, &expect).await?;
             self.model.claim_answered(0, c.code, label, ex.status);
             return Ok(());
         }
@@ -247,7 +249,7 @@ impl Terminal {
             let Some((req, credential)) = pos.step(step, &TokenChoice::Latest, None, body.as_ref()) else { return Err(Halt::Failed) };
             let expect = self.model.step(0, step, credential, body.as_ref());
             let due = self.shared.start.elapsed().as_secs_f64();
-            let (ex, label) = self.send(due, endpoint, req, &expect).await?;
+            let (ex, label) = self.send(due, endpoint, &req, &expect).await?;
             self.model.stepped(0, step, ex.status);
             let served = matches!(label, "keys" | "config" | "parameters" | "activated") && ex.status == Some(200);
             if !served || self.answer.is_null() {
@@ -285,7 +287,7 @@ impl Terminal {
         let model_now = self.model.now;
         let call = pos.attest(&AttestFault::None, OffsetDateTime::now_utc(), model_now).ok_or(Halt::Failed)?;
         let expect = self.model.attest(0, &AttestFault::None);
-        let (ex, label) = self.send(due, "attest", call.request.clone(), &expect).await?;
+        let (ex, label) = self.send(due, "attest", &call.request, &expect).await?;
         pos.attested(&call, &ex, label, model_now);
         Ok(())
     }
@@ -297,10 +299,16 @@ impl Terminal {
     }
 
     /// Sends a request due at `due`, records its latency from then, and judges the answer.
-    async fn send(&mut self, due: f64, endpoint: &'static str, req: ApiRequest, expect: &Expect) -> Result<(Exchange, &'static str), Halt> {
+    async fn send(
+        &mut self,
+        due: f64,
+        endpoint: &'static str,
+        req: &ApiRequest,
+        expect: &Expect,
+    ) -> Result<(Exchange, &'static str), Halt> {
         self.sync_clock();
         let sent = Instant::now();
-        let ex = self.shared.send(&req).await;
+        let ex = self.shared.send(req).await;
         self.shared.recorded(due, endpoint, &ex, sent);
         if ex.status.is_none() {
             self.shared.note_transport(&ex);
@@ -311,7 +319,7 @@ impl Terminal {
         let timer = Instant::now();
         // One parse of the body serves the checks and the model.
         let parsed = crate::json::parse(&ex.response_body);
-        self.shared.checked_parsed(&req, &ex, parsed.as_ref())?;
+        self.shared.checked_parsed(req, &ex, parsed.as_ref())?;
         self.answer = parsed.map_or(serde_json::Value::Null, |p| p.value);
         let label = self.shared.verdict_parsed(expect, &ex, &self.answer)?;
         self.shared.stats.lock().judged(timer.elapsed());

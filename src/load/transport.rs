@@ -10,6 +10,7 @@
 //! Either way the answer is the same [`Exchange`], judged the same way.
 
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -82,7 +83,10 @@ impl Plain {
     }
 
     async fn send(&self, req: &ApiRequest) -> Exchange {
-        let mut exchange = req.unanswered(format!("{}{}", self.base_url, req.path));
+        let mut url = String::with_capacity(self.base_url.len() + req.path.len());
+        url.push_str(&self.base_url);
+        url.push_str(&req.path);
+        let mut exchange = req.unanswered(url);
         let started = Instant::now();
         if let Err(e) = self.exchange(req, &mut exchange).await {
             exchange.transport_error = Some(e);
@@ -128,8 +132,9 @@ impl Plain {
             .body(Full::new(req.body.as_ref().map_or_else(Bytes::new, |b| Bytes::from(b.clone()))))
             .map_err(|e| format!("invalid request to {url}: {e}"))?;
         let headers = request.headers_mut();
+        headers.reserve(req.headers.len() + 2);
         for (name, value) in &req.headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("invalid header name `{name}`: {e}"))?;
+            let name = header_name(name)?;
             let value = HeaderValue::from_str(value).map_err(|e| format!("invalid value of header `{name}`: {e}"))?;
             headers.append(name, value);
         }
@@ -166,6 +171,20 @@ impl Plain {
             let _ = driver.await;
         });
         Ok(Lane { conn, timer: Box::pin(tokio::time::sleep(self.timeout)) })
+    }
+}
+
+/// The header names a load run's terminals and merchants send, parsed once. A name that is not a
+/// standard one (`X-Device-Id`) is lowercased into a new allocation by each parse.
+static KNOWN_NAMES: LazyLock<[HeaderName; 9]> = LazyLock::new(|| {
+    ["x-device-id", "x-client-type", "user-agent", "authorization", "content-type", "x-key-id", "x-timestamp", "x-nonce", "x-signature"]
+        .map(HeaderName::from_static)
+});
+
+fn header_name(name: &str) -> Result<HeaderName, String> {
+    match KNOWN_NAMES.iter().find(|known| known.as_str().eq_ignore_ascii_case(name)) {
+        Some(known) => Ok(known.clone()),
+        None => HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("invalid header name `{name}`: {e}")),
     }
 }
 
