@@ -299,6 +299,12 @@ impl Shared {
         self.wire.send(req).await
     }
 
+    /// [`Shared::send`] for a request prepared once and sent again and again.
+    async fn send_prepared(&self, prepared: &transport::Prepared) -> crate::exchange::Exchange {
+        let _permit = self.inflight.acquire().await;
+        self.wire.send_prepared(prepared).await
+    }
+
     /// A merchant-side request, recorded and checked like every other.
     async fn signed(&self, due: f64, endpoint: &'static str, req: &crate::client::ApiRequest) -> Option<crate::exchange::Exchange> {
         let sent = Instant::now();

@@ -15,6 +15,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::Shared;
 use super::judging::Halt;
+use super::transport::Prepared;
 use crate::client::ApiRequest;
 use crate::exchange::Exchange;
 use crate::judge::Ruling;
@@ -24,6 +25,12 @@ use crate::pos::device::{PosDevice, TokenChoice};
 use crate::pos::verify::Terminal as PosTerminal;
 use crate::session::Session;
 use time::OffsetDateTime;
+
+/// A request as the terminal sends it: made for this once, or prepared for sending again and again.
+enum Outgoing<'a> {
+    Once(&'a ApiRequest),
+    Prepared(&'a Prepared),
+}
 
 /// The merchant side's plan for the terminal's current code.
 struct Claim {
@@ -120,8 +127,8 @@ impl Terminal {
         let mut claim = self.new_code(due).await?;
         self.shared.progress.waiting.fetch_add(1, Ordering::Relaxed);
         let mut poll = self.next_poll(due);
-        // The same request every poll: built once.
-        let status = Session::pos("GET", "/pos/status", &self.device);
+        // The same request every poll: built once, in the wire's terms too.
+        let status = self.shared.wire.prepare(Session::pos("GET", "/pos/status", &self.device));
         let result = loop {
             let claim_first = claim.as_ref().is_some_and(|c| c.at <= poll);
             due = if claim_first { claim.as_ref().map_or(poll, |c| c.at) } else { poll };
@@ -136,7 +143,7 @@ impl Terminal {
                 continue;
             }
             let expect = self.model.status(0);
-            let (_, label) = self.send(due, "status", &status, &expect).await?;
+            let (_, label) = self.judged(due, "status", Outgoing::Prepared(&status), &expect).await?;
             self.model.status_read(0, label);
             if self.model.devices[0].claimed {
                 break Ok(());
@@ -306,9 +313,23 @@ impl Terminal {
         req: &ApiRequest,
         expect: &Expect,
     ) -> Result<(Exchange, &'static str), Halt> {
+        self.judged(due, endpoint, Outgoing::Once(req), expect).await
+    }
+
+    /// [`Terminal::send`] for either kind of [`Outgoing`] request.
+    async fn judged(
+        &mut self,
+        due: f64,
+        endpoint: &'static str,
+        outgoing: Outgoing<'_>,
+        expect: &Expect,
+    ) -> Result<(Exchange, &'static str), Halt> {
         self.sync_clock();
         let sent = Instant::now();
-        let ex = self.shared.send(req).await;
+        let (req, ex) = match outgoing {
+            Outgoing::Once(req) => (req, self.shared.send(req).await),
+            Outgoing::Prepared(prepared) => (prepared.request(), self.shared.send_prepared(prepared).await),
+        };
         self.shared.recorded(due, endpoint, &ex, sent);
         if ex.status.is_none() {
             self.shared.note_transport(&ex);

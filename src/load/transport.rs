@@ -40,9 +40,56 @@ impl Transport {
 
     pub(super) async fn send(&self, req: &ApiRequest) -> Exchange {
         match self {
-            Transport::Plain(plain) => plain.send(req).await,
+            Transport::Plain(plain) => plain.send(req, None).await,
             Transport::Reqwest(client) => client.send(req).await,
         }
+    }
+
+    /// `request` in the wire's own terms, for sending it again and again.
+    pub(super) fn prepare(&self, request: ApiRequest) -> Prepared {
+        // A request hyper refuses is sent the usual way, and fails there as any other would.
+        let head = match self {
+            Transport::Plain(plain) => plain.head(&request).ok(),
+            Transport::Reqwest(_) => None,
+        };
+        Prepared { request, head }
+    }
+
+    pub(super) async fn send_prepared(&self, prepared: &Prepared) -> Exchange {
+        match (self, &prepared.head) {
+            (Transport::Plain(plain), Some(head)) => plain.send(&prepared.request, Some(head)).await,
+            _ => self.send(&prepared.request).await,
+        }
+    }
+}
+
+/// A request sent again and again (a terminal's status poll), its method, target and headers
+/// parsed once: each send clones them instead of parsing and validating every header anew.
+pub(super) struct Prepared {
+    request: ApiRequest,
+    head: Option<Head>,
+}
+
+impl Prepared {
+    pub(super) fn request(&self) -> &ApiRequest {
+        &self.request
+    }
+}
+
+/// What hyper sends ahead of the body.
+struct Head {
+    method: hyper::Method,
+    uri: hyper::Uri,
+    headers: hyper::HeaderMap,
+}
+
+impl Head {
+    fn into_request(self, body: Full<Bytes>) -> hyper::Request<Full<Bytes>> {
+        let mut request = hyper::Request::new(body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.headers_mut() = self.headers;
+        request
     }
 }
 
@@ -82,13 +129,13 @@ impl Plain {
         Some(Plain { base_url: base_url.trim_end_matches('/').to_owned(), address, prefix, host, timeout, idle: Mutex::new(Vec::new()) })
     }
 
-    async fn send(&self, req: &ApiRequest) -> Exchange {
+    async fn send(&self, req: &ApiRequest, head: Option<&Head>) -> Exchange {
         let mut url = String::with_capacity(self.base_url.len() + req.path.len());
         url.push_str(&self.base_url);
         url.push_str(&req.path);
         let mut exchange = req.unanswered(url);
         let started = Instant::now();
-        if let Err(e) = self.exchange(req, &mut exchange).await {
+        if let Err(e) = self.exchange(req, head, &mut exchange).await {
             exchange.transport_error = Some(e);
         }
         exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -97,8 +144,12 @@ impl Plain {
 
     /// One request on an idle or a new connection, within the timeout; the connection goes back
     /// to the pool when the answer was read whole and the server keeps it open.
-    async fn exchange(&self, req: &ApiRequest, exchange: &mut Exchange) -> Result<(), String> {
-        let request = self.request(req, &exchange.url)?;
+    async fn exchange(&self, req: &ApiRequest, head: Option<&Head>, exchange: &mut Exchange) -> Result<(), String> {
+        let head = match head {
+            Some(head) => Head { method: head.method.clone(), uri: head.uri.clone(), headers: head.headers.clone() },
+            None => self.head(req)?,
+        };
+        let request = head.into_request(Full::new(req.body.as_ref().map_or_else(Bytes::new, |b| Bytes::from(b.clone()))));
         let mut lane = self.checkout().await?;
         let Lane { conn, timer } = &mut lane;
         timer.as_mut().reset(tokio::time::Instant::now() + self.timeout);
@@ -123,16 +174,11 @@ impl Plain {
         Ok(())
     }
 
-    fn request(&self, req: &ApiRequest, url: &str) -> Result<hyper::Request<Full<Bytes>>, String> {
+    fn head(&self, req: &ApiRequest) -> Result<Head, String> {
         let method = hyper::Method::from_bytes(req.method.as_bytes()).map_err(|e| format!("invalid method: {e}"))?;
         let target = if self.prefix.is_empty() { req.path.clone() } else { format!("{}{}", self.prefix, req.path) };
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(target)
-            .body(Full::new(req.body.as_ref().map_or_else(Bytes::new, |b| Bytes::from(b.clone()))))
-            .map_err(|e| format!("invalid request to {url}: {e}"))?;
-        let headers = request.headers_mut();
-        headers.reserve(req.headers.len() + 2);
+        let uri = hyper::Uri::try_from(target).map_err(|e| format!("invalid request to {}{}: {e}", self.base_url, req.path))?;
+        let mut headers = hyper::HeaderMap::with_capacity(req.headers.len() + 2);
         for (name, value) in &req.headers {
             let name = header_name(name)?;
             let value = HeaderValue::from_str(value).map_err(|e| format!("invalid value of header `{name}`: {e}"))?;
@@ -145,7 +191,7 @@ impl Plain {
         if !headers.contains_key(ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         }
-        Ok(request)
+        Ok(Head { method, uri, headers })
     }
 
     async fn checkout(&self) -> Result<Lane, String> {
@@ -209,8 +255,9 @@ mod tests {
         let app = Router::new().route(
             "/api/pos/status",
             get(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap| async move {
-                let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_owned();
-                let body = format!(r#"{{"port":{},"host":"{host}"}}"#, peer.port());
+                let read = |name: &str| headers.get(name).and_then(|h| h.to_str().ok()).unwrap_or_default().to_owned();
+                let (host, device) = (read("host"), read("x-device-id"));
+                let body = format!(r#"{{"port":{},"host":"{host}","device":"{device}"}}"#, peer.port());
                 if close { ([("connection", "close")], body) } else { ([("x-kept", "open")], body) }
             }),
         );
@@ -233,8 +280,8 @@ mod tests {
         let base = server(false).await;
         let client = plain(&base, Duration::from_secs(5));
         let req = ApiRequest::new("GET", "/pos/status").header("X-Device-Id", "POS-00000001");
-        let first = client.send(&req).await;
-        let second = client.send(&req).await;
+        let first = client.send(&req, None).await;
+        let second = client.send(&req, None).await;
         assert_eq!((first.status, second.status), (Some(200), Some(200)), "{first:?}");
         assert_eq!(first.url, format!("{base}/pos/status"));
         let authority = base.trim_start_matches("http://").trim_end_matches("/api");
@@ -243,12 +290,30 @@ mod tests {
         assert_eq!(first.request_headers, req.headers);
     }
 
+    /// A prepared request sends the same request as an unprepared one, every time.
+    #[tokio::test]
+    async fn a_prepared_request_is_sent_as_the_request_itself_again_and_again() {
+        let base = server(false).await;
+        let wire = Transport::Plain(plain(&base, Duration::from_secs(5)));
+        let req = ApiRequest::new("GET", "/pos/status").header("X-Device-Id", "POS-00000001");
+        let prepared = wire.prepare(req.clone());
+        let once = wire.send(&req).await;
+        let (first, second) = (wire.send_prepared(&prepared).await, wire.send_prepared(&prepared).await);
+        for ex in [&first, &second] {
+            assert_eq!(ex.status, Some(200), "{ex:?}");
+            assert_eq!((&ex.url, &ex.request_headers), (&once.url, &req.headers));
+            let read = |ex: &Exchange, k: &str| ex.json().and_then(|v| v[k].as_str().map(str::to_owned));
+            assert_eq!((read(ex, "host"), read(ex, "device")), (read(&once, "host"), Some("POS-00000001".into())));
+        }
+        assert_eq!(port(&first), port(&second), "the idle connection is reused");
+    }
+
     #[tokio::test]
     async fn a_connection_the_server_closes_is_not_reused() {
         let base = server(true).await;
         let client = plain(&base, Duration::from_secs(5));
         let req = ApiRequest::new("GET", "/pos/status");
-        let (first, second) = (client.send(&req).await, client.send(&req).await);
+        let (first, second) = (client.send(&req, None).await, client.send(&req, None).await);
         assert_eq!((first.status, second.status), (Some(200), Some(200)), "{second:?}");
         assert_ne!(port(&first), port(&second), "a new connection after `Connection: close`");
     }
@@ -265,7 +330,7 @@ mod tests {
             }
         });
         let client = plain(&format!("http://{addr}"), Duration::from_secs(30));
-        let ex = client.send(&ApiRequest::new("GET", "/pos/status")).await;
+        let ex = client.send(&ApiRequest::new("GET", "/pos/status"), None).await;
         assert_eq!(ex.status, None);
         assert!(ex.transport_error.as_deref().is_some_and(|e| e.starts_with("timed out")), "{ex:?}");
     }

@@ -2,6 +2,8 @@
 //! that allows it and how. The simulator's own answer comes first; a response that matches no
 //! alternative breaks the expectation's rule.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::exchange::Exchange;
@@ -23,13 +25,19 @@ pub struct Outcome {
     /// Accepted `error.code` values (any when empty).
     pub codes: Vec<&'static str>,
     pub message: Option<&'static str>,
-    /// Fields the body (or `error.details` for errors) must have with these values.
-    pub fields: Option<Value>,
+    /// Fields the body (or `error.details` for errors) must have with these values. Shared: a
+    /// status poll's expected reading is one of a few, built once ([`Outcome::ok_shared`]).
+    pub fields: Option<Arc<Value>>,
 }
 
 impl Outcome {
     pub fn ok(label: &'static str, fields: Option<Value>) -> Self {
-        Outcome { label, status: StatusMatch::Exact(200), codes: Vec::new(), message: None, fields }
+        Outcome { label, status: StatusMatch::Exact(200), codes: Vec::new(), message: None, fields: fields.map(Arc::new) }
+    }
+
+    /// [`Outcome::ok`] with fields built once and shared.
+    pub fn ok_shared(label: &'static str, fields: Arc<Value>) -> Self {
+        Outcome { label, status: StatusMatch::Exact(200), codes: Vec::new(), message: None, fields: Some(fields) }
     }
 
     pub fn error(label: &'static str, status: u16, code: &'static str, message: &'static str) -> Self {
@@ -41,7 +49,7 @@ impl Outcome {
     }
 
     pub fn with_fields(mut self, fields: Value) -> Self {
-        self.fields = Some(fields);
+        self.fields = Some(Arc::new(fields));
         self
     }
 
@@ -62,7 +70,7 @@ impl Outcome {
         let code_ok = self.codes.is_empty() || self.codes.iter().any(|c| error["code"].as_str() == Some(c));
         let message_ok = self.message.is_none_or(|m| error["message"].as_str() == Some(m));
         let holder = if status >= 400 { &error["details"] } else { body };
-        let fields_ok = self.fields.as_ref().and_then(Value::as_object).is_none_or(|want| want.iter().all(|(k, v)| &holder[k] == v));
+        let fields_ok = self.fields.as_deref().and_then(Value::as_object).is_none_or(|want| want.iter().all(|(k, v)| &holder[k] == v));
         status_ok && code_ok && message_ok && fields_ok
     }
 

@@ -4,7 +4,9 @@
 //! answered, the model follows the branch the target took. The Gherkin steps and the fuzzer both
 //! judge through here, so they cannot disagree.
 
-use serde_json::json;
+use std::sync::{Arc, LazyLock};
+
+use serde_json::{Value, json};
 
 use super::activation::Activation;
 use super::allowed::{Expect, Outcome, StatusMatch};
@@ -170,8 +172,7 @@ impl Model {
         } else {
             "inactive"
         };
-        let body = |code: &str| json!({ "device_status": device_status, "is_claimed": dev.claimed, "pairing_code_status": code });
-        let reading = |label: &'static str, code: &str| Outcome::ok(label, Some(body(code)));
+        let reading = |label: &'static str, code: &'static str| Outcome::ok_shared(label, status_reading(device_status, dev.claimed, code));
         let Some(latest) = dev.codes.last() else { return Expect::only("STAT-05", reading("none", "none")) };
         // DEV-03: once activated, the reading must say so.
         let rule = if dev.activation.activated {
@@ -476,6 +477,32 @@ fn instead(first: Outcome, rule: &'static str, otherwise: Expect) -> Expect {
     e.or_differs(Outcome::refusal("refused"), rule)
 }
 
+/// A status answer's expected fields (STAT-02): one of 24, each built once, since a fleet's every
+/// poll is judged against one.
+fn status_reading(device_status: &'static str, claimed: bool, code: &'static str) -> Arc<Value> {
+    /// Device status, claimed, code status, and the fields.
+    type Reading = (&'static str, bool, &'static str, Arc<Value>);
+    static READINGS: LazyLock<Vec<Reading>> = LazyLock::new(|| {
+        let mut all = Vec::new();
+        for d in ["inactive", "claimed", "activated"] {
+            for c in [false, true] {
+                for k in ["none", "pending", "used", "expired"] {
+                    all.push((d, c, k, reading_fields(d, c, k)));
+                }
+            }
+        }
+        all
+    });
+    READINGS
+        .iter()
+        .find(|(d, c, k, _)| *d == device_status && *c == claimed && *k == code)
+        .map_or_else(|| reading_fields(device_status, claimed, code), |(.., v)| Arc::clone(v))
+}
+
+fn reading_fields(device_status: &str, claimed: bool, code: &str) -> Arc<Value> {
+    Arc::new(json!({ "device_status": device_status, "is_claimed": claimed, "pairing_code_status": code }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,6 +510,20 @@ mod tests {
 
     fn model() -> Model {
         Model::new(vec![Device::new("POS-00000001".into(), 0), Device::new("POS-00000002".into(), 1)], false)
+    }
+
+    /// STAT-02: the shared readings are the fields they name, the same one each time.
+    #[test]
+    fn stat_02_shared_readings_hold_the_fields_they_name() {
+        for d in ["inactive", "claimed", "activated"] {
+            for c in [false, true] {
+                for k in ["none", "pending", "used", "expired"] {
+                    let reading = status_reading(d, c, k);
+                    assert_eq!(*reading, json!({ "device_status": d, "is_claimed": c, "pairing_code_status": k }));
+                    assert!(Arc::ptr_eq(&reading, &status_reading(d, c, k)), "built once");
+                }
+            }
+        }
     }
 
     fn labels(e: &Expect) -> Vec<(&'static str, Basis)> {

@@ -511,7 +511,7 @@ impl Case<'_> {
 /// The Gherkin `Then` that asserts an expectation's first alternative.
 fn then_for(e: &Expect, d: usize) -> String {
     let Some(o) = e.alternatives.first().map(|a| &a.outcome) else { return format!("Then the status is 200 [{}]", e.rule) };
-    match (&o.status, o.fields.as_ref()) {
+    match (&o.status, o.fields.as_deref()) {
         (StatusMatch::Exact(200), Some(f)) if f.get("pairing_code_status").is_some() => {
             let claimed = if f["is_claimed"] == true { "claimed" } else { "not claimed" };
             format!(
