@@ -77,6 +77,7 @@ impl Prepared {
 }
 
 /// What hyper sends ahead of the body.
+#[derive(Clone)]
 struct Head {
     method: hyper::Method,
     uri: hyper::Uri,
@@ -146,7 +147,7 @@ impl Plain {
     /// to the pool when the answer was read whole and the server keeps it open.
     async fn exchange(&self, req: &ApiRequest, head: Option<&Head>, exchange: &mut Exchange) -> Result<(), String> {
         let head = match head {
-            Some(head) => Head { method: head.method.clone(), uri: head.uri.clone(), headers: head.headers.clone() },
+            Some(head) => head.clone(),
             None => self.head(req)?,
         };
         let request = head.into_request(Full::new(req.body.as_ref().map_or_else(Bytes::new, |b| Bytes::from(b.clone()))));
